@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Internals shared by the dma-buf core's files and its KUnit suites. Not
+ * for exporters or importers.
+ */
+#ifndef __DMA_BUF_INTERNAL_H
+#define __DMA_BUF_INTERNAL_H
+
+#include <linux/bug.h>
+#include <linux/compiler.h>
+#include <linux/types.h>
+
+struct dma_buf;
+struct file;
+struct inode;
+struct seq_file;
+struct sg_table;
+
+/*
+ * Seed 003: an importer holds at most two kmaps at once (so that it can
+ * copy from one page to another), because the backing storage may be in
+ * highmem. CONFIG_DMA_BUF_DEBUG checks it.
+ */
+#define DMA_BUF_KMAP_MAX	2
+
+void dma_buf_misuse_hook(void);
+
+/**
+ * dma_buf_misuse() - check for a caller's misuse of the kernel API
+ * @cond: true if the caller broke a rule
+ *
+ * WARNs once per call site, and lets the KUnit suites count every
+ * occurrence through a static stub on dma_buf_misuse_hook().
+ *
+ * Context: Any context.
+ * Return: @cond.
+ */
+#define dma_buf_misuse(cond) ({					\
+	bool __misuse = !!(cond);					\
+	if (unlikely(__misuse))						\
+		dma_buf_misuse_hook();					\
+	WARN_ON_ONCE(__misuse);						\
+})
+
+#if IS_ENABLED(CONFIG_KUNIT)
+struct dma_buf *dma_buf_alloc(void);
+struct dma_buf_attachment *dma_buf_alloc_attachment(void);
+struct inode *dma_buf_alloc_inode(void);
+struct file *dma_buf_alloc_file(struct inode *inode, int flags);
+int dma_buf_bufinfo_show(struct seq_file *s, void *unused);
+#endif
+
+#ifdef CONFIG_DMA_BUF_DEBUG
+void dma_buf_debug_kmap(struct dma_buf *dmabuf);
+void dma_buf_debug_kunmap(struct dma_buf *dmabuf);
+struct sg_table *dma_buf_debug_wrap(struct sg_table *sgt);
+void dma_buf_debug_unwrap(struct sg_table *copy);
+unsigned int dma_buf_debug_kmaps_held(void);
+#else
+static inline void dma_buf_debug_kmap(struct dma_buf *dmabuf)
+{
+}
+
+static inline void dma_buf_debug_kunmap(struct dma_buf *dmabuf)
+{
+}
+
+static inline struct sg_table *dma_buf_debug_wrap(struct sg_table *sgt)
+{
+	return sgt;
+}
+
+static inline void dma_buf_debug_unwrap(struct sg_table *copy)
+{
+}
+#endif
+
+#endif /* __DMA_BUF_INTERNAL_H */

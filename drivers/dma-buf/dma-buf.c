@@ -1,0 +1,1288 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * dma-buf core: file-backed buffers shared between drivers, their
+ * attachments, device mappings, kernel CPU access and the userspace file
+ * interface.
+ */
+
+#include <linux/debugfs.h>
+#include <linux/device.h>
+#include <linux/dma-buf.h>
+#include <linux/dma-direct.h>
+#include <linux/dma-mapping.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/iommu.h>
+#include <linux/minmax.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/mount.h>
+#include <linux/overflow.h>
+#include <linux/pseudo_fs.h>
+#include <linux/sched/mm.h>
+#include <linux/scatterlist.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+#include <uapi/linux/magic.h>
+
+#include <kunit/static_stub.h>
+#include <kunit/visibility.h>
+
+#include "dma-buf-internal.h"
+
+/**
+ * DOC: overview
+ *
+ * A dma-buf is a buffer that one driver, the *exporter*, owns and other
+ * drivers, the *importers*, use. The exporter calls dma_buf_export() with
+ * its private data and a &struct dma_buf_ops; the buffer is backed by a
+ * &struct file, so it travels through userspace as a file descriptor
+ * (dma_buf_fd(), then dma_buf_get() in the importing driver) or inside
+ * the kernel as a pointer with a reference (get_dma_buf()).
+ *
+ * An importer attaches its &struct device (dma_buf_attach()) and asks for
+ * a mapping (dma_buf_map_attachment()): an &sg_table of DMA addresses
+ * valid for that device, built by the exporter. The importer programs its
+ * device with sg_dma_address() and sg_dma_len() only. It never looks at
+ * the pages behind the table: exporter memory may have no &struct page at
+ * all (a carve-out unknown to Linux memory management, a remapping unit),
+ * and DMA addresses are per device.
+ *
+ * Because every device attaches before it maps, an exporter may defer
+ * allocating the backing storage until the first mapping and then place
+ * it where every attached device can reach it; see
+ * dma_buf_attachments_constraints().
+ *
+ * The CPU reaches the buffer from the kernel through
+ * dma_buf_begin_cpu_access(), per-page dma_buf_kmap() or
+ * dma_buf_kmap_atomic(), and dma_buf_end_cpu_access(); from userspace
+ * through mmap() of the fd, bracketed by DMA_BUF_IOCTL_SYNC.
+ */
+
+/**
+ * DOC: lifetime
+ *
+ * The buffer's reference count is its file's. dma_buf_export() returns
+ * one reference to the exporter; dma_buf_fd() hands that reference to the
+ * new file descriptor. Every fd (including copies made by dup(), fork()
+ * and SCM_RIGHTS), every dma_buf_get() and every get_dma_buf() holds one;
+ * close() and dma_buf_put() drop them, in any order. When the last is
+ * gone the core calls &dma_buf_ops.release exactly once, then lets go of
+ * the exporting module.
+ *
+ * The exporting module (the one that called dma_buf_export(); the macro
+ * captures THIS_MODULE) is pinned while any of its buffers lives, so
+ * rmmod fails with -EBUSY instead of leaving buffers whose operations
+ * point into freed module text.
+ *
+ * An attachment does not hold a reference: an importer keeps the
+ * reference it got from dma_buf_get() until after dma_buf_detach().
+ */
+
+/**
+ * DOC: files
+ *
+ * Each buffer is backed by an inode of its own, on a small internal
+ * pseudo filesystem ("dmabuf"), rather than by the single anonymous inode
+ * that most fd-backed kernel objects share. The reason is userspace
+ * mmap(): an exporter that moves or evicts its storage must first take
+ * away every userspace mapping of it ("shoot down the PTEs"), and the
+ * kernel finds those mappings through the address space of the mapped
+ * file's inode. With one inode for every buffer, unmap_mapping_range()
+ * would reach the mappings of all buffers of all exporters; with an inode
+ * per buffer, unmap_mapping_range(dmabuf->file->f_mapping, 0, 0, 1) takes
+ * exactly this buffer's mappings, whether they were made through the
+ * buffer's fd or through an importer's device file (dma_buf_mmap() moves
+ * the mapping to the buffer's file).
+ *
+ * The inode also gives fstat() the buffer's size and debugfs an inode
+ * number, and its dentry names the buffer in /proc/<pid>/fd:
+ * "/dmabuf:<name>".
+ */
+
+/**
+ * DOC: locking
+ *
+ * Each buffer has a mutex, &dma_buf.lock. The core holds it around every
+ * exporter callback except &dma_buf_ops.release (called when nobody else
+ * can reach the buffer) and the atomic kmap callbacks (which must not
+ * sleep). It protects &dma_buf.attachments and the mapping cache of every
+ * attachment, and it serialises the allocation of deferred storage
+ * against attach, so that a device can never attach after the storage was
+ * placed without being checked against it.
+ *
+ * Lock order, outermost first:
+ *
+ * 1. a process's mmap_lock (mmap() and page faults on the buffer);
+ * 2. the core's list of buffers (debugfs);
+ * 3. &dma_buf.lock;
+ * 4. the exporter's own locks, and memory allocation (which may enter
+ *    reclaim).
+ *
+ * So an exporter callback may allocate memory with GFP_KERNEL but must
+ * not touch userspace memory (copy_to_user() and get_user_pages() would
+ * take mmap_lock inside &dma_buf.lock), and no memory-reclaim path may
+ * take &dma_buf.lock. With lockdep the core teaches this order at boot,
+ * so a violation is reported the first time either half happens, not
+ * only when both collide.
+ */
+
+/**
+ * DOC: cpu access
+ *
+ * Seed of the design: the CPU access interface supports highmem, so it is
+ * split into a step that may fail and steps that may not.
+ *
+ * - dma_buf_begin_cpu_access() prepares the byte range
+ *   [start, start + len) for the CPU in one direction: it may allocate or
+ *   pin the backing storage and invalidate caches, may sleep, and may fail.
+ *   The range must lie inside the buffer.
+ * - dma_buf_kmap() maps one page (PAGE_SIZE units from the start of the
+ *   buffer) into the kernel; the caller may sleep while holding it.
+ *   dma_buf_kmap_atomic() maps one page without sleeping, and the caller
+ *   must not sleep until dma_buf_kunmap_atomic(). Neither fails once
+ *   begin_cpu_access succeeded; neither may be called without it.
+ * - An importer holds at most two page mappings at once, atomic or not,
+ *   across all buffers: enough to copy from one page to another, few
+ *   enough for the kernel's small window of temporary highmem mappings.
+ * - dma_buf_end_cpu_access() ends the access; it cannot fail.
+ *
+ * CONFIG_DMA_BUF_DEBUG checks the last three rules and warns when an
+ * importer breaks them.
+ */
+
+/**
+ * DOC: exporter
+ *
+ * An exporter provides &dma_buf_ops.map_dma_buf, &dma_buf_ops.unmap_dma_buf,
+ * &dma_buf_ops.release, &dma_buf_ops.kmap and &dma_buf_ops.kmap_atomic;
+ * dma_buf_export() refuses an ops table without them. Every other
+ * callback is optional and documented with &struct dma_buf_ops.
+ *
+ * The mapping it returns for an attachment is an &sg_table already mapped
+ * for that attachment's device. The core caches it: a second
+ * dma_buf_map_attachment() in the same direction returns it without
+ * calling the exporter, and the core gives it back to
+ * &dma_buf_ops.unmap_dma_buf, with its direction, when the attachment is
+ * detached or mapped in another direction.
+ *
+ * With CONFIG_DMA_BUF_DEBUG an importer gets a copy of the exporter's
+ * table in which every page pointer is scrambled (the DMA addresses and
+ * lengths are intact), so that an importer that dereferences sg_page()
+ * faults at once; the exporter's own table, which it may use for cache
+ * maintenance, is untouched.
+ */
+
+/**
+ * DOC: negotiation
+ *
+ * Devices differ in what memory they can reach and in the scatterlists
+ * they accept. An exporter that allocates its storage when the buffer is
+ * first mapped (not when it is exported) asks
+ * dma_buf_attachments_constraints() for the intersection of the
+ * constraints of every device attached at that moment: the highest
+ * physical address all of them reach (DMA mask and bus limit; no limit
+ * for a device behind an IOMMU), the shortest maximum segment size and
+ * the strictest segment boundary. It allocates below that limit and
+ * splits its scatterlists with dma_buf_segment_len().
+ *
+ * Once the storage exists, it cannot follow a device that attaches later.
+ * Such a device is refused at attach time: the exporter's
+ * &dma_buf_ops.attach calls dma_buf_check_reach(), and dma_buf_attach()
+ * fails with -ERANGE. The alternative, accepting it, would end in a
+ * mapping failure or, on a bus that truncates addresses, in DMA to the
+ * wrong memory.
+ */
+
+static struct vfsmount *dma_buf_mnt;
+static const struct file_operations dma_buf_fops;
+
+/* Every live buffer, for debugfs. */
+static DEFINE_MUTEX(dma_buf_list_lock);
+static LIST_HEAD(dma_buf_list);
+
+/* One lockdep class for every buffer's lock, shared with the priming. */
+static struct lock_class_key dma_buf_lock_key;
+
+/**
+ * dma_buf_misuse_hook() - called for each misuse dma_buf_misuse() detects
+ *
+ * Does nothing; the KUnit suites replace it to count misuse, which the
+ * WARN reports only once per call site.
+ *
+ * Context: Any context.
+ */
+void dma_buf_misuse_hook(void)
+{
+	KUNIT_STATIC_STUB_REDIRECT(dma_buf_misuse_hook);
+}
+EXPORT_SYMBOL_IF_KUNIT(dma_buf_misuse_hook);
+
+/*
+ * The core's allocations, one function each so that the KUnit suites can
+ * make any one of them fail.
+ */
+VISIBLE_IF_KUNIT struct dma_buf *dma_buf_alloc(void)
+{
+	KUNIT_STATIC_STUB_REDIRECT(dma_buf_alloc);
+	return kzalloc(sizeof(struct dma_buf), GFP_KERNEL);
+}
+EXPORT_SYMBOL_IF_KUNIT(dma_buf_alloc);
+
+VISIBLE_IF_KUNIT struct dma_buf_attachment *dma_buf_alloc_attachment(void)
+{
+	KUNIT_STATIC_STUB_REDIRECT(dma_buf_alloc_attachment);
+	return kzalloc(sizeof(struct dma_buf_attachment), GFP_KERNEL);
+}
+EXPORT_SYMBOL_IF_KUNIT(dma_buf_alloc_attachment);
+
+VISIBLE_IF_KUNIT struct inode *dma_buf_alloc_inode(void)
+{
+	KUNIT_STATIC_STUB_REDIRECT(dma_buf_alloc_inode);
+	return alloc_anon_inode(dma_buf_mnt->mnt_sb);
+}
+EXPORT_SYMBOL_IF_KUNIT(dma_buf_alloc_inode);
+
+VISIBLE_IF_KUNIT struct file *dma_buf_alloc_file(struct inode *inode, int flags)
+{
+	KUNIT_STATIC_STUB_REDIRECT(dma_buf_alloc_file, inode, flags);
+	return alloc_file_pseudo(inode, dma_buf_mnt, "dmabuf", flags,
+				 &dma_buf_fops);
+}
+EXPORT_SYMBOL_IF_KUNIT(dma_buf_alloc_file);
+
+static size_t dma_buf_num_pages(const struct dma_buf *dmabuf)
+{
+	return DIV_ROUND_UP(dmabuf->size, PAGE_SIZE);
+}
+
+/* Is [start, start + len) a non-empty range inside the buffer? */
+static bool dma_buf_range_ok(const struct dma_buf *dmabuf, size_t start,
+			     size_t len)
+{
+	size_t end;
+
+	return len && !check_add_overflow(start, len, &end) &&
+	       end <= dmabuf->size;
+}
+
+static void dma_buf_get_name(struct dma_buf *dmabuf, char *name)
+{
+	spin_lock(&dmabuf->name_lock);
+	memcpy(name, dmabuf->name, DMA_BUF_NAME_LEN);
+	spin_unlock(&dmabuf->name_lock);
+}
+
+static int dma_buf_file_release(struct inode *inode, struct file *file)
+{
+	struct dma_buf *dmabuf = file->private_data;
+	struct module *owner = dmabuf->owner;
+
+	mutex_lock(&dma_buf_list_lock);
+	list_del(&dmabuf->list_node);
+	mutex_unlock(&dma_buf_list_lock);
+
+	/* An importer that put its reference before detaching. */
+	dma_buf_misuse(!list_empty(&dmabuf->attachments));
+
+	dmabuf->ops->release(dmabuf);
+	mutex_destroy(&dmabuf->lock);
+	kfree(dmabuf);
+	module_put(owner);
+	return 0;
+}
+
+static int __dma_buf_begin_cpu_access(struct dma_buf *dmabuf, size_t start,
+				      size_t len, enum dma_data_direction dir)
+{
+	int ret = 0;
+
+	if (dmabuf->ops->begin_cpu_access) {
+		mutex_lock(&dmabuf->lock);
+		ret = dmabuf->ops->begin_cpu_access(dmabuf, start, len, dir);
+		mutex_unlock(&dmabuf->lock);
+	}
+	return ret;
+}
+
+static void __dma_buf_end_cpu_access(struct dma_buf *dmabuf, size_t start,
+				     size_t len, enum dma_data_direction dir)
+{
+	if (dmabuf->ops->end_cpu_access) {
+		mutex_lock(&dmabuf->lock);
+		dmabuf->ops->end_cpu_access(dmabuf, start, len, dir);
+		mutex_unlock(&dmabuf->lock);
+	}
+}
+
+/* Can @vma, whose vm_pgoff is an offset into the buffer, map it? */
+static int dma_buf_check_mmap(struct dma_buf *dmabuf,
+			      struct vm_area_struct *vma)
+{
+	unsigned long end;
+
+	if (!dmabuf->ops->mmap)
+		return -ENODEV;
+	if (check_add_overflow(vma->vm_pgoff, vma_pages(vma), &end) ||
+	    end > dma_buf_num_pages(dmabuf))
+		return -EINVAL;
+	/*
+	 * A private copy-on-write mapping of shared memory is meaningless.
+	 * VM_MAYSHARE, not VM_SHARED: mmap() drops the latter from a shared
+	 * mapping of a file not open for writing.
+	 */
+	if (!(vma->vm_flags & VM_MAYSHARE))
+		return -EINVAL;
+	return 0;
+}
+
+static int dma_buf_call_mmap(struct dma_buf *dmabuf,
+			     struct vm_area_struct *vma)
+{
+	int ret;
+
+	/* mremap() must never grow the mapping past the buffer. */
+	vm_flags_set(vma, VM_DONTEXPAND);
+
+	mutex_lock(&dmabuf->lock);
+	ret = dmabuf->ops->mmap(dmabuf, vma);
+	mutex_unlock(&dmabuf->lock);
+	return ret;
+}
+
+static int dma_buf_file_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct dma_buf *dmabuf = file->private_data;
+	int ret;
+
+	ret = dma_buf_check_mmap(dmabuf, vma);
+	if (ret)
+		return ret;
+	return dma_buf_call_mmap(dmabuf, vma);
+}
+
+static loff_t dma_buf_llseek(struct file *file, loff_t offset, int whence)
+{
+	struct dma_buf *dmabuf = file->private_data;
+
+	/* Only the two seeks userspace uses to learn the size. */
+	if (offset)
+		return -EINVAL;
+	if (whence == SEEK_END)
+		return dmabuf->size;
+	if (whence == SEEK_SET)
+		return 0;
+	return -EINVAL;
+}
+
+static long dma_buf_ioctl_sync(struct dma_buf *dmabuf,
+			       struct dma_buf_sync __user *arg)
+{
+	enum dma_data_direction dir;
+	struct dma_buf_sync sync;
+
+	if (copy_from_user(&sync, arg, sizeof(sync)))
+		return -EFAULT;
+	if (sync.flags & ~DMA_BUF_SYNC_VALID_FLAGS_MASK)
+		return -EINVAL;
+
+	switch (sync.flags & DMA_BUF_SYNC_RW) {
+	case DMA_BUF_SYNC_READ:
+		dir = DMA_FROM_DEVICE;
+		break;
+	case DMA_BUF_SYNC_WRITE:
+		dir = DMA_TO_DEVICE;
+		break;
+	case DMA_BUF_SYNC_RW:
+		dir = DMA_BIDIRECTIONAL;
+		break;
+	default:
+		return -EINVAL;
+	}
+
+	if (sync.flags & DMA_BUF_SYNC_END) {
+		__dma_buf_end_cpu_access(dmabuf, 0, dmabuf->size, dir);
+		return 0;
+	}
+	return __dma_buf_begin_cpu_access(dmabuf, 0, dmabuf->size, dir);
+}
+
+static long dma_buf_ioctl_set_name(struct dma_buf *dmabuf,
+				   const char __user *uname)
+{
+	char name[DMA_BUF_NAME_LEN];
+	long len;
+
+	len = strncpy_from_user(name, uname, sizeof(name));
+	if (len < 0)
+		return len;
+	if (len == sizeof(name))
+		return -EINVAL;
+
+	spin_lock(&dmabuf->name_lock);
+	memcpy(dmabuf->name, name, len + 1);
+	spin_unlock(&dmabuf->name_lock);
+	return 0;
+}
+
+static long dma_buf_ioctl(struct file *file, unsigned int cmd,
+			  unsigned long arg)
+{
+	struct dma_buf *dmabuf = file->private_data;
+
+	switch (cmd) {
+	case DMA_BUF_IOCTL_SYNC:
+		return dma_buf_ioctl_sync(dmabuf, (void __user *)arg);
+	case DMA_BUF_SET_NAME_A:
+	case DMA_BUF_SET_NAME_B:
+		return dma_buf_ioctl_set_name(dmabuf, (const char __user *)arg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static void dma_buf_show_fdinfo(struct seq_file *m, struct file *file)
+{
+	struct dma_buf *dmabuf = file->private_data;
+	char name[DMA_BUF_NAME_LEN];
+
+	dma_buf_get_name(dmabuf, name);
+	seq_printf(m, "size:\t%zu\n", dmabuf->size);
+	/* Not counting the reference the fdinfo reader holds. */
+	seq_printf(m, "count:\t%ld\n", file_count(file) - 1);
+	seq_printf(m, "exp_name:\t%s\n", dmabuf->exp_name);
+	if (name[0])
+		seq_printf(m, "name:\t%s\n", name);
+}
+
+static const struct file_operations dma_buf_fops = {
+	.owner		= THIS_MODULE,
+	.release	= dma_buf_file_release,
+	.mmap		= dma_buf_file_mmap,
+	.llseek		= dma_buf_llseek,
+	.unlocked_ioctl	= dma_buf_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.show_fdinfo	= dma_buf_show_fdinfo,
+};
+
+/**
+ * dma_buf_export_owner() - wrap an exporter's memory in a new dma-buf
+ * @priv: the exporter's private data for the buffer; must not be NULL.
+ * @ops: the exporter's operations; must provide map_dma_buf,
+ *	unmap_dma_buf, release, kmap and kmap_atomic.
+ * @size: size of the buffer in bytes; must not be zero.
+ * @flags: file flags: O_RDWR, O_RDONLY or O_WRONLY, optionally O_NONBLOCK
+ *	and O_CLOEXEC (the latter has no meaning for the file itself).
+ * @owner: the module that implements @ops; pinned until the buffer is
+ *	released.
+ * @exp_name: the exporter's name for fdinfo and debugfs; must stay valid
+ *	as long as @owner is loaded.
+ *
+ * Exporters call it through dma_buf_export() or dma_buf_export_named(),
+ * which fill in @owner and @exp_name.
+ *
+ * Context: Process context. May sleep.
+ * Return: The new buffer, holding one reference for the caller, or an
+ * ERR_PTR(): -EINVAL (with a WARN) for a missing or invalid argument,
+ * -ENODEV if @owner is being unloaded, -ENOMEM.
+ */
+struct dma_buf *dma_buf_export_owner(void *priv, const struct dma_buf_ops *ops,
+				     size_t size, int flags,
+				     struct module *owner, const char *exp_name)
+{
+	struct dma_buf *dmabuf;
+	struct inode *inode;
+	struct file *file;
+	int ret;
+
+	if (dma_buf_misuse(!priv || !ops || !ops->map_dma_buf ||
+			   !ops->unmap_dma_buf || !ops->release ||
+			   !ops->kmap || !ops->kmap_atomic))
+		return ERR_PTR(-EINVAL);
+	if (dma_buf_misuse(!size || PAGE_ALIGN(size) < size ||
+			   (u64)size > (u64)MAX_LFS_FILESIZE || !exp_name ||
+			   (flags & ~(O_ACCMODE | O_CLOEXEC | O_NONBLOCK)) ||
+			   (flags & O_ACCMODE) == O_ACCMODE))
+		return ERR_PTR(-EINVAL);
+
+	if (!try_module_get(owner))
+		return ERR_PTR(-ENODEV);
+
+	dmabuf = dma_buf_alloc();
+	if (!dmabuf) {
+		ret = -ENOMEM;
+		goto err_module;
+	}
+	dmabuf->size = size;
+	dmabuf->ops = ops;
+	dmabuf->priv = priv;
+	dmabuf->owner = owner;
+	dmabuf->exp_name = exp_name;
+	INIT_LIST_HEAD(&dmabuf->attachments);
+	__mutex_init(&dmabuf->lock, "&dmabuf->lock", &dma_buf_lock_key);
+	spin_lock_init(&dmabuf->name_lock);
+
+	inode = dma_buf_alloc_inode();
+	if (IS_ERR_OR_NULL(inode)) {
+		ret = inode ? PTR_ERR(inode) : -ENOMEM;
+		goto err_dmabuf;
+	}
+	inode->i_size = size;
+
+	file = dma_buf_alloc_file(inode, flags & ~O_CLOEXEC);
+	if (IS_ERR_OR_NULL(file)) {
+		ret = file ? PTR_ERR(file) : -ENOMEM;
+		goto err_inode;
+	}
+	/* From here on, fput() frees the inode and calls the release. */
+	file->private_data = dmabuf;
+	file->f_path.dentry->d_fsdata = dmabuf;
+	dmabuf->file = file;
+
+	mutex_lock(&dma_buf_list_lock);
+	list_add(&dmabuf->list_node, &dma_buf_list);
+	mutex_unlock(&dma_buf_list_lock);
+	return dmabuf;
+
+err_inode:
+	iput(inode);
+err_dmabuf:
+	mutex_destroy(&dmabuf->lock);
+	kfree(dmabuf);
+err_module:
+	module_put(owner);
+	return ERR_PTR(ret);
+}
+EXPORT_SYMBOL_GPL(dma_buf_export_owner);
+
+/**
+ * dma_buf_fd() - give a buffer a file descriptor in the current process
+ * @dmabuf: the buffer.
+ * @flags: 0 or O_CLOEXEC.
+ *
+ * The new fd takes over the caller's reference: after success the caller
+ * no longer owns one and must not dma_buf_put() it.
+ *
+ * Context: Process context.
+ * Return: The file descriptor, or a negative errno: -EINVAL (with a WARN)
+ * for a NULL @dmabuf or flags other than O_CLOEXEC, -EMFILE when the
+ * process has no free descriptor. On failure the caller keeps its
+ * reference.
+ */
+int dma_buf_fd(struct dma_buf *dmabuf, int flags)
+{
+	int fd;
+
+	if (dma_buf_misuse(!dmabuf || !dmabuf->file || (flags & ~O_CLOEXEC)))
+		return -EINVAL;
+
+	fd = get_unused_fd_flags(flags);
+	if (fd < 0)
+		return fd;
+	fd_install(fd, dmabuf->file);
+	return fd;
+}
+EXPORT_SYMBOL_GPL(dma_buf_fd);
+
+/**
+ * dma_buf_get() - look up the buffer behind a file descriptor
+ * @fd: a file descriptor of the current process.
+ *
+ * Context: Process context.
+ * Return: The buffer, with a new reference the caller drops with
+ * dma_buf_put(); ERR_PTR(-EBADF) if @fd is not an open file descriptor,
+ * ERR_PTR(-EINVAL) if it is not a dma-buf.
+ */
+struct dma_buf *dma_buf_get(int fd)
+{
+	struct file *file = fget(fd);
+
+	if (!file)
+		return ERR_PTR(-EBADF);
+	if (file->f_op != &dma_buf_fops) {
+		fput(file);
+		return ERR_PTR(-EINVAL);
+	}
+	return file->private_data;
+}
+EXPORT_SYMBOL_GPL(dma_buf_get);
+
+/**
+ * dma_buf_put() - drop a reference to a buffer
+ * @dmabuf: the buffer.
+ *
+ * When it was the last one, the buffer is released: from the context of
+ * the caller's return to userspace, or from a workqueue shortly after a
+ * kernel thread's call (see fput()).
+ *
+ * Context: Any context a fput() may be done from.
+ */
+void dma_buf_put(struct dma_buf *dmabuf)
+{
+	if (dma_buf_misuse(!dmabuf || !dmabuf->file))
+		return;
+	fput(dmabuf->file);
+}
+EXPORT_SYMBOL_GPL(dma_buf_put);
+
+/**
+ * get_dma_buf() - take an extra reference to a buffer
+ * @dmabuf: the buffer, on which the caller already holds a reference.
+ *
+ * Context: Any context.
+ */
+void get_dma_buf(struct dma_buf *dmabuf)
+{
+	if (dma_buf_misuse(!dmabuf || !dmabuf->file))
+		return;
+	get_file(dmabuf->file);
+}
+EXPORT_SYMBOL_GPL(get_dma_buf);
+
+/**
+ * dma_buf_attach() - attach a device to a buffer
+ * @dmabuf: the buffer, on which the caller holds a reference.
+ * @dev: the device that will access the buffer by DMA.
+ *
+ * The exporter may refuse a device that cannot reach storage the buffer
+ * already has. The caller keeps its reference to @dmabuf until after
+ * dma_buf_detach().
+ *
+ * Context: Process context. Takes &dma_buf.lock; may sleep.
+ * Return: The attachment, or an ERR_PTR(): -EINVAL (with a WARN) for a
+ * NULL argument, -ENOMEM, -ERANGE if @dev cannot reach the buffer's
+ * storage, or another error of the exporter's &dma_buf_ops.attach.
+ */
+struct dma_buf_attachment *dma_buf_attach(struct dma_buf *dmabuf,
+					  struct device *dev)
+{
+	struct dma_buf_attachment *attach;
+	int ret;
+
+	if (dma_buf_misuse(!dmabuf || !dev))
+		return ERR_PTR(-EINVAL);
+
+	attach = dma_buf_alloc_attachment();
+	if (!attach)
+		return ERR_PTR(-ENOMEM);
+	attach->dmabuf = dmabuf;
+	attach->dev = dev;
+	attach->dir = DMA_NONE;
+
+	mutex_lock(&dmabuf->lock);
+	if (dmabuf->ops->attach) {
+		ret = dmabuf->ops->attach(dmabuf, dev, attach);
+		if (ret) {
+			mutex_unlock(&dmabuf->lock);
+			kfree(attach);
+			return ERR_PTR(ret);
+		}
+	}
+	list_add(&attach->node, &dmabuf->attachments);
+	mutex_unlock(&dmabuf->lock);
+	return attach;
+}
+EXPORT_SYMBOL_GPL(dma_buf_attach);
+
+/* Give the cached mapping back to the exporter. */
+static void dma_buf_release_mapping(struct dma_buf_attachment *attach)
+{
+	struct dma_buf *dmabuf = attach->dmabuf;
+
+	lockdep_assert_held(&dmabuf->lock);
+	if (attach->sgt != attach->exporter_sgt)
+		dma_buf_debug_unwrap(attach->sgt);
+	dmabuf->ops->unmap_dma_buf(attach, attach->exporter_sgt, attach->dir);
+	attach->sgt = NULL;
+	attach->exporter_sgt = NULL;
+	attach->dir = DMA_NONE;
+	attach->map_count = 0;
+}
+
+/**
+ * dma_buf_detach() - detach a device from a buffer
+ * @dmabuf: the buffer.
+ * @attach: the attachment dma_buf_attach() returned for @dmabuf.
+ *
+ * Releases the attachment's cached mapping, if any, through the
+ * exporter's &dma_buf_ops.unmap_dma_buf with the mapping's direction, then
+ * frees the attachment. Detaching with a mapping still in use (not
+ * balanced by dma_buf_unmap_attachment()) is a bug and warns.
+ *
+ * Context: Process context. Takes &dma_buf.lock; may sleep.
+ */
+void dma_buf_detach(struct dma_buf *dmabuf, struct dma_buf_attachment *attach)
+{
+	if (dma_buf_misuse(!dmabuf || !attach || attach->dmabuf != dmabuf))
+		return;
+
+	mutex_lock(&dmabuf->lock);
+	if (attach->sgt) {
+		dma_buf_misuse(attach->map_count);
+		dma_buf_release_mapping(attach);
+	}
+	list_del(&attach->node);
+	if (dmabuf->ops->detach)
+		dmabuf->ops->detach(dmabuf, attach);
+	mutex_unlock(&dmabuf->lock);
+	kfree(attach);
+}
+EXPORT_SYMBOL_GPL(dma_buf_detach);
+
+/**
+ * dma_buf_map_attachment() - get the buffer's DMA addresses for a device
+ * @attach: the attachment of the device.
+ * @dir: the direction of the device's transfers; not DMA_NONE.
+ *
+ * The first call asks the exporter (which may allocate the storage now);
+ * the mapping is then cached in the attachment, and further calls in the
+ * same direction return the same table without calling the exporter. A
+ * call in another direction while the cached mapping is unused replaces
+ * it (the exporter unmaps the old one and maps anew); while it is in use,
+ * the call fails with -EBUSY.
+ *
+ * The importer uses only sg_dma_address() and sg_dma_len() of the
+ * table's DMA entries (for_each_sgtable_dma_sg()), and balances each call
+ * with dma_buf_unmap_attachment().
+ *
+ * Context: Process context. Takes &dma_buf.lock; may sleep.
+ * Return: The mapping, or an ERR_PTR(): -EINVAL (with a WARN) for a NULL
+ * @attach or an invalid @dir, -EBUSY as above, or the exporter's error.
+ */
+struct sg_table *dma_buf_map_attachment(struct dma_buf_attachment *attach,
+					enum dma_data_direction dir)
+{
+	struct sg_table *sgt, *exp_sgt;
+	struct dma_buf *dmabuf;
+
+	if (dma_buf_misuse(!attach || !attach->dmabuf ||
+			   !valid_dma_direction(dir)))
+		return ERR_PTR(-EINVAL);
+	dmabuf = attach->dmabuf;
+
+	mutex_lock(&dmabuf->lock);
+	if (attach->sgt) {
+		if (attach->dir == dir) {
+			attach->map_count++;
+			sgt = attach->sgt;
+			goto out;
+		}
+		if (attach->map_count) {
+			sgt = ERR_PTR(-EBUSY);
+			goto out;
+		}
+		dma_buf_release_mapping(attach);
+	}
+
+	exp_sgt = dmabuf->ops->map_dma_buf(attach, dir);
+	if (!exp_sgt) {
+		/* The exporter broke its contract. */
+		WARN_ON_ONCE(1);
+		exp_sgt = ERR_PTR(-EINVAL);
+	}
+	if (IS_ERR(exp_sgt)) {
+		sgt = exp_sgt;
+		goto out;
+	}
+	sgt = dma_buf_debug_wrap(exp_sgt);
+	if (IS_ERR(sgt)) {
+		dmabuf->ops->unmap_dma_buf(attach, exp_sgt, dir);
+		goto out;
+	}
+	attach->sgt = sgt;
+	attach->exporter_sgt = exp_sgt;
+	attach->dir = dir;
+	attach->map_count = 1;
+out:
+	mutex_unlock(&dmabuf->lock);
+	return sgt;
+}
+EXPORT_SYMBOL_GPL(dma_buf_map_attachment);
+
+/**
+ * dma_buf_unmap_attachment() - balance a dma_buf_map_attachment()
+ * @attach: the attachment.
+ * @sgt: the table dma_buf_map_attachment() returned.
+ * @dir: the direction it was mapped in.
+ *
+ * The mapping stays cached in the attachment for the next
+ * dma_buf_map_attachment(); the exporter's &dma_buf_ops.unmap_dma_buf is
+ * called when the attachment is detached. An unmap that does not match a
+ * map (another table, another direction, nothing mapped) is a bug: it
+ * warns and changes nothing.
+ *
+ * Context: Process context. Takes &dma_buf.lock; may sleep.
+ */
+void dma_buf_unmap_attachment(struct dma_buf_attachment *attach,
+			      struct sg_table *sgt,
+			      enum dma_data_direction dir)
+{
+	struct dma_buf *dmabuf;
+
+	if (dma_buf_misuse(!attach || !attach->dmabuf || !sgt))
+		return;
+	dmabuf = attach->dmabuf;
+
+	mutex_lock(&dmabuf->lock);
+	if (!dma_buf_misuse(!attach->map_count || sgt != attach->sgt ||
+			    dir != attach->dir))
+		attach->map_count--;
+	mutex_unlock(&dmabuf->lock);
+}
+EXPORT_SYMBOL_GPL(dma_buf_unmap_attachment);
+
+/**
+ * dma_buf_begin_cpu_access() - prepare part of a buffer for the CPU
+ * @dmabuf: the buffer.
+ * @start: offset of the range in bytes.
+ * @len: length of the range in bytes; not zero.
+ * @dir: direction of the CPU's access: DMA_FROM_DEVICE to read what the
+ *	devices wrote, DMA_TO_DEVICE to write for them, DMA_BIDIRECTIONAL.
+ *
+ * Must precede dma_buf_kmap() and dma_buf_kmap_atomic(); coherency is
+ * guaranteed only inside the range, in the given direction. The exporter
+ * may allocate or pin storage here.
+ *
+ * Context: Process context. Takes &dma_buf.lock; may sleep.
+ * Return: 0, or a negative errno: -EINVAL (with a WARN) for a NULL
+ * @dmabuf, an invalid direction or a range not inside the buffer; the
+ * exporter's error (-ENOMEM, for one).
+ */
+int dma_buf_begin_cpu_access(struct dma_buf *dmabuf, size_t start,
+			     size_t len, enum dma_data_direction dir)
+{
+	int ret;
+
+	might_sleep();
+	if (dma_buf_misuse(!dmabuf || !valid_dma_direction(dir) ||
+			   !dma_buf_range_ok(dmabuf, start, len)))
+		return -EINVAL;
+
+	ret = __dma_buf_begin_cpu_access(dmabuf, start, len, dir);
+#ifdef CONFIG_DMA_BUF_DEBUG
+	if (!ret)
+		atomic_inc(&dmabuf->cpu_access);
+#endif
+	return ret;
+}
+EXPORT_SYMBOL_GPL(dma_buf_begin_cpu_access);
+
+/**
+ * dma_buf_end_cpu_access() - end a CPU access begun with
+ *	dma_buf_begin_cpu_access()
+ * @dmabuf: the buffer.
+ * @start: as given to dma_buf_begin_cpu_access().
+ * @len: as given to dma_buf_begin_cpu_access().
+ * @dir: as given to dma_buf_begin_cpu_access().
+ *
+ * Context: Process context. Takes &dma_buf.lock; may sleep.
+ */
+void dma_buf_end_cpu_access(struct dma_buf *dmabuf, size_t start,
+			    size_t len, enum dma_data_direction dir)
+{
+	might_sleep();
+	if (dma_buf_misuse(!dmabuf || !valid_dma_direction(dir) ||
+			   !dma_buf_range_ok(dmabuf, start, len)))
+		return;
+#ifdef CONFIG_DMA_BUF_DEBUG
+	dma_buf_misuse(atomic_dec_return(&dmabuf->cpu_access) < 0);
+#endif
+	__dma_buf_end_cpu_access(dmabuf, start, len, dir);
+}
+EXPORT_SYMBOL_GPL(dma_buf_end_cpu_access);
+
+/*
+ * The four page-mapping callbacks are called through local pointers: their
+ * names, fixed by the API, are also those of the highmem functions, and
+ * kunmap_atomic() is a function-like macro.
+ */
+typedef void *(*dma_buf_kmap_fn)(struct dma_buf *dmabuf,
+				 unsigned long page_num);
+typedef void (*dma_buf_kunmap_fn)(struct dma_buf *dmabuf,
+				  unsigned long page_num, void *vaddr);
+
+static bool dma_buf_page_ok(struct dma_buf *dmabuf, unsigned long page_num)
+{
+	return !dma_buf_misuse(!dmabuf ||
+			       page_num >= dma_buf_num_pages(dmabuf));
+}
+
+/**
+ * dma_buf_kmap_atomic() - map a page of a buffer without sleeping
+ * @dmabuf: the buffer.
+ * @page_num: the page, in PAGE_SIZE units from the start of the buffer.
+ *
+ * The caller must not sleep until dma_buf_kunmap_atomic() and holds at
+ * most two page mappings at once (see "CPU access" above).
+ *
+ * Context: Any context; does not sleep. Call between
+ * dma_buf_begin_cpu_access() and dma_buf_end_cpu_access().
+ * Return: The page's kernel address; NULL (with a WARN) for a NULL
+ * @dmabuf or a page past the end of the buffer.
+ */
+void *dma_buf_kmap_atomic(struct dma_buf *dmabuf, unsigned long page_num)
+{
+	dma_buf_kmap_fn map;
+
+	if (!dma_buf_page_ok(dmabuf, page_num))
+		return NULL;
+	dma_buf_debug_kmap(dmabuf);
+	map = dmabuf->ops->kmap_atomic;
+	return map(dmabuf, page_num);
+}
+EXPORT_SYMBOL_GPL(dma_buf_kmap_atomic);
+
+/**
+ * dma_buf_kunmap_atomic() - unmap a page mapped with dma_buf_kmap_atomic()
+ * @dmabuf: the buffer.
+ * @page_num: the page given to dma_buf_kmap_atomic().
+ * @vaddr: the address it returned.
+ *
+ * Context: Any context; does not sleep.
+ */
+void dma_buf_kunmap_atomic(struct dma_buf *dmabuf, unsigned long page_num,
+			   void *vaddr)
+{
+	dma_buf_kunmap_fn unmap;
+
+	if (!dma_buf_page_ok(dmabuf, page_num))
+		return;
+	unmap = dmabuf->ops->kunmap_atomic;
+	if (unmap)
+		unmap(dmabuf, page_num, vaddr);
+	dma_buf_debug_kunmap(dmabuf);
+}
+EXPORT_SYMBOL_GPL(dma_buf_kunmap_atomic);
+
+/**
+ * dma_buf_kmap() - map a page of a buffer into the kernel
+ * @dmabuf: the buffer.
+ * @page_num: the page, in PAGE_SIZE units from the start of the buffer.
+ *
+ * The caller may sleep while it holds the mapping and holds at most two
+ * page mappings at once (see "CPU access" above).
+ *
+ * Context: Process context. Takes &dma_buf.lock; may sleep. Call between
+ * dma_buf_begin_cpu_access() and dma_buf_end_cpu_access().
+ * Return: The page's kernel address; NULL (with a WARN) for a NULL
+ * @dmabuf or a page past the end of the buffer, NULL if the exporter
+ * could not map it.
+ */
+void *dma_buf_kmap(struct dma_buf *dmabuf, unsigned long page_num)
+{
+	dma_buf_kmap_fn map;
+	void *vaddr;
+
+	might_sleep();
+	if (!dma_buf_page_ok(dmabuf, page_num))
+		return NULL;
+
+	map = dmabuf->ops->kmap;
+	mutex_lock(&dmabuf->lock);
+	vaddr = map(dmabuf, page_num);
+	mutex_unlock(&dmabuf->lock);
+	if (vaddr)
+		dma_buf_debug_kmap(dmabuf);
+	return vaddr;
+}
+EXPORT_SYMBOL_GPL(dma_buf_kmap);
+
+/**
+ * dma_buf_kunmap() - unmap a page mapped with dma_buf_kmap()
+ * @dmabuf: the buffer.
+ * @page_num: the page given to dma_buf_kmap().
+ * @vaddr: the address it returned.
+ *
+ * Context: Process context. Takes &dma_buf.lock; may sleep.
+ */
+void dma_buf_kunmap(struct dma_buf *dmabuf, unsigned long page_num,
+		    void *vaddr)
+{
+	dma_buf_kunmap_fn unmap;
+
+	might_sleep();
+	if (!dma_buf_page_ok(dmabuf, page_num))
+		return;
+
+	unmap = dmabuf->ops->kunmap;
+	if (unmap) {
+		mutex_lock(&dmabuf->lock);
+		unmap(dmabuf, page_num, vaddr);
+		mutex_unlock(&dmabuf->lock);
+	}
+	dma_buf_debug_kunmap(dmabuf);
+}
+EXPORT_SYMBOL_GPL(dma_buf_kunmap);
+
+/**
+ * dma_buf_mmap() - map a buffer into userspace on an importer's behalf
+ * @dmabuf: the buffer.
+ * @vma: the importer's vma, from its own &file_operations.mmap.
+ * @pgoff: offset into the buffer, in pages.
+ *
+ * For an importer whose own device file maps a buffer it imported. On
+ * success @vma belongs to the buffer's file (so the buffer lives as long
+ * as the mapping) and the exporter's &dma_buf_ops.mmap has filled it.
+ *
+ * Context: Process context, with the caller's mmap_lock held for writing,
+ * as in &file_operations.mmap. Takes &dma_buf.lock.
+ * Return: 0, or a negative errno: -EINVAL for a NULL argument (with a
+ * WARN), a range past the end of the buffer or a private mapping; -ENODEV
+ * if the exporter does not support mmap; the exporter's error.
+ */
+int dma_buf_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma,
+		 unsigned long pgoff)
+{
+	unsigned long old_pgoff;
+	int ret;
+
+	if (dma_buf_misuse(!dmabuf || !vma))
+		return -EINVAL;
+
+	old_pgoff = vma->vm_pgoff;
+	vma->vm_pgoff = pgoff;
+	ret = dma_buf_check_mmap(dmabuf, vma);
+	if (ret) {
+		vma->vm_pgoff = old_pgoff;
+		return ret;
+	}
+	/*
+	 * The mapping now belongs to the buffer's file, as one made through
+	 * the buffer's fd does: the exporter sees the same vma either way.
+	 */
+	vma_set_file(vma, dmabuf->file);
+	return dma_buf_call_mmap(dmabuf, vma);
+}
+EXPORT_SYMBOL_GPL(dma_buf_mmap);
+
+/**
+ * dma_buf_device_constraints() - what one device can work with
+ * @dev: the device.
+ * @c: filled in with @dev's constraints.
+ *
+ * The address limit is the lower of the device's DMA mask and its bus
+ * limit, translated to a physical address; a device behind an IOMMU has
+ * none, since the IOMMU maps any page into its reach.
+ *
+ * Context: Any context.
+ */
+void dma_buf_device_constraints(struct device *dev,
+				struct dma_buf_constraints *c)
+{
+	u64 limit = min_not_zero(dma_get_mask(dev), dev->bus_dma_limit);
+
+	if (device_iommu_mapped(dev))
+		c->dma_limit = U64_MAX;
+	else
+		c->dma_limit = dma_to_phys(dev, limit);
+	c->max_segment_size = dma_get_max_seg_size(dev);
+	c->seg_boundary_mask = dma_get_seg_boundary(dev);
+}
+EXPORT_SYMBOL_GPL(dma_buf_device_constraints);
+
+/**
+ * dma_buf_attachments_constraints() - what every attached device can work
+ *	with
+ * @dmabuf: the buffer.
+ * @c: filled in with the intersection of the constraints of every device
+ *	attached to @dmabuf; with none attached, no constraint at all.
+ *
+ * For exporters that allocate storage at first use: the storage must lie
+ * at or below @c->dma_limit, and the scatterlists they build respect
+ * @c->max_segment_size and @c->seg_boundary_mask.
+ *
+ * Context: Called with &dma_buf.lock held (as it is in the exporter's
+ * callbacks), so that no device attaches meanwhile.
+ * Return: The number of attached devices.
+ */
+unsigned int dma_buf_attachments_constraints(struct dma_buf *dmabuf,
+					     struct dma_buf_constraints *c)
+{
+	struct dma_buf_attachment *attach;
+	struct dma_buf_constraints dc;
+	unsigned int n = 0;
+
+	lockdep_assert_held(&dmabuf->lock);
+
+	c->dma_limit = U64_MAX;
+	c->max_segment_size = UINT_MAX;
+	c->seg_boundary_mask = ULONG_MAX;
+	list_for_each_entry(attach, &dmabuf->attachments, node) {
+		dma_buf_device_constraints(attach->dev, &dc);
+		c->dma_limit = min(c->dma_limit, dc.dma_limit);
+		c->max_segment_size = min(c->max_segment_size,
+					  dc.max_segment_size);
+		c->seg_boundary_mask = min(c->seg_boundary_mask,
+					   dc.seg_boundary_mask);
+		n++;
+	}
+	return n;
+}
+EXPORT_SYMBOL_GPL(dma_buf_attachments_constraints);
+
+/**
+ * dma_buf_check_reach() - can a device reach a buffer's storage?
+ * @dev: the device about to attach.
+ * @last: the highest physical address of the storage.
+ *
+ * For an exporter's &dma_buf_ops.attach once the storage exists.
+ *
+ * Context: Any context.
+ * Return: 0 if @dev can DMA to every address up to @last; -ERANGE if it
+ * cannot, which dma_buf_attach() then returns to the importer.
+ */
+int dma_buf_check_reach(struct device *dev, phys_addr_t last)
+{
+	struct dma_buf_constraints c;
+
+	dma_buf_device_constraints(dev, &c);
+	return last <= c.dma_limit ? 0 : -ERANGE;
+}
+EXPORT_SYMBOL_GPL(dma_buf_check_reach);
+
+/**
+ * dma_buf_segment_len() - length of the next scatterlist segment
+ * @c: the constraints to respect.
+ * @addr: address at which the segment starts.
+ * @len: bytes of contiguous memory available from @addr.
+ *
+ * For exporters building scatterlists: the longest segment from @addr
+ * that neither exceeds @c->max_segment_size nor crosses a
+ * @c->seg_boundary_mask boundary.
+ *
+ * Context: Any context.
+ * Return: The segment's length in bytes, at most @len; 0 if @len is 0.
+ */
+size_t dma_buf_segment_len(const struct dma_buf_constraints *c, u64 addr,
+			   u64 len)
+{
+	u64 to_boundary = (c->seg_boundary_mask & ~addr) + 1ULL;
+
+	/* A boundary mask of all ones means no boundary at all. */
+	if (!to_boundary)
+		to_boundary = U64_MAX;
+	return min3(len, (u64)c->max_segment_size, to_boundary);
+}
+EXPORT_SYMBOL_GPL(dma_buf_segment_len);
+
+VISIBLE_IF_KUNIT int dma_buf_bufinfo_show(struct seq_file *s, void *unused)
+{
+	struct dma_buf_attachment *attach;
+	char name[DMA_BUF_NAME_LEN];
+	struct dma_buf *dmabuf;
+	size_t total = 0;
+	unsigned int n = 0;
+
+	seq_printf(s, "%-10s\t%-8s\t%-6s\t%-20s\t%-8s\t%s\n",
+		   "size", "flags", "count", "exp_name", "ino", "name");
+
+	mutex_lock(&dma_buf_list_lock);
+	list_for_each_entry(dmabuf, &dma_buf_list, list_node) {
+		dma_buf_get_name(dmabuf, name);
+		seq_printf(s, "%-10zu\t%08x\t%-6ld\t%-20s\t%-8lu\t%s\n",
+			   dmabuf->size, dmabuf->file->f_flags,
+			   file_count(dmabuf->file), dmabuf->exp_name,
+			   file_inode(dmabuf->file)->i_ino, name);
+
+		mutex_lock(&dmabuf->lock);
+		list_for_each_entry(attach, &dmabuf->attachments, node)
+			seq_printf(s, "\tattached: %s %s\n",
+				   dev_driver_string(attach->dev),
+				   dev_name(attach->dev));
+		mutex_unlock(&dmabuf->lock);
+
+		total += dmabuf->size;
+		n++;
+	}
+	mutex_unlock(&dma_buf_list_lock);
+
+	seq_printf(s, "Total %u objects, %zu bytes\n", n, total);
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(dma_buf_bufinfo_show);
+
+DEFINE_SHOW_ATTRIBUTE(dma_buf_bufinfo);
+
+/* /proc/<pid>/fd/<n> reads "/dmabuf:<name>". */
+static char *dma_buf_dname(struct dentry *dentry, char *buffer, int buflen)
+{
+	struct dma_buf *dmabuf = dentry->d_fsdata;
+	char name[DMA_BUF_NAME_LEN] = "";
+
+	if (dmabuf)
+		dma_buf_get_name(dmabuf, name);
+	return dynamic_dname(buffer, buflen, "/%s:%s", dentry->d_name.name,
+			     name);
+}
+
+static const struct dentry_operations dma_buf_dentry_ops = {
+	.d_dname = dma_buf_dname,
+};
+
+static int dma_buf_init_fs_context(struct fs_context *fc)
+{
+	struct pseudo_fs_context *ctx = init_pseudo(fc, DMA_BUF_MAGIC);
+
+	if (!ctx)
+		return -ENOMEM;
+	ctx->dops = &dma_buf_dentry_ops;
+	return 0;
+}
+
+static struct file_system_type dma_buf_fs_type = {
+	.name		 = "dmabuf",
+	.init_fs_context = dma_buf_init_fs_context,
+	.kill_sb	 = kill_anon_super,
+};
+
+/*
+ * Teach lockdep the documented lock order once, at boot: a violation is
+ * then reported the first time either half of it happens.
+ */
+static int __init dma_buf_lockdep_prime(void)
+{
+	struct mm_struct *mm;
+	struct mutex lock;	/* stands for any buffer's lock */
+
+	if (!IS_ENABLED(CONFIG_LOCKDEP))
+		return 0;
+
+	mm = mm_alloc();
+	if (!mm)
+		return -ENOMEM;
+	__mutex_init(&lock, "&dmabuf->lock", &dma_buf_lock_key);
+
+	mmap_read_lock(mm);
+	mutex_lock(&dma_buf_list_lock);
+	mutex_lock(&lock);
+	fs_reclaim_acquire(GFP_KERNEL);
+	fs_reclaim_release(GFP_KERNEL);
+	mutex_unlock(&lock);
+	mutex_unlock(&dma_buf_list_lock);
+	mmap_read_unlock(mm);
+
+	mutex_destroy(&lock);
+	mmput(mm);
+	return 0;
+}
+
+static int __init dma_buf_init(void)
+{
+	struct dentry *dir;
+	int ret;
+
+	ret = dma_buf_lockdep_prime();
+	if (ret)
+		return ret;
+
+	dma_buf_mnt = kern_mount(&dma_buf_fs_type);
+	if (IS_ERR(dma_buf_mnt))
+		return PTR_ERR(dma_buf_mnt);
+
+	dir = debugfs_create_dir("dma_buf", NULL);
+	debugfs_create_file("bufinfo", 0444, dir, NULL, &dma_buf_bufinfo_fops);
+	return 0;
+}
+subsys_initcall(dma_buf_init);

@@ -1,0 +1,1965 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * KUnit suites for the dma-buf core, against a fake exporter that records
+ * every call the core makes to it.
+ *
+ * Misuse checks WARN; each case that provokes one on purpose wraps the
+ * call in EXPECT_MISUSE(), which prints the harness's "EXPECT-WARN begin"
+ * and "EXPECT-WARN end" markers around it and checks that the core
+ * counted exactly one misuse. A misuse nobody expected fails the case.
+ */
+
+#include <kunit/device.h>
+#include <kunit/static_stub.h>
+#include <kunit/test.h>
+
+#include <linux/anon_inodes.h>
+#include <linux/dcache.h>
+#include <linux/device.h>
+#include <linux/dma-buf.h>
+#include <linux/dma-mapping.h>
+#include <linux/fdtable.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/mman.h>
+#include <linux/module.h>
+#include <linux/scatterlist.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+
+#include "../dma-buf-internal.h"
+#include "dma-buf-test.h"
+
+#define FAKE_PAGES	3
+#define FAKE_SIZE	(FAKE_PAGES * PAGE_SIZE - 100)
+
+/* Which callbacks ran with the buffer's lock in the wrong state. */
+enum fake_op {
+	OP_ATTACH, OP_DETACH, OP_MAP, OP_UNMAP, OP_BEGIN, OP_END,
+	OP_KMAP, OP_KUNMAP, OP_KMAP_ATOMIC, OP_KUNMAP_ATOMIC, OP_MMAP,
+	OP_RELEASE,
+};
+
+struct fake_exporter {
+	struct kunit *test;
+	void *storage;
+
+	/* What the fake does. */
+	int attach_ret;
+	int begin_ret;
+	int mmap_ret;
+	struct sg_table *map_ret;	/* if set, map_dma_buf returns it */
+	bool map_null;			/* map_dma_buf breaks its contract */
+	unsigned long importer_pgoff;	/* for importer_mmap() */
+
+	/* What the core did. */
+	unsigned int calls[OP_RELEASE + 1];
+	unsigned long lock_wrong;	/* bit per enum fake_op */
+	struct device *attach_dev;
+	enum dma_data_direction map_dir, unmap_dir;
+	struct sg_table *mapped, *unmapped;
+	size_t begin_start, begin_len, end_start, end_len;
+	enum dma_data_direction begin_dir, end_dir;
+	unsigned long page_num;
+	void *unmap_vaddr;
+	unsigned long mmap_pgoff;
+	struct file *mmap_file;
+
+	/* Misuse the core reported, and misuse the case asked for. */
+	unsigned int misuse;
+	unsigned int misuse_expected;
+};
+
+#define EXPECT_MISUSE(test, fx, stmt) do {				\
+	struct fake_exporter *__fx = (fx);				\
+	unsigned int __before = __fx->misuse;				\
+									\
+	pr_info("dma-buf-test: EXPECT-WARN begin\n");			\
+	stmt;								\
+	pr_info("dma-buf-test: EXPECT-WARN end\n");			\
+	__fx->misuse_expected++;					\
+	KUNIT_EXPECT_EQ_MSG(test, __fx->misuse, __before + 1,		\
+			    "no misuse reported for: %s", #stmt);	\
+} while (0)
+
+static void fake_record(struct fake_exporter *fx, struct dma_buf *dmabuf,
+			enum fake_op op, bool locked)
+{
+	fx->calls[op]++;
+	if (mutex_is_locked(&dmabuf->lock) != locked)
+		fx->lock_wrong |= BIT(op);
+}
+
+static int fake_attach(struct dma_buf *dmabuf, struct device *dev,
+		       struct dma_buf_attachment *attach)
+{
+	struct fake_exporter *fx = dmabuf->priv;
+
+	struct dma_buf_attachment *other;
+
+	fake_record(fx, dmabuf, OP_ATTACH, true);
+	fx->attach_dev = dev;
+	KUNIT_EXPECT_PTR_EQ(fx->test, attach->dev, dev);
+	/* Not on the list before the exporter accepted it. */
+	list_for_each_entry(other, &dmabuf->attachments, node)
+		KUNIT_EXPECT_PTR_NE(fx->test, other, attach);
+	return fx->attach_ret;
+}
+
+static void fake_detach(struct dma_buf *dmabuf,
+			struct dma_buf_attachment *attach)
+{
+	struct fake_exporter *fx = dmabuf->priv;
+
+	fake_record(fx, dmabuf, OP_DETACH, true);
+	/* The cached mapping went back to the exporter first. */
+	KUNIT_EXPECT_NULL(fx->test, attach->sgt);
+}
+
+static struct sg_table *fake_map(struct dma_buf_attachment *attach,
+				 enum dma_data_direction dir)
+{
+	struct fake_exporter *fx = attach->dmabuf->priv;
+	struct scatterlist *sg;
+	struct sg_table *sgt;
+	unsigned int i;
+
+	fake_record(fx, attach->dmabuf, OP_MAP, true);
+	fx->map_dir = dir;
+	if (fx->map_null)
+		return NULL;
+	if (fx->map_ret)
+		return fx->map_ret;
+
+	sgt = kzalloc(sizeof(*sgt), GFP_KERNEL);
+	if (!sgt)
+		return ERR_PTR(-ENOMEM);
+	if (sg_alloc_table(sgt, 2, GFP_KERNEL)) {
+		kfree(sgt);
+		return ERR_PTR(-ENOMEM);
+	}
+	/* Two segments with made-up DMA addresses. */
+	for_each_sgtable_sg(sgt, sg, i) {
+		sg_set_buf(sg, fx->storage + i * PAGE_SIZE, PAGE_SIZE);
+		sg_dma_address(sg) = 0x10000 * (i + 1);
+		sg_dma_len(sg) = PAGE_SIZE;
+	}
+	fx->mapped = sgt;
+	return sgt;
+}
+
+static void fake_unmap(struct dma_buf_attachment *attach,
+		       struct sg_table *sgt, enum dma_data_direction dir)
+{
+	struct fake_exporter *fx = attach->dmabuf->priv;
+
+	fake_record(fx, attach->dmabuf, OP_UNMAP, true);
+	fx->unmap_dir = dir;
+	fx->unmapped = sgt;
+	if (sgt == fx->mapped) {
+		sg_free_table(sgt);
+		kfree(sgt);
+	}
+}
+
+static void fake_release(struct dma_buf *dmabuf)
+{
+	struct fake_exporter *fx = dmabuf->priv;
+
+	fake_record(fx, dmabuf, OP_RELEASE, false);
+}
+
+static int fake_begin(struct dma_buf *dmabuf, size_t start, size_t len,
+		      enum dma_data_direction dir)
+{
+	struct fake_exporter *fx = dmabuf->priv;
+
+	fake_record(fx, dmabuf, OP_BEGIN, true);
+	fx->begin_start = start;
+	fx->begin_len = len;
+	fx->begin_dir = dir;
+	return fx->begin_ret;
+}
+
+static void fake_end(struct dma_buf *dmabuf, size_t start, size_t len,
+		     enum dma_data_direction dir)
+{
+	struct fake_exporter *fx = dmabuf->priv;
+
+	fake_record(fx, dmabuf, OP_END, true);
+	fx->end_start = start;
+	fx->end_len = len;
+	fx->end_dir = dir;
+}
+
+static void *fake_kmap_atomic(struct dma_buf *dmabuf, unsigned long page_num)
+{
+	struct fake_exporter *fx = dmabuf->priv;
+
+	fake_record(fx, dmabuf, OP_KMAP_ATOMIC, false);
+	fx->page_num = page_num;
+	return fx->storage + page_num * PAGE_SIZE;
+}
+
+static void fake_kunmap_atomic(struct dma_buf *dmabuf, unsigned long page_num,
+			       void *vaddr)
+{
+	struct fake_exporter *fx = dmabuf->priv;
+
+	fake_record(fx, dmabuf, OP_KUNMAP_ATOMIC, false);
+	fx->page_num = page_num;
+	fx->unmap_vaddr = vaddr;
+}
+
+static void *fake_kmap(struct dma_buf *dmabuf, unsigned long page_num)
+{
+	struct fake_exporter *fx = dmabuf->priv;
+
+	fake_record(fx, dmabuf, OP_KMAP, true);
+	fx->page_num = page_num;
+	return fx->storage + page_num * PAGE_SIZE;
+}
+
+static void fake_kunmap(struct dma_buf *dmabuf, unsigned long page_num,
+			void *vaddr)
+{
+	struct fake_exporter *fx = dmabuf->priv;
+
+	fake_record(fx, dmabuf, OP_KUNMAP, true);
+	fx->page_num = page_num;
+	fx->unmap_vaddr = vaddr;
+}
+
+static int fake_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma)
+{
+	struct fake_exporter *fx = dmabuf->priv;
+
+	fake_record(fx, dmabuf, OP_MMAP, true);
+	fx->mmap_pgoff = vma->vm_pgoff;
+	fx->mmap_file = vma->vm_file;
+	return fx->mmap_ret;
+}
+
+static const struct dma_buf_ops fake_ops = {
+	.attach		  = fake_attach,
+	.detach		  = fake_detach,
+	.map_dma_buf	  = fake_map,
+	.unmap_dma_buf	  = fake_unmap,
+	.release	  = fake_release,
+	.begin_cpu_access = fake_begin,
+	.end_cpu_access	  = fake_end,
+	.kmap_atomic	  = fake_kmap_atomic,
+	.kunmap_atomic	  = fake_kunmap_atomic,
+	.kmap		  = fake_kmap,
+	.kunmap		  = fake_kunmap,
+	.mmap		  = fake_mmap,
+};
+
+/* Only what dma_buf_export() requires. */
+static const struct dma_buf_ops fake_minimal_ops = {
+	.map_dma_buf	  = fake_map,
+	.unmap_dma_buf	  = fake_unmap,
+	.release	  = fake_release,
+	.kmap_atomic	  = fake_kmap_atomic,
+	.kmap		  = fake_kmap,
+};
+
+static void fake_misuse_hook(void)
+{
+	struct kunit *test = kunit_get_current_test();
+	struct fake_exporter *fx = test->priv;
+
+	fx->misuse++;
+}
+
+static int dma_buf_test_init(struct kunit *test)
+{
+	struct fake_exporter *fx;
+
+	fx = kunit_kzalloc(test, sizeof(*fx), GFP_KERNEL);
+	if (!fx)
+		return -ENOMEM;
+	fx->test = test;
+	fx->storage = kunit_kzalloc(test, FAKE_PAGES * PAGE_SIZE, GFP_KERNEL);
+	if (!fx->storage)
+		return -ENOMEM;
+	test->priv = fx;
+	kunit_activate_static_stub(test, dma_buf_misuse_hook, fake_misuse_hook);
+	return 0;
+}
+
+static void dma_buf_test_exit(struct kunit *test)
+{
+	struct fake_exporter *fx = test->priv;
+
+	/* Buffers a kernel thread put are released from a workqueue. */
+	flush_delayed_fput();
+	KUNIT_EXPECT_EQ_MSG(test, fx->lock_wrong, 0UL,
+			    "callbacks (bits of enum fake_op) ran with the buffer lock in the wrong state");
+	KUNIT_EXPECT_EQ_MSG(test, fx->misuse, fx->misuse_expected,
+			    "unexpected misuse reports");
+}
+
+static struct dma_buf *fake_export(struct kunit *test,
+				   const struct dma_buf_ops *ops)
+{
+	struct dma_buf *dmabuf = dma_buf_export(test->priv, ops, FAKE_SIZE,
+						O_RDWR);
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, dmabuf);
+	return dmabuf;
+}
+
+/* Drop the last reference and wait for the release. */
+static void put_and_flush(struct dma_buf *dmabuf)
+{
+	dma_buf_put(dmabuf);
+	flush_delayed_fput();
+}
+
+static struct device *test_device(struct kunit *test, const char *name)
+{
+	struct device *dev = kunit_device_register(test, name);
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, dev);
+	return dev;
+}
+
+/* The number of buffers the core's debugfs listing reports. */
+static unsigned int live_buffers(struct kunit *test, const char *needle,
+				 bool *found)
+{
+	struct seq_file m = {};
+	unsigned int n = 0;
+	char *total;
+	int ret;
+
+	m.size = 64 * PAGE_SIZE;
+	m.buf = kunit_kzalloc(test, m.size, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, m.buf);
+	dma_buf_bufinfo_show(&m, NULL);
+	KUNIT_ASSERT_LT(test, m.count, m.size);
+	m.buf[m.count] = '\0';
+	if (found)
+		*found = needle && strstr(m.buf, needle);
+	total = strstr(m.buf, "\nTotal ");
+	KUNIT_ASSERT_NOT_NULL(test, total);
+	ret = sscanf(total, "\nTotal %u objects", &n);
+	KUNIT_EXPECT_EQ(test, ret, 1);
+	return n;
+}
+
+/* --- export ------------------------------------------------------------ */
+
+static void export_rejects_null_priv(struct kunit *test)
+{
+	struct fake_exporter *fx = test->priv;
+	struct dma_buf *dmabuf;
+
+	EXPECT_MISUSE(test, fx,
+		      dmabuf = dma_buf_export(NULL, &fake_ops, PAGE_SIZE, O_RDWR));
+	KUNIT_EXPECT_EQ(test, PTR_ERR(dmabuf), -EINVAL);
+}
+
+static void export_rejects_null_ops(struct kunit *test)
+{
+	struct fake_exporter *fx = test->priv;
+	struct dma_buf *dmabuf;
+
+	EXPECT_MISUSE(test, fx,
+		      dmabuf = dma_buf_export(fx, NULL, PAGE_SIZE, O_RDWR));
+	KUNIT_EXPECT_EQ(test, PTR_ERR(dmabuf), -EINVAL);
+}
+
+struct missing_op {
+	const char *name;
+	size_t offset;
+};
+
+static const struct missing_op missing_ops[] = {
+	{ "map_dma_buf", offsetof(struct dma_buf_ops, map_dma_buf) },
+	{ "unmap_dma_buf", offsetof(struct dma_buf_ops, unmap_dma_buf) },
+	{ "release", offsetof(struct dma_buf_ops, release) },
+	{ "kmap", offsetof(struct dma_buf_ops, kmap) },
+	{ "kmap_atomic", offsetof(struct dma_buf_ops, kmap_atomic) },
+};
+
+KUNIT_ARRAY_PARAM_DESC(missing_op, missing_ops, name);
+
+static void export_rejects_missing_mandatory_op(struct kunit *test)
+{
+	const struct missing_op *param = test->param_value;
+	struct fake_exporter *fx = test->priv;
+	struct dma_buf_ops *ops;
+	struct dma_buf *dmabuf;
+
+	ops = kunit_kmalloc(test, sizeof(*ops), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, ops);
+	*ops = fake_ops;
+	memset((void *)ops + param->offset, 0, sizeof(void *));
+
+	EXPECT_MISUSE(test, fx,
+		      dmabuf = dma_buf_export(fx, ops, PAGE_SIZE, O_RDWR));
+	KUNIT_EXPECT_EQ(test, PTR_ERR(dmabuf), -EINVAL);
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_RELEASE], 0U);
+}
+
+struct bad_export {
+	const char *name;
+	size_t size;
+	int flags;
+};
+
+static const struct bad_export bad_exports[] = {
+	{ "zero size", 0, O_RDWR },
+	{ "size wraps when page-aligned", SIZE_MAX, O_RDWR },
+	{ "O_CREAT", PAGE_SIZE, O_RDWR | O_CREAT },
+	{ "O_TRUNC", PAGE_SIZE, O_RDWR | O_TRUNC },
+	{ "invalid access mode", PAGE_SIZE, O_ACCMODE },
+};
+
+KUNIT_ARRAY_PARAM_DESC(bad_export, bad_exports, name);
+
+static void export_rejects_bad_size_or_flags(struct kunit *test)
+{
+	const struct bad_export *param = test->param_value;
+	struct fake_exporter *fx = test->priv;
+	struct dma_buf *dmabuf;
+
+	EXPECT_MISUSE(test, fx,
+		      dmabuf = dma_buf_export(fx, &fake_ops, param->size,
+					      param->flags));
+	KUNIT_EXPECT_EQ(test, PTR_ERR(dmabuf), -EINVAL);
+}
+
+static void export_minimal_ops(struct kunit *test)
+{
+	struct fake_exporter *fx = test->priv;
+	struct dma_buf *dmabuf = fake_export(test, &fake_minimal_ops);
+
+	KUNIT_EXPECT_EQ(test, dmabuf->size, (size_t)FAKE_SIZE);
+	KUNIT_EXPECT_PTR_EQ(test, dmabuf->priv, (void *)fx);
+	KUNIT_EXPECT_PTR_EQ(test, dmabuf->ops, &fake_minimal_ops);
+	put_and_flush(dmabuf);
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_RELEASE], 1U);
+}
+
+static void export_file_flags(struct kunit *test)
+{
+	struct fake_exporter *fx = test->priv;
+	struct dma_buf *rw, *ro;
+
+	rw = dma_buf_export(fx, &fake_ops, PAGE_SIZE, O_RDWR | O_CLOEXEC);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, rw);
+	ro = dma_buf_export(fx, &fake_ops, PAGE_SIZE, O_RDONLY);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, ro);
+
+	KUNIT_EXPECT_EQ(test, rw->file->f_flags & O_ACCMODE, O_RDWR);
+	KUNIT_EXPECT_TRUE(test, rw->file->f_mode & FMODE_READ);
+	KUNIT_EXPECT_TRUE(test, rw->file->f_mode & FMODE_WRITE);
+	/* O_CLOEXEC belongs to a descriptor, not to the file. */
+	KUNIT_EXPECT_FALSE(test, rw->file->f_flags & O_CLOEXEC);
+
+	KUNIT_EXPECT_EQ(test, ro->file->f_flags & O_ACCMODE, O_RDONLY);
+	KUNIT_EXPECT_TRUE(test, ro->file->f_mode & FMODE_READ);
+	KUNIT_EXPECT_FALSE(test, ro->file->f_mode & FMODE_WRITE);
+
+	/* Each buffer has an inode and an address space of its own. */
+	KUNIT_EXPECT_PTR_NE(test, file_inode(rw->file), file_inode(ro->file));
+	KUNIT_EXPECT_PTR_NE(test, rw->file->f_mapping, ro->file->f_mapping);
+	KUNIT_EXPECT_PTR_EQ(test, rw->file->f_mapping->host, file_inode(rw->file));
+	KUNIT_EXPECT_EQ(test, i_size_read(file_inode(rw->file)), (loff_t)PAGE_SIZE);
+
+	dma_buf_put(rw);
+	put_and_flush(ro);
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_RELEASE], 2U);
+}
+
+static void export_records_exporter_name(struct kunit *test)
+{
+	struct fake_exporter *fx = test->priv;
+	struct dma_buf *plain, *named;
+
+	plain = fake_export(test, &fake_ops);
+	named = dma_buf_export_named(fx, &fake_ops, PAGE_SIZE, O_RDWR,
+				     "camera");
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, named);
+
+	/* The module name of this test, from its Makefile. */
+	KUNIT_EXPECT_STREQ(test, plain->exp_name, "dma_buf_kunit");
+	KUNIT_EXPECT_STREQ(test, named->exp_name, "camera");
+
+	dma_buf_put(plain);
+	put_and_flush(named);
+}
+
+#ifdef CONFIG_MODULE_UNLOAD
+static void export_pins_owner_module(struct kunit *test)
+{
+	struct fake_exporter *fx = test->priv;
+	struct dma_buf *a, *b;
+	struct module *mod;
+
+	mod = kunit_kzalloc(test, sizeof(*mod), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, mod);
+	mod->state = MODULE_STATE_LIVE;
+	atomic_set(&mod->refcnt, 1);
+	strscpy(mod->name, "fake_exporter", sizeof(mod->name));
+	KUNIT_ASSERT_EQ(test, module_refcount(mod), 0);
+
+	a = dma_buf_export_owner(fx, &fake_ops, PAGE_SIZE, O_RDWR, mod,
+				 mod->name);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, a);
+	b = dma_buf_export_owner(fx, &fake_ops, PAGE_SIZE, O_RDWR, mod,
+				 mod->name);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, b);
+	KUNIT_EXPECT_EQ(test, module_refcount(mod), 2);
+	KUNIT_EXPECT_PTR_EQ(test, a->owner, mod);
+
+	put_and_flush(a);
+	KUNIT_EXPECT_EQ(test, module_refcount(mod), 1);
+	put_and_flush(b);
+	KUNIT_EXPECT_EQ(test, module_refcount(mod), 0);
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_RELEASE], 2U);
+
+	/* A module on its way out exports nothing. */
+	mod->state = MODULE_STATE_GOING;
+	a = dma_buf_export_owner(fx, &fake_ops, PAGE_SIZE, O_RDWR, mod,
+				 mod->name);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(a), -ENODEV);
+	KUNIT_EXPECT_EQ(test, module_refcount(mod), 0);
+}
+#else
+static void export_pins_owner_module(struct kunit *test)
+{
+	kunit_skip(test, "module reference counts need CONFIG_MODULE_UNLOAD");
+}
+#endif
+
+static struct dma_buf *fail_alloc(void)
+{
+	return NULL;
+}
+
+static struct inode *fail_alloc_inode(void)
+{
+	return ERR_PTR(-ENOMEM);
+}
+
+static struct file *fail_alloc_file(struct inode *inode, int flags)
+{
+	return ERR_PTR(-ENOMEM);
+}
+
+struct alloc_failure {
+	const char *name;
+	void (*activate)(struct kunit *test);
+};
+
+static void fail_dmabuf_struct(struct kunit *test)
+{
+	kunit_activate_static_stub(test, dma_buf_alloc, fail_alloc);
+}
+
+static void fail_inode(struct kunit *test)
+{
+	kunit_activate_static_stub(test, dma_buf_alloc_inode, fail_alloc_inode);
+}
+
+static void fail_file(struct kunit *test)
+{
+	kunit_activate_static_stub(test, dma_buf_alloc_file, fail_alloc_file);
+}
+
+static const struct alloc_failure alloc_failures[] = {
+	{ "struct dma_buf", fail_dmabuf_struct },
+	{ "inode", fail_inode },
+	{ "file", fail_file },
+};
+
+KUNIT_ARRAY_PARAM_DESC(alloc_failure, alloc_failures, name);
+
+static void export_allocation_failure(struct kunit *test)
+{
+	const struct alloc_failure *param = test->param_value;
+	struct fake_exporter *fx = test->priv;
+	struct dma_buf *dmabuf;
+	unsigned int before;
+
+	before = live_buffers(test, NULL, NULL);
+	param->activate(test);
+	dmabuf = dma_buf_export(fx, &fake_ops, PAGE_SIZE, O_RDWR);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(dmabuf), -ENOMEM);
+	flush_delayed_fput();
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_RELEASE], 0U);
+	KUNIT_EXPECT_EQ(test, live_buffers(test, NULL, NULL), before);
+}
+
+/* --- file descriptors and references -------------------------------------- */
+
+static bool fd_is_cloexec(int fd)
+{
+	bool ret;
+
+	rcu_read_lock();
+	ret = close_on_exec(fd, current->files);
+	rcu_read_unlock();
+	return ret;
+}
+
+static void fd_honours_cloexec(struct kunit *test)
+{
+	struct fake_exporter *fx = test->priv;
+	struct dma_buf *a = fake_export(test, &fake_ops);
+	struct dma_buf *b = fake_export(test, &fake_ops);
+	int fa, fb;
+
+	fa = dma_buf_fd(a, O_CLOEXEC);
+	KUNIT_ASSERT_GE(test, fa, 0);
+	fb = dma_buf_fd(b, 0);
+	KUNIT_ASSERT_GE(test, fb, 0);
+
+	KUNIT_EXPECT_TRUE(test, fd_is_cloexec(fa));
+	KUNIT_EXPECT_FALSE(test, fd_is_cloexec(fb));
+
+	/* The fds own the only references now. */
+	KUNIT_EXPECT_EQ(test, close_fd(fa), 0);
+	KUNIT_EXPECT_EQ(test, close_fd(fb), 0);
+	flush_delayed_fput();
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_RELEASE], 2U);
+}
+
+static void fd_rejects_bad_arguments(struct kunit *test)
+{
+	struct fake_exporter *fx = test->priv;
+	struct dma_buf *dmabuf = fake_export(test, &fake_ops);
+	int fd;
+
+	EXPECT_MISUSE(test, fx, fd = dma_buf_fd(NULL, 0));
+	KUNIT_EXPECT_EQ(test, fd, -EINVAL);
+	EXPECT_MISUSE(test, fx, fd = dma_buf_fd(dmabuf, O_NONBLOCK));
+	KUNIT_EXPECT_EQ(test, fd, -EINVAL);
+	/* The caller still owns its reference. */
+	put_and_flush(dmabuf);
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_RELEASE], 1U);
+}
+
+static void get_returns_the_buffer(struct kunit *test)
+{
+	struct dma_buf *dmabuf = fake_export(test, &fake_ops);
+	struct dma_buf *got;
+	long count;
+	int fd;
+
+	get_dma_buf(dmabuf);
+	fd = dma_buf_fd(dmabuf, O_CLOEXEC);
+	KUNIT_ASSERT_GE(test, fd, 0);
+	count = file_count(dmabuf->file);
+
+	got = dma_buf_get(fd);
+	KUNIT_ASSERT_PTR_EQ(test, got, dmabuf);
+	KUNIT_EXPECT_EQ(test, file_count(dmabuf->file), count + 1);
+	dma_buf_put(got);
+	KUNIT_EXPECT_EQ(test, file_count(dmabuf->file), count);
+
+	KUNIT_EXPECT_EQ(test, close_fd(fd), 0);
+	put_and_flush(dmabuf);
+}
+
+static const struct file_operations not_a_dmabuf_fops = {
+	.owner = THIS_MODULE,
+};
+
+static void get_rejects_bad_fds(struct kunit *test)
+{
+	struct dma_buf *dmabuf;
+	int fd;
+
+	KUNIT_EXPECT_EQ(test, PTR_ERR(dma_buf_get(-1)), -EBADF);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(dma_buf_get(INT_MAX)), -EBADF);
+
+	fd = anon_inode_getfd("not-a-dmabuf", &not_a_dmabuf_fops, NULL,
+			      O_RDWR | O_CLOEXEC);
+	KUNIT_ASSERT_GE(test, fd, 0);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(dma_buf_get(fd)), -EINVAL);
+	KUNIT_EXPECT_EQ(test, close_fd(fd), 0);
+
+	/* A closed descriptor is a bad one. */
+	dmabuf = fake_export(test, &fake_ops);
+	fd = dma_buf_fd(dmabuf, 0);
+	KUNIT_ASSERT_GE(test, fd, 0);
+	KUNIT_EXPECT_EQ(test, close_fd(fd), 0);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(dma_buf_get(fd)), -EBADF);
+	flush_delayed_fput();
+}
+
+static void put_rejects_null(struct kunit *test)
+{
+	struct fake_exporter *fx = test->priv;
+
+	EXPECT_MISUSE(test, fx, dma_buf_put(NULL));
+	EXPECT_MISUSE(test, fx, get_dma_buf(NULL));
+}
+
+/*
+ * The release runs once, after the last of three references is gone: the
+ * fd, one from dma_buf_get() and one from get_dma_buf(), in every order.
+ */
+enum ref { REF_FD, REF_GET, REF_EXTRA };
+
+struct release_order {
+	const char *name;
+	enum ref order[3];
+};
+
+static const struct release_order release_orders[] = {
+	{ "fd get extra", { REF_FD, REF_GET, REF_EXTRA } },
+	{ "fd extra get", { REF_FD, REF_EXTRA, REF_GET } },
+	{ "get fd extra", { REF_GET, REF_FD, REF_EXTRA } },
+	{ "get extra fd", { REF_GET, REF_EXTRA, REF_FD } },
+	{ "extra fd get", { REF_EXTRA, REF_FD, REF_GET } },
+	{ "extra get fd", { REF_EXTRA, REF_GET, REF_FD } },
+};
+
+KUNIT_ARRAY_PARAM_DESC(release_order, release_orders, name);
+
+static void release_once_after_last_reference(struct kunit *test)
+{
+	const struct release_order *p = test->param_value;
+	struct fake_exporter *fx = test->priv;
+	struct dma_buf *dmabuf = fake_export(test, &fake_ops);
+	struct dma_buf *got;
+	int fd, i;
+
+	get_dma_buf(dmabuf);		/* REF_EXTRA */
+	fd = dma_buf_fd(dmabuf, 0);	/* REF_FD: takes over the export's */
+	KUNIT_ASSERT_GE(test, fd, 0);
+	got = dma_buf_get(fd);		/* REF_GET */
+	KUNIT_ASSERT_PTR_EQ(test, got, dmabuf);
+
+	for (i = 0; i < 3; i++) {
+		flush_delayed_fput();
+		KUNIT_EXPECT_EQ(test, fx->calls[OP_RELEASE], 0U);
+		switch (p->order[i]) {
+		case REF_FD:
+			KUNIT_EXPECT_EQ(test, close_fd(fd), 0);
+			break;
+		case REF_GET:
+			dma_buf_put(got);
+			break;
+		case REF_EXTRA:
+			dma_buf_put(dmabuf);
+			break;
+		}
+	}
+	flush_delayed_fput();
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_RELEASE], 1U);
+	flush_delayed_fput();
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_RELEASE], 1U);
+}
+
+/* --- attach and detach ---------------------------------------------------- */
+
+static void attach_rejects_null(struct kunit *test)
+{
+	struct fake_exporter *fx = test->priv;
+	struct dma_buf *dmabuf = fake_export(test, &fake_ops);
+	struct device *dev = test_device(test, "dev");
+	struct dma_buf_attachment *attach;
+
+	EXPECT_MISUSE(test, fx, attach = dma_buf_attach(NULL, dev));
+	KUNIT_EXPECT_EQ(test, PTR_ERR(attach), -EINVAL);
+	EXPECT_MISUSE(test, fx, attach = dma_buf_attach(dmabuf, NULL));
+	KUNIT_EXPECT_EQ(test, PTR_ERR(attach), -EINVAL);
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_ATTACH], 0U);
+	KUNIT_EXPECT_TRUE(test, list_empty(&dmabuf->attachments));
+	put_and_flush(dmabuf);
+}
+
+static void attach_and_detach(struct kunit *test)
+{
+	struct fake_exporter *fx = test->priv;
+	struct dma_buf *dmabuf = fake_export(test, &fake_ops);
+	struct device *dev1 = test_device(test, "dev1");
+	struct device *dev2 = test_device(test, "dev2");
+	struct dma_buf_attachment *a1, *a2, *again;
+
+	a1 = dma_buf_attach(dmabuf, dev1);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, a1);
+	KUNIT_EXPECT_PTR_EQ(test, fx->attach_dev, dev1);
+	a2 = dma_buf_attach(dmabuf, dev2);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, a2);
+	/* The same device twice: two independent attachments. */
+	again = dma_buf_attach(dmabuf, dev1);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, again);
+	KUNIT_EXPECT_PTR_NE(test, again, a1);
+
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_ATTACH], 3U);
+	KUNIT_EXPECT_PTR_EQ(test, a1->dmabuf, dmabuf);
+	KUNIT_EXPECT_PTR_EQ(test, a1->dev, dev1);
+	KUNIT_EXPECT_EQ(test, list_count_nodes(&dmabuf->attachments), 3);
+
+	dma_buf_detach(dmabuf, again);
+	dma_buf_detach(dmabuf, a1);
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_DETACH], 2U);
+	KUNIT_EXPECT_EQ(test, list_count_nodes(&dmabuf->attachments), 1);
+	KUNIT_EXPECT_PTR_EQ(test, list_first_entry(&dmabuf->attachments,
+						   struct dma_buf_attachment,
+						   node), a2);
+	dma_buf_detach(dmabuf, a2);
+	KUNIT_EXPECT_TRUE(test, list_empty(&dmabuf->attachments));
+	/* Never mapped: nothing to unmap. */
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_UNMAP], 0U);
+	put_and_flush(dmabuf);
+}
+
+static void attach_error_leaves_nothing(struct kunit *test)
+{
+	struct fake_exporter *fx = test->priv;
+	struct dma_buf *dmabuf = fake_export(test, &fake_ops);
+	struct device *dev = test_device(test, "dev");
+	struct dma_buf_attachment *attach;
+
+	fx->attach_ret = -ERANGE;
+	attach = dma_buf_attach(dmabuf, dev);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(attach), -ERANGE);
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_ATTACH], 1U);
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_DETACH], 0U);
+	KUNIT_EXPECT_TRUE(test, list_empty(&dmabuf->attachments));
+	put_and_flush(dmabuf);
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_RELEASE], 1U);
+}
+
+static struct dma_buf_attachment *fail_alloc_attachment(void)
+{
+	return NULL;
+}
+
+static void attach_allocation_failure(struct kunit *test)
+{
+	struct fake_exporter *fx = test->priv;
+	struct dma_buf *dmabuf = fake_export(test, &fake_ops);
+	struct device *dev = test_device(test, "dev");
+	struct dma_buf_attachment *attach;
+
+	kunit_activate_static_stub(test, dma_buf_alloc_attachment,
+				   fail_alloc_attachment);
+	attach = dma_buf_attach(dmabuf, dev);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(attach), -ENOMEM);
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_ATTACH], 0U);
+	KUNIT_EXPECT_TRUE(test, list_empty(&dmabuf->attachments));
+	put_and_flush(dmabuf);
+}
+
+static void detach_rejects_bad_arguments(struct kunit *test)
+{
+	struct fake_exporter *fx = test->priv;
+	struct dma_buf *a = fake_export(test, &fake_ops);
+	struct dma_buf *b = fake_export(test, &fake_ops);
+	struct device *dev = test_device(test, "dev");
+	struct dma_buf_attachment *attach;
+
+	attach = dma_buf_attach(a, dev);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, attach);
+	EXPECT_MISUSE(test, fx, dma_buf_detach(NULL, attach));
+	EXPECT_MISUSE(test, fx, dma_buf_detach(a, NULL));
+	EXPECT_MISUSE(test, fx, dma_buf_detach(b, attach));
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_DETACH], 0U);
+	KUNIT_EXPECT_EQ(test, list_count_nodes(&a->attachments), 1);
+	dma_buf_detach(a, attach);
+	dma_buf_put(a);
+	put_and_flush(b);
+}
+
+static void attach_minimal_ops(struct kunit *test)
+{
+	struct fake_exporter *fx = test->priv;
+	struct dma_buf *dmabuf = fake_export(test, &fake_minimal_ops);
+	struct device *dev = test_device(test, "dev");
+	struct dma_buf_attachment *attach;
+
+	attach = dma_buf_attach(dmabuf, dev);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, attach);
+	dma_buf_detach(dmabuf, attach);
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_ATTACH] + fx->calls[OP_DETACH], 0U);
+	put_and_flush(dmabuf);
+}
+
+/* --- map and unmap --------------------------------------------------------- */
+
+struct map_fixture {
+	struct dma_buf *dmabuf;
+	struct dma_buf_attachment *attach;
+};
+
+static void map_setup(struct kunit *test, struct map_fixture *m)
+{
+	m->dmabuf = fake_export(test, &fake_ops);
+	m->attach = dma_buf_attach(m->dmabuf, test_device(test, "importer"));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, m->attach);
+}
+
+static void map_teardown(struct map_fixture *m)
+{
+	dma_buf_detach(m->dmabuf, m->attach);
+	put_and_flush(m->dmabuf);
+}
+
+static const enum dma_data_direction directions[] = {
+	DMA_BIDIRECTIONAL, DMA_TO_DEVICE, DMA_FROM_DEVICE,
+};
+
+static void direction_desc(const enum dma_data_direction *dir, char *desc)
+{
+	static const char * const names[] = {
+		[DMA_BIDIRECTIONAL] = "bidirectional",
+		[DMA_TO_DEVICE] = "to device",
+		[DMA_FROM_DEVICE] = "from device",
+	};
+
+	strscpy(desc, names[*dir], KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(direction, directions, direction_desc);
+
+static void map_direction_reaches_exporter(struct kunit *test)
+{
+	enum dma_data_direction dir =
+		*(const enum dma_data_direction *)test->param_value;
+	struct fake_exporter *fx = test->priv;
+	struct map_fixture m;
+	struct sg_table *sgt, *exported;
+
+	map_setup(test, &m);
+	sgt = dma_buf_map_attachment(m.attach, dir);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, sgt);
+	exported = fx->mapped;
+	KUNIT_EXPECT_EQ(test, fx->map_dir, dir);
+	dma_buf_unmap_attachment(m.attach, sgt, dir);
+
+	map_teardown(&m);
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_UNMAP], 1U);
+	KUNIT_EXPECT_EQ(test, fx->unmap_dir, dir);
+	KUNIT_EXPECT_PTR_EQ(test, fx->unmapped, exported);
+}
+
+static void map_is_cached(struct kunit *test)
+{
+	struct fake_exporter *fx = test->priv;
+	struct sg_table *first, *second;
+	struct map_fixture m;
+
+	map_setup(test, &m);
+	first = dma_buf_map_attachment(m.attach, DMA_TO_DEVICE);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, first);
+	second = dma_buf_map_attachment(m.attach, DMA_TO_DEVICE);
+	KUNIT_EXPECT_PTR_EQ(test, second, first);
+	dma_buf_unmap_attachment(m.attach, second, DMA_TO_DEVICE);
+	dma_buf_unmap_attachment(m.attach, first, DMA_TO_DEVICE);
+
+	/* Still cached once every map is balanced. */
+	second = dma_buf_map_attachment(m.attach, DMA_TO_DEVICE);
+	KUNIT_EXPECT_PTR_EQ(test, second, first);
+	dma_buf_unmap_attachment(m.attach, second, DMA_TO_DEVICE);
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_MAP], 1U);
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_UNMAP], 0U);
+
+	map_teardown(&m);
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_UNMAP], 1U);
+	KUNIT_EXPECT_EQ(test, fx->unmap_dir, DMA_TO_DEVICE);
+}
+
+static void map_other_direction_while_in_use(struct kunit *test)
+{
+	struct fake_exporter *fx = test->priv;
+	struct sg_table *sgt, *other;
+	struct map_fixture m;
+
+	map_setup(test, &m);
+	sgt = dma_buf_map_attachment(m.attach, DMA_TO_DEVICE);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, sgt);
+	other = dma_buf_map_attachment(m.attach, DMA_FROM_DEVICE);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(other), -EBUSY);
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_MAP], 1U);
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_UNMAP], 0U);
+	dma_buf_unmap_attachment(m.attach, sgt, DMA_TO_DEVICE);
+	map_teardown(&m);
+}
+
+static void map_other_direction_replaces_unused(struct kunit *test)
+{
+	struct fake_exporter *fx = test->priv;
+	struct sg_table *sgt, *old;
+	struct map_fixture m;
+
+	map_setup(test, &m);
+	sgt = dma_buf_map_attachment(m.attach, DMA_TO_DEVICE);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, sgt);
+	old = fx->mapped;
+	dma_buf_unmap_attachment(m.attach, sgt, DMA_TO_DEVICE);
+
+	sgt = dma_buf_map_attachment(m.attach, DMA_FROM_DEVICE);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, sgt);
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_UNMAP], 1U);
+	KUNIT_EXPECT_PTR_EQ(test, fx->unmapped, old);
+	KUNIT_EXPECT_EQ(test, fx->unmap_dir, DMA_TO_DEVICE);
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_MAP], 2U);
+	KUNIT_EXPECT_EQ(test, fx->map_dir, DMA_FROM_DEVICE);
+	dma_buf_unmap_attachment(m.attach, sgt, DMA_FROM_DEVICE);
+
+	map_teardown(&m);
+	KUNIT_EXPECT_EQ(test, fx->unmap_dir, DMA_FROM_DEVICE);
+}
+
+static void map_error_is_not_cached(struct kunit *test)
+{
+	struct fake_exporter *fx = test->priv;
+	struct map_fixture m;
+	struct sg_table *sgt;
+
+	map_setup(test, &m);
+	fx->map_ret = ERR_PTR(-ENOSPC);
+	sgt = dma_buf_map_attachment(m.attach, DMA_TO_DEVICE);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(sgt), -ENOSPC);
+
+	fx->map_ret = NULL;
+	sgt = dma_buf_map_attachment(m.attach, DMA_TO_DEVICE);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, sgt);
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_MAP], 2U);
+	dma_buf_unmap_attachment(m.attach, sgt, DMA_TO_DEVICE);
+	map_teardown(&m);
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_UNMAP], 1U);
+}
+
+static void map_rejects_bad_arguments(struct kunit *test)
+{
+	struct fake_exporter *fx = test->priv;
+	struct map_fixture m;
+	struct sg_table *sgt;
+
+	map_setup(test, &m);
+	EXPECT_MISUSE(test, fx, sgt = dma_buf_map_attachment(NULL, DMA_TO_DEVICE));
+	KUNIT_EXPECT_EQ(test, PTR_ERR(sgt), -EINVAL);
+	EXPECT_MISUSE(test, fx, sgt = dma_buf_map_attachment(m.attach, DMA_NONE));
+	KUNIT_EXPECT_EQ(test, PTR_ERR(sgt), -EINVAL);
+	EXPECT_MISUSE(test, fx, sgt = dma_buf_map_attachment(m.attach, 42));
+	KUNIT_EXPECT_EQ(test, PTR_ERR(sgt), -EINVAL);
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_MAP], 0U);
+	map_teardown(&m);
+}
+
+static void unmap_unbalanced_warns(struct kunit *test)
+{
+	struct fake_exporter *fx = test->priv;
+	struct sg_table *sgt, bogus = {};
+	struct map_fixture m;
+
+	map_setup(test, &m);
+	/* Nothing mapped yet. */
+	EXPECT_MISUSE(test, fx, dma_buf_unmap_attachment(m.attach, &bogus,
+							 DMA_TO_DEVICE));
+
+	sgt = dma_buf_map_attachment(m.attach, DMA_TO_DEVICE);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, sgt);
+	EXPECT_MISUSE(test, fx, dma_buf_unmap_attachment(m.attach, &bogus,
+							 DMA_TO_DEVICE));
+	EXPECT_MISUSE(test, fx, dma_buf_unmap_attachment(m.attach, sgt,
+							 DMA_FROM_DEVICE));
+	EXPECT_MISUSE(test, fx, dma_buf_unmap_attachment(m.attach, NULL,
+							 DMA_TO_DEVICE));
+	EXPECT_MISUSE(test, fx, dma_buf_unmap_attachment(NULL, sgt,
+							 DMA_TO_DEVICE));
+	/* None of them counted: one real unmap balances the map. */
+	KUNIT_EXPECT_EQ(test, m.attach->map_count, 1U);
+	dma_buf_unmap_attachment(m.attach, sgt, DMA_TO_DEVICE);
+	EXPECT_MISUSE(test, fx, dma_buf_unmap_attachment(m.attach, sgt,
+							 DMA_TO_DEVICE));
+	map_teardown(&m);
+}
+
+static void detach_while_mapped(struct kunit *test)
+{
+	struct fake_exporter *fx = test->priv;
+	struct map_fixture m;
+	struct sg_table *sgt;
+
+	map_setup(test, &m);
+	sgt = dma_buf_map_attachment(m.attach, DMA_BIDIRECTIONAL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, sgt);
+	EXPECT_MISUSE(test, fx, dma_buf_detach(m.dmabuf, m.attach));
+	/* The mapping went back to the exporter all the same. */
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_UNMAP], 1U);
+	KUNIT_EXPECT_EQ(test, fx->unmap_dir, DMA_BIDIRECTIONAL);
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_DETACH], 1U);
+	put_and_flush(m.dmabuf);
+}
+
+static void map_exporter_returns_null(struct kunit *test)
+{
+	struct fake_exporter *fx = test->priv;
+	struct map_fixture m;
+	struct sg_table *sgt;
+
+	map_setup(test, &m);
+	/* An exporter bug, not the importer's misuse: a WARN, no count. */
+	fx->map_null = true;
+	pr_info("dma-buf-test: EXPECT-WARN begin\n");
+	sgt = dma_buf_map_attachment(m.attach, DMA_TO_DEVICE);
+	pr_info("dma-buf-test: EXPECT-WARN end\n");
+	KUNIT_EXPECT_EQ(test, PTR_ERR(sgt), -EINVAL);
+	KUNIT_EXPECT_NULL(test, m.attach->sgt);
+	map_teardown(&m);
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_UNMAP], 0U);
+}
+
+static void map_hides_pages_from_importer(struct kunit *test)
+{
+	struct fake_exporter *fx = test->priv;
+	struct scatterlist *a, *b;
+	struct sg_table *sgt;
+	struct map_fixture m;
+	unsigned int i;
+
+	if (!IS_ENABLED(CONFIG_DMA_BUF_DEBUG))
+		kunit_skip(test, "page scrambling needs CONFIG_DMA_BUF_DEBUG");
+
+	map_setup(test, &m);
+	sgt = dma_buf_map_attachment(m.attach, DMA_TO_DEVICE);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, sgt);
+	KUNIT_ASSERT_PTR_NE(test, sgt, fx->mapped);
+	KUNIT_ASSERT_EQ(test, sgt->nents, fx->mapped->nents);
+
+	b = fx->mapped->sgl;
+	for_each_sgtable_sg(sgt, a, i) {
+		KUNIT_EXPECT_EQ(test, sg_dma_address(a), sg_dma_address(b));
+		KUNIT_EXPECT_EQ(test, sg_dma_len(a), sg_dma_len(b));
+		KUNIT_EXPECT_EQ(test, a->length, b->length);
+		KUNIT_EXPECT_PTR_NE(test, sg_page(a), sg_page(b));
+		/* The exporter's own table is intact. */
+		KUNIT_EXPECT_PTR_EQ(test, sg_page(b),
+				    virt_to_page(fx->storage + i * PAGE_SIZE));
+		b = sg_next(b);
+	}
+	KUNIT_EXPECT_EQ(test, i, 2U);
+	dma_buf_unmap_attachment(m.attach, sgt, DMA_TO_DEVICE);
+	map_teardown(&m);
+	KUNIT_EXPECT_PTR_EQ(test, fx->unmapped, fx->mapped);
+}
+
+/* --- kernel CPU access ----------------------------------------------------- */
+
+struct cpu_range {
+	const char *name;
+	size_t start;
+	size_t len;
+};
+
+static const struct cpu_range bad_ranges[] = {
+	{ "empty", 0, 0 },
+	{ "starts at the end", FAKE_SIZE, 1 },
+	{ "ends one byte past", FAKE_SIZE - 10, 11 },
+	{ "length overflows", 1, SIZE_MAX },
+	{ "start overflows", SIZE_MAX, 2 },
+	{ "whole buffer plus one", 0, FAKE_SIZE + 1 },
+};
+
+KUNIT_ARRAY_PARAM_DESC(bad_range, bad_ranges, name);
+
+static void cpu_access_range_checked(struct kunit *test)
+{
+	const struct cpu_range *r = test->param_value;
+	struct fake_exporter *fx = test->priv;
+	struct dma_buf *dmabuf = fake_export(test, &fake_ops);
+	int ret;
+
+	EXPECT_MISUSE(test, fx,
+		      ret = dma_buf_begin_cpu_access(dmabuf, r->start, r->len,
+						     DMA_FROM_DEVICE));
+	KUNIT_EXPECT_EQ(test, ret, -EINVAL);
+	EXPECT_MISUSE(test, fx,
+		      dma_buf_end_cpu_access(dmabuf, r->start, r->len,
+					     DMA_FROM_DEVICE));
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_BEGIN] + fx->calls[OP_END], 0U);
+	put_and_flush(dmabuf);
+}
+
+static void cpu_access_reaches_exporter(struct kunit *test)
+{
+	struct fake_exporter *fx = test->priv;
+	struct dma_buf *dmabuf = fake_export(test, &fake_ops);
+
+	/* The last byte alone, and the whole buffer. */
+	KUNIT_EXPECT_EQ(test, dma_buf_begin_cpu_access(dmabuf, FAKE_SIZE - 1, 1,
+						       DMA_TO_DEVICE), 0);
+	KUNIT_EXPECT_EQ(test, fx->begin_start, (size_t)FAKE_SIZE - 1);
+	KUNIT_EXPECT_EQ(test, fx->begin_len, (size_t)1);
+	KUNIT_EXPECT_EQ(test, fx->begin_dir, DMA_TO_DEVICE);
+	dma_buf_end_cpu_access(dmabuf, FAKE_SIZE - 1, 1, DMA_TO_DEVICE);
+	KUNIT_EXPECT_EQ(test, fx->end_start, (size_t)FAKE_SIZE - 1);
+	KUNIT_EXPECT_EQ(test, fx->end_len, (size_t)1);
+	KUNIT_EXPECT_EQ(test, fx->end_dir, DMA_TO_DEVICE);
+
+	KUNIT_EXPECT_EQ(test, dma_buf_begin_cpu_access(dmabuf, 0, FAKE_SIZE,
+						       DMA_BIDIRECTIONAL), 0);
+	KUNIT_EXPECT_EQ(test, fx->begin_len, (size_t)FAKE_SIZE);
+	dma_buf_end_cpu_access(dmabuf, 0, FAKE_SIZE, DMA_BIDIRECTIONAL);
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_BEGIN], 2U);
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_END], 2U);
+	put_and_flush(dmabuf);
+}
+
+static void cpu_access_error_propagates(struct kunit *test)
+{
+	struct fake_exporter *fx = test->priv;
+	struct dma_buf *dmabuf = fake_export(test, &fake_ops);
+
+	fx->begin_ret = -ENOMEM;
+	KUNIT_EXPECT_EQ(test, dma_buf_begin_cpu_access(dmabuf, 0, PAGE_SIZE,
+						       DMA_FROM_DEVICE),
+			-ENOMEM);
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_BEGIN], 1U);
+	put_and_flush(dmabuf);
+}
+
+static void cpu_access_optional(struct kunit *test)
+{
+	struct fake_exporter *fx = test->priv;
+	struct dma_buf *dmabuf = fake_export(test, &fake_minimal_ops);
+
+	KUNIT_EXPECT_EQ(test, dma_buf_begin_cpu_access(dmabuf, 0, FAKE_SIZE,
+						       DMA_FROM_DEVICE), 0);
+	dma_buf_end_cpu_access(dmabuf, 0, FAKE_SIZE, DMA_FROM_DEVICE);
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_BEGIN] + fx->calls[OP_END], 0U);
+	put_and_flush(dmabuf);
+}
+
+static void cpu_access_rejects_bad_arguments(struct kunit *test)
+{
+	struct fake_exporter *fx = test->priv;
+	struct dma_buf *dmabuf = fake_export(test, &fake_ops);
+	int ret;
+
+	EXPECT_MISUSE(test, fx,
+		      ret = dma_buf_begin_cpu_access(NULL, 0, 1, DMA_TO_DEVICE));
+	KUNIT_EXPECT_EQ(test, ret, -EINVAL);
+	EXPECT_MISUSE(test, fx,
+		      ret = dma_buf_begin_cpu_access(dmabuf, 0, 1, DMA_NONE));
+	KUNIT_EXPECT_EQ(test, ret, -EINVAL);
+	EXPECT_MISUSE(test, fx, dma_buf_end_cpu_access(NULL, 0, 1, DMA_TO_DEVICE));
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_BEGIN] + fx->calls[OP_END], 0U);
+	put_and_flush(dmabuf);
+}
+
+/* --- kmap ------------------------------------------------------------------ */
+
+static void kmap_maps_pages(struct kunit *test)
+{
+	struct fake_exporter *fx = test->priv;
+	struct dma_buf *dmabuf = fake_export(test, &fake_ops);
+	unsigned long last = FAKE_PAGES - 1;
+	void *vaddr;
+
+	KUNIT_ASSERT_EQ(test, dma_buf_begin_cpu_access(dmabuf, 0, FAKE_SIZE,
+						       DMA_BIDIRECTIONAL), 0);
+
+	/* The last page is a partial one: size rounds up. */
+	vaddr = dma_buf_kmap(dmabuf, last);
+	KUNIT_EXPECT_PTR_EQ(test, vaddr, fx->storage + last * PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, fx->page_num, last);
+	dma_buf_kunmap(dmabuf, last, vaddr);
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_KUNMAP], 1U);
+	KUNIT_EXPECT_PTR_EQ(test, fx->unmap_vaddr, vaddr);
+
+	vaddr = dma_buf_kmap_atomic(dmabuf, 1);
+	KUNIT_EXPECT_PTR_EQ(test, vaddr, fx->storage + PAGE_SIZE);
+	dma_buf_kunmap_atomic(dmabuf, 1, vaddr);
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_KMAP_ATOMIC], 1U);
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_KUNMAP_ATOMIC], 1U);
+	KUNIT_EXPECT_PTR_EQ(test, fx->unmap_vaddr, vaddr);
+
+	dma_buf_end_cpu_access(dmabuf, 0, FAKE_SIZE, DMA_BIDIRECTIONAL);
+	put_and_flush(dmabuf);
+}
+
+static void kmap_atomic_in_atomic_context(struct kunit *test)
+{
+	struct fake_exporter *fx = test->priv;
+	struct dma_buf *dmabuf = fake_export(test, &fake_ops);
+	void *vaddr;
+
+	KUNIT_ASSERT_EQ(test, dma_buf_begin_cpu_access(dmabuf, 0, PAGE_SIZE,
+						       DMA_TO_DEVICE), 0);
+	/* With CONFIG_DEBUG_ATOMIC_SLEEP a sleep in here is reported. */
+	preempt_disable();
+	vaddr = dma_buf_kmap_atomic(dmabuf, 0);
+	if (vaddr)
+		memset(vaddr, 0x5a, 16);
+	dma_buf_kunmap_atomic(dmabuf, 0, vaddr);
+	preempt_enable();
+	KUNIT_EXPECT_PTR_EQ(test, vaddr, fx->storage);
+	KUNIT_EXPECT_EQ(test, ((u8 *)fx->storage)[15], 0x5a);
+	dma_buf_end_cpu_access(dmabuf, 0, PAGE_SIZE, DMA_TO_DEVICE);
+	put_and_flush(dmabuf);
+}
+
+static void kmap_page_bounds(struct kunit *test)
+{
+	struct fake_exporter *fx = test->priv;
+	struct dma_buf *dmabuf = fake_export(test, &fake_ops);
+	void *vaddr;
+
+	KUNIT_ASSERT_EQ(test, dma_buf_begin_cpu_access(dmabuf, 0, FAKE_SIZE,
+						       DMA_TO_DEVICE), 0);
+	EXPECT_MISUSE(test, fx, vaddr = dma_buf_kmap(dmabuf, FAKE_PAGES));
+	KUNIT_EXPECT_NULL(test, vaddr);
+	EXPECT_MISUSE(test, fx, vaddr = dma_buf_kmap_atomic(dmabuf, FAKE_PAGES));
+	KUNIT_EXPECT_NULL(test, vaddr);
+	EXPECT_MISUSE(test, fx, vaddr = dma_buf_kmap(dmabuf, ULONG_MAX));
+	KUNIT_EXPECT_NULL(test, vaddr);
+	EXPECT_MISUSE(test, fx, vaddr = dma_buf_kmap(NULL, 0));
+	KUNIT_EXPECT_NULL(test, vaddr);
+	EXPECT_MISUSE(test, fx, vaddr = dma_buf_kmap_atomic(NULL, 0));
+	KUNIT_EXPECT_NULL(test, vaddr);
+	EXPECT_MISUSE(test, fx, dma_buf_kunmap(dmabuf, FAKE_PAGES, fx->storage));
+	EXPECT_MISUSE(test, fx, dma_buf_kunmap_atomic(dmabuf, FAKE_PAGES,
+						      fx->storage));
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_KMAP] + fx->calls[OP_KMAP_ATOMIC] +
+			fx->calls[OP_KUNMAP] + fx->calls[OP_KUNMAP_ATOMIC], 0U);
+	dma_buf_end_cpu_access(dmabuf, 0, FAKE_SIZE, DMA_TO_DEVICE);
+	put_and_flush(dmabuf);
+}
+
+static void kunmap_optional(struct kunit *test)
+{
+	struct fake_exporter *fx = test->priv;
+	struct dma_buf *dmabuf = fake_export(test, &fake_minimal_ops);
+	void *vaddr;
+
+	KUNIT_ASSERT_EQ(test, dma_buf_begin_cpu_access(dmabuf, 0, FAKE_SIZE,
+						       DMA_TO_DEVICE), 0);
+	vaddr = dma_buf_kmap(dmabuf, 0);
+	KUNIT_EXPECT_PTR_EQ(test, vaddr, fx->storage);
+	dma_buf_kunmap(dmabuf, 0, vaddr);
+	vaddr = dma_buf_kmap_atomic(dmabuf, 0);
+	dma_buf_kunmap_atomic(dmabuf, 0, vaddr);
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_KMAP], 1U);
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_KMAP_ATOMIC], 1U);
+	dma_buf_end_cpu_access(dmabuf, 0, FAKE_SIZE, DMA_TO_DEVICE);
+	put_and_flush(dmabuf);
+}
+
+#ifdef CONFIG_DMA_BUF_DEBUG
+static void kmap_at_most_two(struct kunit *test)
+{
+	struct fake_exporter *fx = test->priv;
+	struct dma_buf *a = fake_export(test, &fake_ops);
+	struct dma_buf *b = fake_export(test, &fake_ops);
+	void *p0, *p1, *p2;
+
+	KUNIT_ASSERT_EQ(test, dma_buf_begin_cpu_access(a, 0, FAKE_SIZE,
+						       DMA_TO_DEVICE), 0);
+	KUNIT_ASSERT_EQ(test, dma_buf_begin_cpu_access(b, 0, FAKE_SIZE,
+						       DMA_TO_DEVICE), 0);
+	/* Two at once, across buffers, is the rule's limit... */
+	p0 = dma_buf_kmap(a, 0);
+	p1 = dma_buf_kmap_atomic(b, 1);
+	KUNIT_EXPECT_EQ(test, dma_buf_debug_kmaps_held(), 2U);
+	KUNIT_EXPECT_EQ(test, fx->misuse, 0U);
+	/* ...a third breaks it. */
+	EXPECT_MISUSE(test, fx, p2 = dma_buf_kmap(b, 2));
+	dma_buf_kunmap(b, 2, p2);
+	dma_buf_kunmap_atomic(b, 1, p1);
+	dma_buf_kunmap(a, 0, p0);
+	KUNIT_EXPECT_EQ(test, dma_buf_debug_kmaps_held(), 0U);
+	dma_buf_end_cpu_access(a, 0, FAKE_SIZE, DMA_TO_DEVICE);
+	dma_buf_end_cpu_access(b, 0, FAKE_SIZE, DMA_TO_DEVICE);
+	dma_buf_put(a);
+	put_and_flush(b);
+}
+
+static void kmap_needs_cpu_access(struct kunit *test)
+{
+	struct fake_exporter *fx = test->priv;
+	struct dma_buf *dmabuf = fake_export(test, &fake_ops);
+	void *vaddr;
+
+	EXPECT_MISUSE(test, fx, vaddr = dma_buf_kmap(dmabuf, 0));
+	dma_buf_kunmap(dmabuf, 0, vaddr);
+	EXPECT_MISUSE(test, fx, vaddr = dma_buf_kmap_atomic(dmabuf, 0));
+	dma_buf_kunmap_atomic(dmabuf, 0, vaddr);
+	/* And an end without a begin. */
+	EXPECT_MISUSE(test, fx, dma_buf_end_cpu_access(dmabuf, 0, 1,
+						       DMA_TO_DEVICE));
+	put_and_flush(dmabuf);
+}
+#else
+static void kmap_at_most_two(struct kunit *test)
+{
+	kunit_skip(test, "the kmap limit is checked with CONFIG_DMA_BUF_DEBUG");
+}
+
+static void kmap_needs_cpu_access(struct kunit *test)
+{
+	kunit_skip(test, "the kmap bracket is checked with CONFIG_DMA_BUF_DEBUG");
+}
+#endif
+
+/* --- negotiation helpers --------------------------------------------------- */
+
+static void constraints_of_one_device(struct kunit *test)
+{
+	struct device *dev;
+	struct dma_buf_constraints c;
+
+	dev = dma_buf_test_device(test, "d28", DMA_BIT_MASK(28), 0, SZ_8K,
+				  SZ_64K - 1);
+	dma_buf_device_constraints(dev, &c);
+	KUNIT_EXPECT_EQ(test, c.dma_limit, DMA_BIT_MASK(28));
+	KUNIT_EXPECT_EQ(test, c.max_segment_size, SZ_8K);
+	KUNIT_EXPECT_EQ(test, c.seg_boundary_mask, SZ_64K - 1UL);
+
+	/* A bus limit below the mask wins. */
+	dev = dma_buf_test_device(test, "bus", DMA_BIT_MASK(32),
+				  DMA_BIT_MASK(26), SZ_64K, ULONG_MAX);
+	dma_buf_device_constraints(dev, &c);
+	KUNIT_EXPECT_EQ(test, c.dma_limit, DMA_BIT_MASK(26));
+
+	/* A device without parameters gets the DMA API's defaults. */
+	dev = test_device(test, "plain");
+	dma_buf_device_constraints(dev, &c);
+	KUNIT_EXPECT_EQ(test, c.dma_limit, DMA_BIT_MASK(32));
+	KUNIT_EXPECT_EQ(test, c.max_segment_size, SZ_64K);
+	KUNIT_EXPECT_EQ(test, c.seg_boundary_mask, ULONG_MAX);
+}
+
+static void constraints_intersect_attached(struct kunit *test)
+{
+	struct dma_buf *dmabuf = fake_export(test, &fake_ops);
+	struct dma_buf_attachment *a[3];
+	struct dma_buf_constraints c;
+	struct device *devs[3];
+	unsigned int i, n;
+
+	mutex_lock(&dmabuf->lock);
+	n = dma_buf_attachments_constraints(dmabuf, &c);
+	mutex_unlock(&dmabuf->lock);
+	KUNIT_EXPECT_EQ(test, n, 0U);
+	KUNIT_EXPECT_EQ(test, c.dma_limit, U64_MAX);
+	KUNIT_EXPECT_EQ(test, c.max_segment_size, UINT_MAX);
+	KUNIT_EXPECT_EQ(test, c.seg_boundary_mask, ULONG_MAX);
+
+	devs[0] = dma_buf_test_device(test, "wide", DMA_BIT_MASK(32), 0,
+				      SZ_1M, ULONG_MAX);
+	devs[1] = dma_buf_test_device(test, "narrow", DMA_BIT_MASK(24), 0,
+				      SZ_64K, ULONG_MAX);
+	devs[2] = dma_buf_test_device(test, "boundary", DMA_BIT_MASK(30), 0,
+				      SZ_16K, SZ_32K - 1);
+	for (i = 0; i < 3; i++) {
+		a[i] = dma_buf_attach(dmabuf, devs[i]);
+		KUNIT_ASSERT_NOT_ERR_OR_NULL(test, a[i]);
+	}
+
+	mutex_lock(&dmabuf->lock);
+	n = dma_buf_attachments_constraints(dmabuf, &c);
+	mutex_unlock(&dmabuf->lock);
+	KUNIT_EXPECT_EQ(test, n, 3U);
+	KUNIT_EXPECT_EQ(test, c.dma_limit, DMA_BIT_MASK(24));
+	KUNIT_EXPECT_EQ(test, c.max_segment_size, SZ_16K);
+	KUNIT_EXPECT_EQ(test, c.seg_boundary_mask, SZ_32K - 1UL);
+
+	/* Detaching the narrowest device widens the limit. */
+	dma_buf_detach(dmabuf, a[1]);
+	mutex_lock(&dmabuf->lock);
+	n = dma_buf_attachments_constraints(dmabuf, &c);
+	mutex_unlock(&dmabuf->lock);
+	KUNIT_EXPECT_EQ(test, n, 2U);
+	KUNIT_EXPECT_EQ(test, c.dma_limit, DMA_BIT_MASK(30));
+
+	dma_buf_detach(dmabuf, a[0]);
+	dma_buf_detach(dmabuf, a[2]);
+	put_and_flush(dmabuf);
+}
+
+static void clear_iommu_group(void *dev)
+{
+	((struct device *)dev)->iommu_group = NULL;
+}
+
+static void check_reach(struct kunit *test)
+{
+	struct device *dev = dma_buf_test_device(test, "d28", DMA_BIT_MASK(28),
+						 0, SZ_64K, ULONG_MAX);
+
+	KUNIT_EXPECT_EQ(test, dma_buf_check_reach(dev, 0), 0);
+	KUNIT_EXPECT_EQ(test, dma_buf_check_reach(dev, SZ_256M - 1), 0);
+	KUNIT_EXPECT_EQ(test, dma_buf_check_reach(dev, SZ_256M), -ERANGE);
+
+	/*
+	 * Behind an IOMMU any page is reachable. Only the group pointer's
+	 * presence is looked at; it is cleared before the device goes.
+	 */
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, clear_iommu_group,
+							dev), 0);
+	dev->iommu_group = (struct iommu_group *)dev;
+	KUNIT_EXPECT_EQ(test, dma_buf_check_reach(dev, SZ_256M), 0);
+}
+
+struct segment_case {
+	const char *name;
+	unsigned int max_seg;
+	unsigned long boundary;
+	u64 addr, len, expect;
+};
+
+static const struct segment_case segment_cases[] = {
+	{ "limited by length", SZ_64K, ULONG_MAX, 0, SZ_4K, SZ_4K },
+	{ "limited by max segment", SZ_64K, ULONG_MAX, 0, SZ_1M, SZ_64K },
+	{ "limited by boundary", SZ_1M, SZ_64K - 1, 0xf000, SZ_1M, 0x1000 },
+	{ "starts on a boundary", SZ_1M, SZ_64K - 1, SZ_64K, SZ_1M, SZ_64K },
+	{ "boundary and max", SZ_8K, SZ_64K - 1, 0xf000, SZ_1M, 0x1000 },
+	{ "empty", SZ_64K, ULONG_MAX, SZ_4K, 0, 0 },
+	{ "no boundary, top of memory", UINT_MAX, ULONG_MAX,
+	  ULONG_MAX - SZ_4K + 1, SZ_4K, SZ_4K },
+};
+
+KUNIT_ARRAY_PARAM_DESC(segment, segment_cases, name);
+
+static void segment_len_respects_constraints(struct kunit *test)
+{
+	const struct segment_case *p = test->param_value;
+	struct dma_buf_constraints c = {
+		.dma_limit = U64_MAX,
+		.max_segment_size = p->max_seg,
+		.seg_boundary_mask = p->boundary,
+	};
+
+	KUNIT_EXPECT_EQ(test, (u64)dma_buf_segment_len(&c, p->addr, p->len),
+			p->expect);
+}
+
+/* --- userspace interface --------------------------------------------------- */
+
+/* Userspace memory for ioctl arguments; also gives the test an mm. */
+static void __user *user_page(struct kunit *test)
+{
+	unsigned long addr = kunit_vm_mmap(test, NULL, 0, PAGE_SIZE,
+					   PROT_READ | PROT_WRITE,
+					   MAP_ANONYMOUS | MAP_PRIVATE, 0);
+
+	KUNIT_ASSERT_FALSE(test, !addr || IS_ERR_VALUE(addr));
+	return (void __user *)addr;
+}
+
+static long do_ioctl(struct file *file, unsigned int cmd, void __user *arg)
+{
+	return file->f_op->unlocked_ioctl(file, cmd, (unsigned long)arg);
+}
+
+static void llseek_reports_size(struct kunit *test)
+{
+	struct dma_buf *dmabuf = fake_export(test, &fake_ops);
+
+	KUNIT_EXPECT_EQ(test, vfs_llseek(dmabuf->file, 0, SEEK_END),
+			(loff_t)FAKE_SIZE);
+	KUNIT_EXPECT_EQ(test, vfs_llseek(dmabuf->file, 0, SEEK_SET), 0);
+	KUNIT_EXPECT_EQ(test, vfs_llseek(dmabuf->file, 0, SEEK_CUR), -EINVAL);
+	KUNIT_EXPECT_EQ(test, vfs_llseek(dmabuf->file, 1, SEEK_SET), -EINVAL);
+	KUNIT_EXPECT_EQ(test, vfs_llseek(dmabuf->file, -1, SEEK_END), -EINVAL);
+	KUNIT_EXPECT_EQ(test, vfs_llseek(dmabuf->file, 0, SEEK_DATA), -EINVAL);
+	put_and_flush(dmabuf);
+}
+
+struct sync_case {
+	const char *name;
+	u64 flags;
+	int ret;			/* of the ioctl */
+	enum fake_op op;		/* the callback it reaches, if ret == 0 */
+	enum dma_data_direction dir;
+};
+
+static const struct sync_case sync_cases[] = {
+	{ "start read", DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ, 0, OP_BEGIN,
+	  DMA_FROM_DEVICE },
+	{ "start write", DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE, 0, OP_BEGIN,
+	  DMA_TO_DEVICE },
+	{ "start rw", DMA_BUF_SYNC_START | DMA_BUF_SYNC_RW, 0, OP_BEGIN,
+	  DMA_BIDIRECTIONAL },
+	{ "end read", DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ, 0, OP_END,
+	  DMA_FROM_DEVICE },
+	{ "end write", DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE, 0, OP_END,
+	  DMA_TO_DEVICE },
+	{ "end rw", DMA_BUF_SYNC_END | DMA_BUF_SYNC_RW, 0, OP_END,
+	  DMA_BIDIRECTIONAL },
+	{ "no direction", DMA_BUF_SYNC_START, -EINVAL },
+	{ "end without direction", DMA_BUF_SYNC_END, -EINVAL },
+	{ "unknown bit 3", DMA_BUF_SYNC_RW | BIT(3), -EINVAL },
+	{ "unknown bit 63", DMA_BUF_SYNC_RW | BIT_ULL(63), -EINVAL },
+	{ "all bits", ~0ULL, -EINVAL },
+};
+
+KUNIT_ARRAY_PARAM_DESC(sync, sync_cases, name);
+
+static void sync_ioctl(struct kunit *test)
+{
+	const struct sync_case *p = test->param_value;
+	struct fake_exporter *fx = test->priv;
+	struct dma_buf *dmabuf = fake_export(test, &fake_ops);
+	struct dma_buf_sync sync = { .flags = p->flags };
+	void __user *arg = user_page(test);
+
+	KUNIT_ASSERT_EQ(test, copy_to_user(arg, &sync, sizeof(sync)), 0);
+	KUNIT_EXPECT_EQ(test, do_ioctl(dmabuf->file, DMA_BUF_IOCTL_SYNC, arg),
+			(long)p->ret);
+	if (p->ret) {
+		KUNIT_EXPECT_EQ(test, fx->calls[OP_BEGIN] + fx->calls[OP_END], 0U);
+	} else if (p->op == OP_BEGIN) {
+		KUNIT_EXPECT_EQ(test, fx->calls[OP_BEGIN], 1U);
+		KUNIT_EXPECT_EQ(test, fx->calls[OP_END], 0U);
+		KUNIT_EXPECT_EQ(test, fx->begin_start, (size_t)0);
+		KUNIT_EXPECT_EQ(test, fx->begin_len, (size_t)FAKE_SIZE);
+		KUNIT_EXPECT_EQ(test, fx->begin_dir, p->dir);
+	} else {
+		KUNIT_EXPECT_EQ(test, fx->calls[OP_END], 1U);
+		KUNIT_EXPECT_EQ(test, fx->calls[OP_BEGIN], 0U);
+		KUNIT_EXPECT_EQ(test, fx->end_len, (size_t)FAKE_SIZE);
+		KUNIT_EXPECT_EQ(test, fx->end_dir, p->dir);
+	}
+	put_and_flush(dmabuf);
+}
+
+static void sync_ioctl_errors(struct kunit *test)
+{
+	struct fake_exporter *fx = test->priv;
+	struct dma_buf *dmabuf = fake_export(test, &fake_ops);
+	struct dma_buf_sync sync = {
+		.flags = DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ,
+	};
+	void __user *arg = user_page(test);
+
+	KUNIT_ASSERT_EQ(test, copy_to_user(arg, &sync, sizeof(sync)), 0);
+	fx->begin_ret = -ENOSPC;
+	KUNIT_EXPECT_EQ(test, do_ioctl(dmabuf->file, DMA_BUF_IOCTL_SYNC, arg),
+			-ENOSPC);
+	KUNIT_EXPECT_EQ(test, do_ioctl(dmabuf->file, DMA_BUF_IOCTL_SYNC, NULL),
+			-EFAULT);
+	KUNIT_EXPECT_EQ(test, do_ioctl(dmabuf->file, _IO('b', 7), arg),
+			-ENOTTY);
+	KUNIT_EXPECT_EQ(test, do_ioctl(dmabuf->file, _IOW('x', 0, u64), arg),
+			-ENOTTY);
+	put_and_flush(dmabuf);
+}
+
+static void fdinfo_text(struct kunit *test, struct dma_buf *dmabuf, char *buf,
+			size_t size)
+{
+	struct seq_file m = { .buf = buf, .size = size };
+
+	dmabuf->file->f_op->show_fdinfo(&m, dmabuf->file);
+	KUNIT_ASSERT_LT(test, m.count, size);
+	buf[m.count] = '\0';
+}
+
+static void set_name_and_fdinfo(struct kunit *test)
+{
+	static const char longest[] = "0123456789abcdefghijklmnopqrstu";
+	static const char too_long[] = "0123456789abcdefghijklmnopqrstuv";
+	struct dma_buf *dmabuf = fake_export(test, &fake_ops);
+	char __user *uname = user_page(test);
+	char *text, *path, size_line[32];
+
+	text = kunit_kzalloc(test, PAGE_SIZE, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, text);
+	fdinfo_text(test, dmabuf, text, PAGE_SIZE);
+	snprintf(size_line, sizeof(size_line), "size:\t%zu\n", (size_t)FAKE_SIZE);
+	KUNIT_EXPECT_NOT_NULL(test, strstr(text, size_line));
+	KUNIT_EXPECT_NULL(test, strstr(text, "\nname:\t"));
+	KUNIT_EXPECT_NOT_NULL(test, strstr(text, "exp_name:\tdma_buf_kunit\n"));
+
+	KUNIT_ASSERT_EQ(test, copy_to_user(uname, longest, sizeof(longest)), 0);
+	KUNIT_EXPECT_EQ(test, do_ioctl(dmabuf->file, DMA_BUF_SET_NAME_A, uname), 0);
+	KUNIT_EXPECT_STREQ(test, dmabuf->name, longest);
+
+	KUNIT_ASSERT_EQ(test, copy_to_user(uname, too_long, sizeof(too_long)), 0);
+	KUNIT_EXPECT_EQ(test, do_ioctl(dmabuf->file, DMA_BUF_SET_NAME_B, uname),
+			-EINVAL);
+	KUNIT_EXPECT_STREQ(test, dmabuf->name, longest);
+
+	KUNIT_ASSERT_EQ(test, copy_to_user(uname, "frame", 6), 0);
+	KUNIT_EXPECT_EQ(test, do_ioctl(dmabuf->file, DMA_BUF_SET_NAME_B, uname), 0);
+	KUNIT_EXPECT_EQ(test, do_ioctl(dmabuf->file, DMA_BUF_SET_NAME_A, NULL),
+			-EFAULT);
+	KUNIT_EXPECT_STREQ(test, dmabuf->name, "frame");
+
+	fdinfo_text(test, dmabuf, text, PAGE_SIZE);
+	KUNIT_EXPECT_NOT_NULL(test, strstr(text, "\nname:\tframe\n"));
+
+	path = d_path(&dmabuf->file->f_path, text, PAGE_SIZE);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(path));
+	KUNIT_EXPECT_STREQ(test, path, "/dmabuf:frame");
+	put_and_flush(dmabuf);
+}
+
+static void bufinfo_lists_buffers(struct kunit *test)
+{
+	struct dma_buf *dmabuf;
+	struct device *dev;
+	struct dma_buf_attachment *attach;
+	unsigned int before;
+	char line[64];
+	bool found;
+
+	before = live_buffers(test, NULL, NULL);
+	dmabuf = dma_buf_export_named(test->priv, &fake_ops, FAKE_SIZE, O_RDWR,
+				      "bufinfo-test");
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, dmabuf);
+	dev = test_device(test, "bufinfo-dev");
+	attach = dma_buf_attach(dmabuf, dev);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, attach);
+
+	KUNIT_EXPECT_EQ(test, live_buffers(test, "bufinfo-test", &found),
+			before + 1);
+	KUNIT_EXPECT_TRUE(test, found);
+	/* Each attached device as "<driver> <device>". */
+	snprintf(line, sizeof(line), "\tattached: %s %s\n",
+		 dev_driver_string(dev), dev_name(dev));
+	live_buffers(test, line, &found);
+	KUNIT_EXPECT_TRUE(test, found);
+
+	dma_buf_detach(dmabuf, attach);
+	live_buffers(test, "bufinfo-dev", &found);
+	KUNIT_EXPECT_FALSE(test, found);
+	put_and_flush(dmabuf);
+	KUNIT_EXPECT_EQ(test, live_buffers(test, "bufinfo-test", &found),
+			before);
+	KUNIT_EXPECT_FALSE(test, found);
+}
+
+/* --- mmap ------------------------------------------------------------------ */
+
+struct mmap_case {
+	const char *name;
+	unsigned long pages, pgoff, flags;
+	bool no_mmap_op;
+	int open_flags;		/* of the buffer's file */
+	unsigned long prot;
+	long ret;
+};
+
+#define RW	(PROT_READ | PROT_WRITE)
+
+static const struct mmap_case mmap_cases[] = {
+	{ "whole buffer", FAKE_PAGES, 0, MAP_SHARED, false, O_RDWR, RW, 0 },
+	{ "last page", 1, FAKE_PAGES - 1, MAP_SHARED, false, O_RDWR, RW, 0 },
+	{ "one page too many", FAKE_PAGES + 1, 0, MAP_SHARED, false, O_RDWR, RW,
+	  -EINVAL },
+	{ "offset past the end", 1, FAKE_PAGES, MAP_SHARED, false, O_RDWR, RW,
+	  -EINVAL },
+	{ "private", 1, 0, MAP_PRIVATE, false, O_RDWR, RW, -EINVAL },
+	{ "private read-only", 1, 0, MAP_PRIVATE, false, O_RDONLY, PROT_READ,
+	  -EINVAL },
+	{ "read-only buffer, shared", 1, 0, MAP_SHARED, false, O_RDONLY,
+	  PROT_READ, 0 },
+	{ "read-only buffer, writable", 1, 0, MAP_SHARED, false, O_RDONLY, RW,
+	  -EACCES },
+	{ "exporter without mmap", 1, 0, MAP_SHARED, true, O_RDWR, RW, -ENODEV },
+};
+
+KUNIT_ARRAY_PARAM_DESC(mmap, mmap_cases, name);
+
+static void mmap_through_fd(struct kunit *test)
+{
+	const struct mmap_case *p = test->param_value;
+	struct fake_exporter *fx = test->priv;
+	struct dma_buf *dmabuf;
+	struct vm_area_struct *vma;
+	unsigned long addr;
+
+	dmabuf = dma_buf_export(test->priv, p->no_mmap_op ? &fake_minimal_ops :
+				&fake_ops, FAKE_SIZE, p->open_flags);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, dmabuf);
+	user_page(test);
+	addr = vm_mmap(dmabuf->file, 0, p->pages * PAGE_SIZE, p->prot, p->flags,
+		       p->pgoff << PAGE_SHIFT);
+	if (p->ret) {
+		KUNIT_EXPECT_EQ(test, (long)addr, p->ret);
+		KUNIT_EXPECT_EQ(test, fx->calls[OP_MMAP], 0U);
+		put_and_flush(dmabuf);
+		return;
+	}
+	KUNIT_ASSERT_FALSE(test, IS_ERR_VALUE(addr));
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_MMAP], 1U);
+	KUNIT_EXPECT_EQ(test, fx->mmap_pgoff, p->pgoff);
+	KUNIT_EXPECT_PTR_EQ(test, fx->mmap_file, dmabuf->file);
+	/* The mapping is found through the buffer's own address space. */
+	KUNIT_EXPECT_TRUE(test, mapping_mapped(dmabuf->file->f_mapping));
+
+	mmap_read_lock(current->mm);
+	vma = find_vma(current->mm, addr);
+	KUNIT_EXPECT_TRUE(test, vma && (vma->vm_flags & VM_DONTEXPAND));
+	mmap_read_unlock(current->mm);
+
+	KUNIT_EXPECT_EQ(test, vm_munmap(addr, p->pages * PAGE_SIZE), 0);
+	put_and_flush(dmabuf);
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_RELEASE], 1U);
+}
+
+static int importer_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct dma_buf *dmabuf = file->private_data;
+	struct fake_exporter *fx = dmabuf->priv;
+
+	return dma_buf_mmap(dmabuf, vma, fx->importer_pgoff);
+}
+
+static const struct file_operations importer_fops = {
+	.owner = THIS_MODULE,
+	.mmap = importer_mmap,
+};
+
+static void mmap_for_importer(struct kunit *test)
+{
+	struct fake_exporter *fx = test->priv;
+	struct dma_buf *dmabuf = fake_export(test, &fake_ops);
+	struct file *importer;
+	unsigned long addr;
+	int ret;
+
+	importer = anon_inode_getfile("importer", &importer_fops, dmabuf,
+				      O_RDWR);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(importer));
+	user_page(test);
+
+	/* Pages 1 and 2 of the buffer: inside. */
+	fx->importer_pgoff = 1;
+	addr = vm_mmap(importer, 0, 2 * PAGE_SIZE, PROT_READ | PROT_WRITE,
+		       MAP_SHARED, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR_VALUE(addr));
+	KUNIT_EXPECT_EQ(test, fx->mmap_pgoff, 1UL);
+	KUNIT_EXPECT_PTR_EQ(test, fx->mmap_file, dmabuf->file);
+	/*
+	 * The mapping is in the buffer's address space, where an exporter's
+	 * unmap_mapping_range() finds it, not in the importer's.
+	 */
+	KUNIT_EXPECT_TRUE(test, mapping_mapped(dmabuf->file->f_mapping));
+	KUNIT_EXPECT_FALSE(test, mapping_mapped(importer->f_mapping));
+	KUNIT_EXPECT_EQ(test, vm_munmap(addr, 2 * PAGE_SIZE), 0);
+
+	/* Pages 1 to 3: one past the end. */
+	addr = vm_mmap(importer, 0, 3 * PAGE_SIZE, PROT_READ | PROT_WRITE,
+		       MAP_SHARED, 0);
+	KUNIT_EXPECT_EQ(test, (long)addr, -EINVAL);
+
+	/* An offset whose end overflows. */
+	fx->importer_pgoff = ULONG_MAX;
+	addr = vm_mmap(importer, 0, PAGE_SIZE, PROT_READ | PROT_WRITE,
+		       MAP_SHARED, 0);
+	KUNIT_EXPECT_EQ(test, (long)addr, -EINVAL);
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_MMAP], 1U);
+
+	EXPECT_MISUSE(test, fx, ret = dma_buf_mmap(NULL, NULL, 0));
+	KUNIT_EXPECT_EQ(test, ret, -EINVAL);
+
+	fput(importer);
+	put_and_flush(dmabuf);
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_RELEASE], 1U);
+}
+
+static struct kunit_case dma_buf_core_cases[] = {
+	KUNIT_CASE(export_rejects_null_priv),
+	KUNIT_CASE(export_rejects_null_ops),
+	KUNIT_CASE_PARAM(export_rejects_missing_mandatory_op,
+			 missing_op_gen_params),
+	KUNIT_CASE_PARAM(export_rejects_bad_size_or_flags,
+			 bad_export_gen_params),
+	KUNIT_CASE(export_minimal_ops),
+	KUNIT_CASE(export_file_flags),
+	KUNIT_CASE(export_records_exporter_name),
+	KUNIT_CASE(export_pins_owner_module),
+	KUNIT_CASE_PARAM(export_allocation_failure, alloc_failure_gen_params),
+	KUNIT_CASE(fd_honours_cloexec),
+	KUNIT_CASE(fd_rejects_bad_arguments),
+	KUNIT_CASE(get_returns_the_buffer),
+	KUNIT_CASE(get_rejects_bad_fds),
+	KUNIT_CASE(put_rejects_null),
+	KUNIT_CASE_PARAM(release_once_after_last_reference,
+			 release_order_gen_params),
+	KUNIT_CASE(attach_rejects_null),
+	KUNIT_CASE(attach_and_detach),
+	KUNIT_CASE(attach_error_leaves_nothing),
+	KUNIT_CASE(attach_allocation_failure),
+	KUNIT_CASE(detach_rejects_bad_arguments),
+	KUNIT_CASE(attach_minimal_ops),
+	KUNIT_CASE_PARAM(map_direction_reaches_exporter, direction_gen_params),
+	KUNIT_CASE(map_is_cached),
+	KUNIT_CASE(map_other_direction_while_in_use),
+	KUNIT_CASE(map_other_direction_replaces_unused),
+	KUNIT_CASE(map_error_is_not_cached),
+	KUNIT_CASE(map_rejects_bad_arguments),
+	KUNIT_CASE(unmap_unbalanced_warns),
+	KUNIT_CASE(detach_while_mapped),
+	KUNIT_CASE(map_exporter_returns_null),
+	KUNIT_CASE(map_hides_pages_from_importer),
+	KUNIT_CASE_PARAM(cpu_access_range_checked, bad_range_gen_params),
+	KUNIT_CASE(cpu_access_reaches_exporter),
+	KUNIT_CASE(cpu_access_error_propagates),
+	KUNIT_CASE(cpu_access_optional),
+	KUNIT_CASE(cpu_access_rejects_bad_arguments),
+	KUNIT_CASE(kmap_maps_pages),
+	KUNIT_CASE(kmap_atomic_in_atomic_context),
+	KUNIT_CASE(kmap_page_bounds),
+	KUNIT_CASE(kunmap_optional),
+	KUNIT_CASE(kmap_at_most_two),
+	KUNIT_CASE(kmap_needs_cpu_access),
+	{}
+};
+
+static struct kunit_suite dma_buf_core_suite = {
+	.name = "dma_buf_core",
+	.init = dma_buf_test_init,
+	.exit = dma_buf_test_exit,
+	.test_cases = dma_buf_core_cases,
+};
+
+static struct kunit_case dma_buf_negotiation_cases[] = {
+	KUNIT_CASE(constraints_of_one_device),
+	KUNIT_CASE(constraints_intersect_attached),
+	KUNIT_CASE(check_reach),
+	KUNIT_CASE_PARAM(segment_len_respects_constraints,
+			 segment_gen_params),
+	{}
+};
+
+static struct kunit_suite dma_buf_negotiation_suite = {
+	.name = "dma_buf_negotiation",
+	.init = dma_buf_test_init,
+	.exit = dma_buf_test_exit,
+	.test_cases = dma_buf_negotiation_cases,
+};
+
+static struct kunit_case dma_buf_file_cases[] = {
+	KUNIT_CASE(llseek_reports_size),
+	KUNIT_CASE_PARAM(sync_ioctl, sync_gen_params),
+	KUNIT_CASE(sync_ioctl_errors),
+	KUNIT_CASE(set_name_and_fdinfo),
+	KUNIT_CASE(bufinfo_lists_buffers),
+	KUNIT_CASE_PARAM(mmap_through_fd, mmap_gen_params),
+	KUNIT_CASE(mmap_for_importer),
+	{}
+};
+
+static struct kunit_suite dma_buf_file_suite = {
+	.name = "dma_buf_file",
+	.init = dma_buf_test_init,
+	.exit = dma_buf_test_exit,
+	.test_cases = dma_buf_file_cases,
+};
+
+kunit_test_suites(&dma_buf_core_suite, &dma_buf_negotiation_suite,
+		  &dma_buf_file_suite);
+
+MODULE_DESCRIPTION("KUnit tests for the dma-buf core");
+MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);

@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Helpers shared by the dma-buf KUnit suites.
+ */
+#ifndef __DMA_BUF_TEST_H
+#define __DMA_BUF_TEST_H
+
+#include <linux/types.h>
+
+struct device;
+struct kunit;
+
+struct device *dma_buf_test_device(struct kunit *test, const char *name,
+				   u64 mask, u64 bus_limit,
+				   unsigned int max_seg,
+				   unsigned long boundary);
+
+#endif /* __DMA_BUF_TEST_H */

@@ -1,0 +1,435 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * dma-buf: sharing buffers between drivers.
+ *
+ * An exporter wraps memory it owns in a struct dma_buf backed by a file;
+ * importers attach their devices to it and ask the exporter for a
+ * scatterlist of DMA addresses for each. See
+ * Documentation/driver-api/dma-buf.rst.
+ */
+#ifndef __LINUX_DMA_BUF_H
+#define __LINUX_DMA_BUF_H
+
+#include <linux/dma-direction.h>
+#include <linux/err.h>
+#include <linux/init.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <uapi/linux/dma-buf.h>
+
+struct device;
+struct dma_buf;
+struct dma_buf_attachment;
+struct file;
+struct module;
+struct sg_table;
+struct vm_area_struct;
+
+/**
+ * struct dma_buf_ops - what an exporter provides for its buffers
+ *
+ * Unless a callback says otherwise, the core calls it with the buffer's
+ * &dma_buf.lock held, in process context, and it may sleep. An exporter
+ * therefore never takes &dma_buf.lock itself inside a callback; it may
+ * take it from code the core does not call, such as its mmap fault
+ * handler. Mandatory callbacks are checked by dma_buf_export().
+ */
+struct dma_buf_ops {
+	/**
+	 * @attach: Optional. Called by dma_buf_attach() when @dev attaches,
+	 * before the attachment is visible on &dma_buf.attachments. An
+	 * exporter whose storage already exists checks here that @dev can
+	 * reach it (dma_buf_check_reach()) and may set &dma_buf_attachment.priv.
+	 * Returns 0, or a negative errno that dma_buf_attach() passes on
+	 * (-ERANGE for a device that cannot reach the storage).
+	 */
+	int (*attach)(struct dma_buf *dmabuf, struct device *dev,
+		      struct dma_buf_attachment *attach);
+
+	/**
+	 * @detach: Optional. Called by dma_buf_detach() after the core has
+	 * released the attachment's cached mapping and removed it from
+	 * &dma_buf.attachments. Cannot fail.
+	 */
+	void (*detach)(struct dma_buf *dmabuf,
+		       struct dma_buf_attachment *attach);
+
+	/**
+	 * @map_dma_buf: Mandatory. Called by dma_buf_map_attachment() when
+	 * the attachment has no cached mapping in direction @dir. Allocates
+	 * the backing storage if it does not exist yet (reachable by every
+	 * attached device, see dma_buf_attachments_constraints()), and
+	 * returns an &sg_table mapped for &dma_buf_attachment.dev in @dir:
+	 * only its DMA addresses and lengths are for the importer, which
+	 * never sees a &struct page. Returns an ERR_PTR() on failure, never
+	 * NULL.
+	 */
+	struct sg_table *(*map_dma_buf)(struct dma_buf_attachment *attach,
+					enum dma_data_direction dir);
+
+	/**
+	 * @unmap_dma_buf: Mandatory. Called with the table @map_dma_buf
+	 * returned and its direction, when the core drops its cached
+	 * mapping: at dma_buf_detach(), or when the attachment is mapped in
+	 * another direction. Cannot fail.
+	 */
+	void (*unmap_dma_buf)(struct dma_buf_attachment *attach,
+			      struct sg_table *sgt,
+			      enum dma_data_direction dir);
+
+	/**
+	 * @release: Mandatory. Called once, after the last reference to the
+	 * buffer is gone (every fd closed, every dma_buf_put() done), without
+	 * &dma_buf.lock, from the context of the last fput(). Frees the
+	 * backing storage and the exporter's private data. No attachment is
+	 * left by then.
+	 */
+	void (*release)(struct dma_buf *dmabuf);
+
+	/**
+	 * @begin_cpu_access: Optional. Called by dma_buf_begin_cpu_access()
+	 * and DMA_BUF_IOCTL_SYNC(START) before the CPU accesses the bytes
+	 * [@start, @start + @len) in direction @dir (the range is already
+	 * checked against the size). Allocates or pins the backing storage
+	 * and makes the range coherent for the CPU, so that the kmap
+	 * callbacks that follow cannot fail. Returns 0 or a negative errno,
+	 * which the caller sees. Absent means CPU access needs no preparation.
+	 */
+	int (*begin_cpu_access)(struct dma_buf *dmabuf, size_t start,
+				size_t len, enum dma_data_direction dir);
+
+	/**
+	 * @end_cpu_access: Optional. Called by dma_buf_end_cpu_access() and
+	 * DMA_BUF_IOCTL_SYNC(END) after the CPU is done with the range;
+	 * makes the CPU's writes visible to the devices. Cannot fail.
+	 */
+	void (*end_cpu_access)(struct dma_buf *dmabuf, size_t start,
+			       size_t len, enum dma_data_direction dir);
+
+	/**
+	 * @kmap_atomic: Mandatory. Maps page @page_num of the buffer into the
+	 * kernel's address space and returns its address. Called WITHOUT
+	 * &dma_buf.lock, possibly in atomic context: must neither sleep nor
+	 * fail (preparation belongs in @begin_cpu_access). @page_num is
+	 * already checked against the size.
+	 */
+	void *(*kmap_atomic)(struct dma_buf *dmabuf, unsigned long page_num);
+
+	/**
+	 * @kunmap_atomic: Optional. Undoes @kmap_atomic, WITHOUT
+	 * &dma_buf.lock, possibly in atomic context: must not sleep.
+	 */
+	void (*kunmap_atomic)(struct dma_buf *dmabuf, unsigned long page_num,
+			      void *vaddr);
+
+	/**
+	 * @kmap: Mandatory. Maps page @page_num of the buffer into the
+	 * kernel's address space and returns its address; the caller may
+	 * sleep while it holds the mapping. May sleep. Should not fail once
+	 * @begin_cpu_access succeeded; returns NULL if it does.
+	 */
+	void *(*kmap)(struct dma_buf *dmabuf, unsigned long page_num);
+
+	/**
+	 * @kunmap: Optional. Undoes @kmap. May sleep. Cannot fail.
+	 */
+	void (*kunmap)(struct dma_buf *dmabuf, unsigned long page_num,
+		       void *vaddr);
+
+	/**
+	 * @mmap: Optional. Maps the buffer into a userspace @vma, for
+	 * mmap() on the buffer's fd and for dma_buf_mmap(). Called with the
+	 * process's mmap_lock held for writing and &dma_buf.lock. The core
+	 * has checked that the range lies inside the buffer, that the
+	 * mapping is shared and has set VM_DONTEXPAND; @vma->vm_pgoff is in
+	 * pages from the start of the buffer. Returns 0 or a negative errno.
+	 * Without it, mmap() fails with -ENODEV.
+	 */
+	int (*mmap)(struct dma_buf *dmabuf, struct vm_area_struct *vma);
+};
+
+/**
+ * struct dma_buf - a buffer shared between drivers
+ * @size: size of the buffer in bytes; fixed for its lifetime.
+ * @file: the file that backs the buffer. Its reference count is the
+ *	buffer's: fds, dma_buf_get() and get_dma_buf() all hold one.
+ * @attachments: the &dma_buf_attachment of every attached device, linked
+ *	by &dma_buf_attachment.node. Protected by @lock.
+ * @ops: the exporter's operations.
+ * @lock: serialises attach, detach, map, unmap, CPU access and the
+ *	exporter's sleeping callbacks on this buffer. Taken inside a
+ *	process's mmap_lock, outside any lock of the exporter, and never in
+ *	memory reclaim.
+ * @priv: the exporter's private data, as passed to dma_buf_export().
+ * @owner: the exporting module, pinned while the buffer lives.
+ * @exp_name: name of the exporter, shown in fdinfo and debugfs.
+ * @name_lock: protects @name; readers may be in any context.
+ * @name: name set by userspace with DMA_BUF_SET_NAME, or empty.
+ * @list_node: entry in the core's list of live buffers (debugfs).
+ * @cpu_access: with CONFIG_DMA_BUF_DEBUG, number of kernel CPU accesses
+ *	in progress (dma_buf_begin_cpu_access() without its end).
+ */
+struct dma_buf {
+	size_t size;
+	struct file *file;
+	struct list_head attachments;
+	const struct dma_buf_ops *ops;
+	struct mutex lock;		/* see @lock above */
+	void *priv;
+	struct module *owner;
+	const char *exp_name;
+	spinlock_t name_lock;		/* protects @name */
+	char name[DMA_BUF_NAME_LEN];
+	struct list_head list_node;
+#ifdef CONFIG_DMA_BUF_DEBUG
+	atomic_t cpu_access;
+#endif
+};
+
+/**
+ * struct dma_buf_attachment - a device attached to a buffer
+ * @dmabuf: the buffer.
+ * @dev: the attached device.
+ * @node: entry in &dma_buf.attachments.
+ * @priv: the exporter's data for this attachment.
+ * @sgt: the cached mapping for @dev as the importer sees it, or NULL.
+ *	Core-private; protected by &dma_buf.lock.
+ * @exporter_sgt: the table the exporter returned for @sgt: the same
+ *	table, or with CONFIG_DMA_BUF_DEBUG the original of which @sgt is a
+ *	copy with scrambled page pointers. Core-private; protected by
+ *	&dma_buf.lock.
+ * @dir: direction of @sgt. Core-private; protected by &dma_buf.lock.
+ * @map_count: number of dma_buf_map_attachment() calls on @sgt not yet
+ *	balanced by dma_buf_unmap_attachment(). Core-private; protected by
+ *	&dma_buf.lock.
+ *
+ * A device that attaches twice gets two independent attachments.
+ */
+struct dma_buf_attachment {
+	struct dma_buf *dmabuf;
+	struct device *dev;
+	struct list_head node;
+	void *priv;
+	struct sg_table *sgt;
+	struct sg_table *exporter_sgt;
+	enum dma_data_direction dir;
+	unsigned int map_count;
+};
+
+/**
+ * struct dma_buf_constraints - what a set of devices can all work with
+ * @dma_limit: highest physical address every device can reach by DMA,
+ *	inclusive.
+ * @max_segment_size: longest scatterlist segment every device accepts,
+ *	in bytes.
+ * @seg_boundary_mask: no segment may cross an address boundary aligned to
+ *	(@seg_boundary_mask + 1); the strictest of the devices' masks.
+ *
+ * Filled in by dma_buf_device_constraints() and
+ * dma_buf_attachments_constraints().
+ */
+struct dma_buf_constraints {
+	u64 dma_limit;
+	unsigned int max_segment_size;
+	unsigned long seg_boundary_mask;
+};
+
+#ifdef CONFIG_DMA_SHARED_BUFFER
+
+struct dma_buf *dma_buf_export_owner(void *priv,
+				     const struct dma_buf_ops *ops,
+				     size_t size, int flags,
+				     struct module *owner,
+				     const char *exp_name);
+int dma_buf_fd(struct dma_buf *dmabuf, int flags);
+struct dma_buf *dma_buf_get(int fd);
+void dma_buf_put(struct dma_buf *dmabuf);
+void get_dma_buf(struct dma_buf *dmabuf);
+
+struct dma_buf_attachment *dma_buf_attach(struct dma_buf *dmabuf,
+					  struct device *dev);
+void dma_buf_detach(struct dma_buf *dmabuf,
+		    struct dma_buf_attachment *attach);
+struct sg_table *dma_buf_map_attachment(struct dma_buf_attachment *attach,
+					enum dma_data_direction dir);
+void dma_buf_unmap_attachment(struct dma_buf_attachment *attach,
+			      struct sg_table *sgt,
+			      enum dma_data_direction dir);
+
+int dma_buf_begin_cpu_access(struct dma_buf *dmabuf, size_t start,
+			     size_t len, enum dma_data_direction dir);
+void dma_buf_end_cpu_access(struct dma_buf *dmabuf, size_t start,
+			    size_t len, enum dma_data_direction dir);
+void *dma_buf_kmap_atomic(struct dma_buf *dmabuf, unsigned long page_num);
+void dma_buf_kunmap_atomic(struct dma_buf *dmabuf, unsigned long page_num,
+			   void *vaddr);
+void *dma_buf_kmap(struct dma_buf *dmabuf, unsigned long page_num);
+void dma_buf_kunmap(struct dma_buf *dmabuf, unsigned long page_num,
+		    void *vaddr);
+int dma_buf_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma,
+		 unsigned long pgoff);
+
+void dma_buf_device_constraints(struct device *dev,
+				struct dma_buf_constraints *c);
+unsigned int dma_buf_attachments_constraints(struct dma_buf *dmabuf,
+					     struct dma_buf_constraints *c);
+int dma_buf_check_reach(struct device *dev, phys_addr_t last);
+size_t dma_buf_segment_len(const struct dma_buf_constraints *c, u64 addr,
+			   u64 len);
+
+#else /* !CONFIG_DMA_SHARED_BUFFER */
+
+static inline struct dma_buf *
+dma_buf_export_owner(void *priv, const struct dma_buf_ops *ops, size_t size,
+		     int flags, struct module *owner, const char *exp_name)
+{
+	return ERR_PTR(-ENODEV);
+}
+
+static inline int dma_buf_fd(struct dma_buf *dmabuf, int flags)
+{
+	return -ENODEV;
+}
+
+static inline struct dma_buf *dma_buf_get(int fd)
+{
+	return ERR_PTR(-ENODEV);
+}
+
+static inline void dma_buf_put(struct dma_buf *dmabuf)
+{
+}
+
+static inline void get_dma_buf(struct dma_buf *dmabuf)
+{
+}
+
+static inline struct dma_buf_attachment *
+dma_buf_attach(struct dma_buf *dmabuf, struct device *dev)
+{
+	return ERR_PTR(-ENODEV);
+}
+
+static inline void dma_buf_detach(struct dma_buf *dmabuf,
+				  struct dma_buf_attachment *attach)
+{
+}
+
+static inline struct sg_table *
+dma_buf_map_attachment(struct dma_buf_attachment *attach,
+		       enum dma_data_direction dir)
+{
+	return ERR_PTR(-ENODEV);
+}
+
+static inline void dma_buf_unmap_attachment(struct dma_buf_attachment *attach,
+					    struct sg_table *sgt,
+					    enum dma_data_direction dir)
+{
+}
+
+static inline int dma_buf_begin_cpu_access(struct dma_buf *dmabuf,
+					   size_t start, size_t len,
+					   enum dma_data_direction dir)
+{
+	return -ENODEV;
+}
+
+static inline void dma_buf_end_cpu_access(struct dma_buf *dmabuf,
+					  size_t start, size_t len,
+					  enum dma_data_direction dir)
+{
+}
+
+static inline void *dma_buf_kmap_atomic(struct dma_buf *dmabuf,
+					unsigned long page_num)
+{
+	return NULL;
+}
+
+static inline void dma_buf_kunmap_atomic(struct dma_buf *dmabuf,
+					 unsigned long page_num, void *vaddr)
+{
+}
+
+static inline void *dma_buf_kmap(struct dma_buf *dmabuf,
+				 unsigned long page_num)
+{
+	return NULL;
+}
+
+static inline void dma_buf_kunmap(struct dma_buf *dmabuf,
+				  unsigned long page_num, void *vaddr)
+{
+}
+
+static inline int dma_buf_mmap(struct dma_buf *dmabuf,
+			       struct vm_area_struct *vma,
+			       unsigned long pgoff)
+{
+	return -ENODEV;
+}
+
+static inline void dma_buf_device_constraints(struct device *dev,
+					      struct dma_buf_constraints *c)
+{
+}
+
+static inline unsigned int
+dma_buf_attachments_constraints(struct dma_buf *dmabuf,
+				struct dma_buf_constraints *c)
+{
+	return 0;
+}
+
+static inline int dma_buf_check_reach(struct device *dev, phys_addr_t last)
+{
+	return -ENODEV;
+}
+
+static inline size_t dma_buf_segment_len(const struct dma_buf_constraints *c,
+					 u64 addr, u64 len)
+{
+	return 0;
+}
+
+#endif /* CONFIG_DMA_SHARED_BUFFER */
+
+/**
+ * dma_buf_export() - wrap an exporter's memory in a new dma-buf
+ * @priv: the exporter's private data for the buffer; must not be NULL.
+ * @ops: the exporter's operations; must provide every mandatory callback.
+ * @size: size of the buffer in bytes; must not be zero.
+ * @flags: file flags of the buffer: O_RDWR, O_RDONLY or O_WRONLY, plus
+ *	optionally O_CLOEXEC (ignored here; see dma_buf_fd()) and O_NONBLOCK.
+ *
+ * The calling module becomes the buffer's owner and cannot be unloaded
+ * until the buffer is released; the buffer's exporter name is the
+ * module's name. See dma_buf_export_owner().
+ *
+ * Context: Process context. May sleep.
+ * Return: The new buffer, holding one reference for the caller, or an
+ * ERR_PTR(): -EINVAL for a missing or invalid argument, -ENOMEM, -ENODEV
+ * if the calling module is being unloaded or dma-buf is not configured.
+ */
+#define dma_buf_export(priv, ops, size, flags) \
+	dma_buf_export_owner(priv, ops, size, flags, THIS_MODULE, KBUILD_MODNAME)
+
+/**
+ * dma_buf_export_named() - dma_buf_export() with an explicit exporter name
+ * @priv: as for dma_buf_export().
+ * @ops: as for dma_buf_export().
+ * @size: as for dma_buf_export().
+ * @flags: as for dma_buf_export().
+ * @exp_name: the name fdinfo and debugfs show for the exporter; must stay
+ *	valid for the buffer's lifetime (a string literal).
+ *
+ * Context: Process context. May sleep.
+ * Return: As for dma_buf_export().
+ */
+#define dma_buf_export_named(priv, ops, size, flags, exp_name) \
+	dma_buf_export_owner(priv, ops, size, flags, THIS_MODULE, exp_name)
+
+#endif /* __LINUX_DMA_BUF_H */
