@@ -1,0 +1,134 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Build, boot and test harness of the dma-buf project. See README.md.
+#
+#   make deps       install missing Debian packages (root, apt-get)
+#   make run        build the guest kernel and initramfs, boot, run GUEST_CMD
+#   make shell      the same guest, with an interactive shell
+#   make kunit      every KUnit suite of the project under QEMU (kunit.py)
+#   make test       make kunit + the guest selftests, one summary line
+#   make check      checkpatch --strict, kernel-doc -Wall, sparse + W=1
+#   make clean      remove the project's objects from the build trees
+#   make distclean  remove build/ entirely
+#
+# Variables: ARCH=x86_64|i386, DEBUG=1, KERNEL_SRC=/path/to/6.12-tree,
+# GUEST_CMD, GUEST_FILES, GUEST_TIMEOUT (seconds), KUNIT_ARGS, JOBS.
+
+ARCH		?= x86_64
+DEBUG		?= 0
+JOBS		?= $(shell nproc)
+KERNEL_SRC	?=
+GUEST_CMD	?= guest-info
+GUEST_FILES	?=
+KUNIT_ARGS	?=
+
+ifeq ($(filter $(ARCH),x86_64 i386),)
+$(error ARCH=$(ARCH): the test bed supports x86_64 and i386)
+endif
+
+PROJECT		:= $(CURDIR)
+BUILD		:= $(PROJECT)/build
+ifneq ($(KERNEL_SRC),)
+KERNEL_SRC_ABS	:= $(abspath $(KERNEL_SRC))
+TREE		:= $(BUILD)/ksrc-$(shell echo '$(KERNEL_SRC_ABS)' | md5sum | cut -c1-8)
+else
+TREE		:= $(BUILD)
+endif
+SRC		:= $(TREE)/src
+FLAVOUR		:= $(ARCH)$(if $(filter 1,$(DEBUG)),-debug)
+OUT		:= $(TREE)/$(FLAVOUR)
+KOBJ		:= $(OUT)/guest
+KUNIT_DIR	:= $(OUT)/kunit
+KERNEL		:= $(KOBJ)/arch/x86/boot/bzImage
+INITRD		:= $(OUT)/initrd.cpio
+
+ARCH_FRAGS	:= configs/$(ARCH).config
+ifeq ($(DEBUG),1)
+ARCH_FRAGS	+= configs/debug.config $(wildcard configs/debug-$(ARCH).config)
+GUEST_TIMEOUT	?= 1200
+else
+GUEST_TIMEOUT	?= 600
+endif
+GUEST_FRAGS	:= configs/guest.config $(ARCH_FRAGS)
+KUNIT_FRAGS	:= $(addprefix $(PROJECT)/,$(ARCH_FRAGS))
+
+ifeq ($(ARCH),i386)
+BUSYBOX		:= $(BUILD)/deps/i386/bin/busybox
+else
+BUSYBOX		:= /bin/busybox
+endif
+
+KMAKE		= $(MAKE) -C $(SRC) O=$(KOBJ) ARCH=$(ARCH) -j$(JOBS)
+export GUEST_TIMEOUT JOBS
+
+.PHONY: all deps src kernel selftests-build initramfs run shell kunit test \
+	check clean distclean help
+
+all: run
+
+help:
+	@sed -n '3,18p' Makefile | sed 's/^# \{0,1\}//'
+
+deps:
+	@harness/deps.sh $(ARCH) $(BUILD)
+
+src: deps
+	@harness/prepare-src.sh $(PROJECT) $(SRC) $(KERNEL_SRC_ABS)
+
+kernel: src
+	@harness/kconfig.sh $(SRC) $(KOBJ) $(ARCH) $(GUEST_FRAGS)
+	@echo "build: guest kernel ($(FLAVOUR)) on base tree $$(cat $(SRC)/.base-version)"
+	@+$(KMAKE) -s bzImage modules
+	@rm -rf $(OUT)/modroot
+	@+$(KMAKE) -s INSTALL_MOD_PATH=$(OUT)/modroot INSTALL_MOD_STRIP=1 \
+		DEPMOD=/sbin/depmod modules_install >/dev/null
+	@+$(KMAKE) -s headers
+
+selftests-build: kernel
+	@harness/build-selftests.sh $(SRC) $(KOBJ)/usr/include $(OUT)/selftests $(ARCH)
+
+# The guest command and files travel through the environment, so that any
+# quoting in GUEST_CMD reaches the guest untouched.
+export GUEST_CMD GUEST_FILES
+MKINITRD	= harness/mkinitramfs.sh $(OUT) $(BUSYBOX) $(OUT)/modroot \
+		  $(OUT)/selftests "$$(cat $(SRC)/.base-version)"
+
+run: selftests-build
+	@RUN_CMD="$$GUEST_CMD" RUN_FILES="$$GUEST_FILES" $(MKINITRD)
+	@harness/qemu.sh batch $(KERNEL) $(INITRD) $(OUT)/run
+
+shell: selftests-build
+	@RUN_INTERACTIVE=1 RUN_FILES="$$GUEST_FILES" $(MKINITRD)
+	@harness/qemu.sh interactive $(KERNEL) $(INITRD) $(OUT)/shell
+
+kunit: src
+	@harness/kunit.sh $(SRC) $(PROJECT) $(KUNIT_DIR) $(ARCH) \
+		$(OUT)/kunit.out $(KUNIT_FRAGS) -- $(KUNIT_ARGS)
+
+test: selftests-build
+	@RUN_CMD=run-selftests $(MKINITRD)
+	@PROJECT=$(PROJECT) SRC=$(SRC) OUT=$(OUT) KUNIT_DIR=$(KUNIT_DIR) \
+		ARCH=$(ARCH) KERNEL=$(KERNEL) INITRD=$(INITRD) \
+		KUNIT_FRAGS="$(KUNIT_FRAGS)" KUNIT_ARGS="$(KUNIT_ARGS)" \
+		DEBUG_LABEL="$(if $(filter 1,$(DEBUG)),$(comma) DEBUG=1)" \
+		harness/test.sh
+
+comma := ,
+
+# Checked in the KUnit tree: its configuration enables every project option.
+check: src
+	@harness/kunit.sh --build-only $(SRC) $(PROJECT) $(KUNIT_DIR) $(ARCH) \
+		/dev/null $(KUNIT_FRAGS)
+	@harness/check.sh $(PROJECT) $(SRC) $(KUNIT_DIR) $(ARCH)
+
+clean:
+	@for d in $(wildcard $(TREE)/*/guest $(TREE)/*/kunit); do \
+		if [ -d $(SRC)/drivers/dma-buf ]; then \
+			$(MAKE) -s -C $(SRC) O=$$d M=drivers/dma-buf clean || exit 1; \
+		fi; \
+	done
+	@rm -rf $(wildcard $(TREE)/*/selftests $(TREE)/*/initramfs $(TREE)/*/*.cpio \
+		$(TREE)/*/modroot $(TREE)/*/results)
+
+distclean:
+	@rm -rf $(BUILD)

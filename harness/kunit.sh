@@ -1,0 +1,53 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# kunit.sh [--build-only] SRC PROJECT BUILD_DIR ARCH OUTPUT FRAGMENT...
+#	[-- KUNIT_ARGS...]
+#
+# Run every KUnit suite of the project under QEMU with the base tree's
+# kunit.py: each .kunitconfig the project has, plus the FRAGMENTs (the
+# architecture's, and DEBUG=1's), in BUILD_DIR. kunit.py's output goes to
+# stdout and OUTPUT; the raw kernel log stays in BUILD_DIR/test.log.
+# Then the kernel log is checked for reports (see results.py splats).
+#
+# --build-only configures and builds that kernel without running it (for
+# make check, which needs every project option compiled).
+set -u
+
+action=run
+if [ "$1" = --build-only ]; then
+	action=build
+	shift
+fi
+src=$1 project=$2 dir=$3 arch=$4 output=$5
+shift 5
+set -f
+configs=""
+for k in $(cd "$project" && find drivers -name .kunitconfig | sort); do
+	configs="$configs --kunitconfig=$src/$k"
+done
+while [ $# -gt 0 ] && [ "$1" != -- ]; do
+	configs="$configs --kunitconfig=$1"
+	shift
+done
+[ "${1:-}" = -- ] && shift
+
+mkdir -p "$dir"
+rm -f "$dir/test.log"
+status_file=$dir/.kunit-status
+# shellcheck disable=SC2086
+if [ $action = build ]; then
+	python3 "$src/tools/testing/kunit/kunit.py" build --arch="$arch" \
+		--build_dir="$dir" --jobs="${JOBS:-2}" $configs
+	exit $?
+fi
+# shellcheck disable=SC2086
+{ python3 "$src/tools/testing/kunit/kunit.py" run --arch="$arch" \
+	--build_dir="$dir" --jobs="${JOBS:-2}" --timeout="${KUNIT_TIMEOUT:-900}" \
+	$configs "$@"; echo $? > "$status_file"; } 2>&1 | tee "$output"
+status=$(cat "$status_file")
+
+if [ -f "$dir/test.log" ]; then
+	python3 "$project/harness/results.py" splats "$dir/test.log" kunit || status=1
+fi
+exit "$status"

@@ -1,0 +1,60 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# mkinitramfs.sh OUT BUSYBOX MODROOT SELFTESTS BASE_VERSION
+#
+# Environment: RUN_CMD (the guest command, a shell command line),
+# RUN_FILES (host files for /usr/local/bin, space separated),
+# RUN_INTERACTIVE=1 (make shell).
+#
+# Write OUT/initrd.cpio, the guest's initramfs: two concatenated newc
+# archives (the kernel unpacks both).
+#   base.cpio  busybox, init, the guest scripts, the kernel modules from
+#              MODROOT (modules_install output) and the selftest programs
+#              in SELFTESTS (a directory with a "list" file);
+#   run.cpio   this run's command (/etc/guest-cmd) and the user's files in
+#              /usr/local/bin.
+set -eu
+
+out=$1 busybox=$2 modroot=$3 selftests=$4 base_version=$5
+cmd=${RUN_CMD:-true}
+interactive=${RUN_INTERACTIVE:-0}
+here=$(cd "$(dirname "$0")/.." && pwd)
+
+stage=$out/initramfs
+rm -rf "$stage" "$out/run-stage"
+mkdir -p "$stage/bin" "$stage/sbin" "$stage/etc" "$stage/usr/bin" "$stage/usr/sbin" \
+	"$stage/usr/lib/dma-buf-selftests"
+cp "$busybox" "$stage/bin/busybox"
+ln -s busybox "$stage/bin/sh"
+cp "$here/guest/init" "$stage/init"
+cp "$here/guest/guest-info" "$here/guest/run-selftests" "$stage/usr/bin/"
+for f in "$here"/guest/bin/*; do
+	[ -f "$f" ] && cp "$f" "$stage/usr/bin/"
+done
+echo "$base_version" > "$stage/etc/base-version"
+if [ -d "$modroot/lib/modules" ]; then
+	mkdir -p "$stage/lib"
+	cp -a "$modroot/lib/modules" "$stage/lib/"
+	# Load every module the project builds, in dependency order.
+	# KUnit test modules are not loaded: kunit.py runs those suites.
+	find "$stage/lib/modules" -name '*.ko' -exec basename {} .ko \; |
+		grep -v test | sort > "$stage/etc/guest-modules"
+fi
+if [ -d "$selftests" ]; then
+	cp -a "$selftests/." "$stage/usr/lib/dma-buf-selftests/"
+fi
+(cd "$stage" && find . | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0) > "$out/base.cpio"
+
+run=$out/run-stage
+mkdir -p "$run/etc" "$run/usr/local/bin"
+printf '%s\n' "$cmd" > "$run/etc/guest-cmd"
+[ "$interactive" = 1 ] && : > "$run/etc/guest-interactive"
+for f in ${RUN_FILES:-}; do
+	[ -f "$f" ] || { echo "GUEST_FILES: $f is not a file" >&2; exit 1; }
+	cp "$f" "$run/usr/local/bin/"
+	chmod +x "$run/usr/local/bin/$(basename "$f")"
+done
+(cd "$run" && find . | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0) > "$out/run.cpio"
+
+cat "$out/base.cpio" "$out/run.cpio" > "$out/initrd.cpio"

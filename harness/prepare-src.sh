@@ -1,0 +1,115 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# prepare-src.sh PROJECT BUILD_SRC [KERNEL_SRC]
+#
+# Make BUILD_SRC a copy of the base tree with the project overlaid on it.
+#
+# The base tree is unpacked once from Debian's linux-source-6.12 tarball or,
+# when KERNEL_SRC names a tree the user already has, hard-linked from it
+# (cp -al; every write below replaces files instead of writing into them, so
+# the user's tree is never modified).
+#
+# The overlay only touches files whose contents changed, so kbuild rebuilds
+# only what depends on them. Paths the project owns are mirrored exactly:
+# a file in an owned path that the project does not have (a base-tree file,
+# or one the project deleted since the last overlay) is removed.
+set -eu
+
+project=$1
+dst=$2
+ksrc=${3:-}
+tarball=/usr/src/linux-source-6.12.tar.xz
+
+# Directories that belong to the project entirely.
+owned_dirs="drivers/dma-buf tools/testing/selftests/dma-buf"
+# Single files the project owns even where the base tree has its own.
+owned_files="include/linux/dma-buf.h include/linux/dma-heap.h
+include/uapi/linux/dma-buf.h include/uapi/linux/dma-heap.h"
+# Top-level directories of the project that mirror the kernel tree.
+tree_dirs="drivers include Documentation tools"
+
+log() { echo "overlay: $*"; }
+
+if [ ! -f "$dst/Makefile" ]; then
+	rm -rf "$dst.tmp"
+	if [ -n "$ksrc" ]; then
+		[ -f "$ksrc/Makefile" ] || { echo "KERNEL_SRC=$ksrc is not a kernel tree" >&2; exit 1; }
+		log "linking base tree from $ksrc"
+		cp -al "$ksrc" "$dst.tmp" 2>/dev/null || cp -a "$ksrc" "$dst.tmp"
+		# A tree the user configured in place cannot take O= builds.
+		rm -f "$dst.tmp/.config"
+	else
+		[ -f "$tarball" ] || { echo "$tarball missing: run 'make deps'" >&2; exit 1; }
+		log "unpacking $tarball"
+		mkdir -p "$dst.tmp"
+		tar -xJf "$tarball" -C "$dst.tmp" --strip-components=1
+	fi
+	# Record the pristine top-level Kconfig before the overlay extends it.
+	cp "$dst.tmp/Kconfig" "$dst.tmp/Kconfig.base"
+	mv "$dst.tmp" "$dst"
+fi
+
+version=$(make -s -C "$dst" kernelversion 2>/dev/null)
+log "base tree $version at $dst"
+
+# rsync -c compares contents and writes changed files through a temporary
+# file and rename(2): unchanged files keep their mtime, hard links to
+# KERNEL_SRC are broken rather than written through.
+put() { rsync -rc --no-perms --chmod=ugo=rwX "$@"; }
+
+manifest="$dst/.project-files"
+new_manifest="$dst/.project-files.new"
+: > "$new_manifest"
+
+for d in $owned_dirs; do
+	if [ -d "$project/$d" ]; then
+		mkdir -p "$dst/$d"
+		put --delete "$project/$d/" "$dst/$d/"
+	else
+		rm -rf "${dst:?}/$d"
+	fi
+done
+
+for f in $owned_files; do
+	[ -f "$project/$f" ] || rm -f "${dst:?}/$f"
+done
+
+# Every other project file under the kernel-tree directories.
+(cd "$project" && git ls-files -co --exclude-standard -- $tree_dirs 2>/dev/null ||
+	find $tree_dirs -type f 2>/dev/null) | while read -r f; do
+	[ -f "$project/$f" ] || continue
+	for d in $owned_dirs; do
+		case "$f" in "$d"/*) continue 2 ;; esac
+	done
+	echo "$f" >> "$new_manifest"
+	mkdir -p "$dst/$(dirname "$f")"
+	put "$project/$f" "$dst/$f"
+done
+
+# Files an earlier overlay placed that the project no longer has.
+if [ -f "$manifest" ]; then
+	sort "$manifest" > "$manifest.old"
+	sort "$new_manifest" > "$new_manifest.sorted"
+	comm -23 "$manifest.old" "$new_manifest.sorted" | while read -r f; do
+		log "removing $f (deleted from the project)"
+		rm -f "${dst:?}/$f"
+	done
+	rm -f "$manifest.old" "$new_manifest.sorted"
+fi
+mv "$new_manifest" "$manifest"
+
+# The project's configuration menu, sourced from the base top-level Kconfig.
+put "$project/Kconfig" "$dst/Kconfig.project"
+{
+	cat "$dst/Kconfig.base"
+	echo
+	echo 'source "Kconfig.project"'
+} > "$dst/Kconfig.new"
+if cmp -s "$dst/Kconfig.new" "$dst/Kconfig"; then
+	rm "$dst/Kconfig.new"
+else
+	mv "$dst/Kconfig.new" "$dst/Kconfig"
+fi
+
+echo "$version" > "$dst/.base-version"
