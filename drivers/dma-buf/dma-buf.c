@@ -147,6 +147,9 @@
  * - An importer holds at most two page mappings at once, atomic or not,
  *   across all buffers: enough to copy from one page to another, few
  *   enough for the kernel's small window of temporary highmem mappings.
+ *   It releases them in the reverse order it took them, from the task
+ *   that took them: exporters map pages with kmap_local_page(), whose
+ *   mappings are a per-task stack.
  * - dma_buf_end_cpu_access() ends the access; it cannot fail.
  *
  * CONFIG_DMA_BUF_DEBUG checks the last three rules and warns when an

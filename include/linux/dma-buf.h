@@ -24,6 +24,7 @@ struct dma_buf;
 struct dma_buf_attachment;
 struct file;
 struct module;
+struct page;
 struct sg_table;
 struct vm_area_struct;
 
@@ -278,6 +279,12 @@ unsigned int dma_buf_attachments_constraints(struct dma_buf *dmabuf,
 int dma_buf_check_reach(struct device *dev, phys_addr_t last);
 size_t dma_buf_segment_len(const struct dma_buf_constraints *c, u64 addr,
 			   u64 len);
+struct page *dma_buf_alloc_pages_below(u64 limit, unsigned int order,
+				       gfp_t gfp);
+struct sg_table *dma_buf_pages_to_sgt(struct page **pages,
+				      unsigned int n_pages,
+				      const struct dma_buf_constraints *c,
+				      gfp_t gfp);
 
 #else /* !CONFIG_DMA_SHARED_BUFFER */
 
@@ -393,6 +400,20 @@ static inline size_t dma_buf_segment_len(const struct dma_buf_constraints *c,
 					 u64 addr, u64 len)
 {
 	return 0;
+}
+
+static inline struct page *dma_buf_alloc_pages_below(u64 limit,
+						     unsigned int order,
+						     gfp_t gfp)
+{
+	return NULL;
+}
+
+static inline struct sg_table *
+dma_buf_pages_to_sgt(struct page **pages, unsigned int n_pages,
+		     const struct dma_buf_constraints *c, gfp_t gfp)
+{
+	return ERR_PTR(-ENODEV);
 }
 
 #endif /* CONFIG_DMA_SHARED_BUFFER */

@@ -1,15 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The !CONFIG_DMA_SHARED_BUFFER stubs of <linux/dma-buf.h>, compiled and
- * run in a kernel that has dma-buf: this file alone is built as if the
- * option were off, so a driver that calls every entry point still builds
- * and gets the documented errors when dma-buf is not configured.
+ * The !CONFIG_DMA_SHARED_BUFFER stubs of <linux/dma-buf.h> and the
+ * !CONFIG_DMABUF_HEAPS stubs of <linux/dma-heap.h>, compiled and run in a
+ * kernel that has both: this file alone is built as if the options were
+ * off, so a driver that calls every entry point still builds and gets the
+ * documented errors when they are not configured.
  *
- * <linux/dma-buf.h> must be the first header included here: any earlier
+ * The two headers must be the first ones included here: any earlier
  * inclusion would have given this file the real declarations.
  */
 #undef CONFIG_DMA_SHARED_BUFFER
+#undef CONFIG_DMABUF_HEAPS
 #include <linux/dma-buf.h>
+#include <linux/dma-heap.h>
 
 #include <kunit/test.h>
 #include <linux/device.h>
@@ -49,6 +52,11 @@ static void stubs_fail_with_enodev(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, dma_buf_check_reach(&dev, 0), -ENODEV);
 	KUNIT_EXPECT_EQ(test, dma_buf_segment_len(&c, 0, PAGE_SIZE), (size_t)0);
 	KUNIT_EXPECT_EQ(test, dma_buf_attachments_constraints(&dmabuf, &c), 0U);
+	KUNIT_EXPECT_NULL(test, dma_buf_alloc_pages_below(U64_MAX, 0,
+							  GFP_KERNEL));
+	KUNIT_EXPECT_EQ(test, PTR_ERR(dma_buf_pages_to_sgt(NULL, 1, &c,
+							   GFP_KERNEL)),
+			-ENODEV);
 
 	/* The void ones do nothing, and touch nothing. */
 	dma_buf_put(&dmabuf);
@@ -64,8 +72,19 @@ static void stubs_fail_with_enodev(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, c.seg_boundary_mask, 3UL);
 }
 
+static const struct dma_heap_ops stub_heap_ops;
+
+static void heap_stubs_fail_with_enodev(struct kunit *test)
+{
+	struct dma_heap heap = { .name = "stub", .ops = &stub_heap_ops };
+
+	KUNIT_EXPECT_EQ(test, dma_heap_register(&heap), -ENODEV);
+	dma_heap_unregister(&heap);
+}
+
 static struct kunit_case dma_buf_stubs_cases[] = {
 	KUNIT_CASE(stubs_fail_with_enodev),
+	KUNIT_CASE(heap_stubs_fail_with_enodev),
 	{}
 };
 

@@ -1,16 +1,404 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * dma-buf core, from userspace: the debugfs listing of live buffers.
+ * The dma-buf file interface, from userspace, on buffers of the system
+ * heap: size, mmap bounds, DMA_BUF_IOCTL_SYNC, DMA_BUF_SET_NAME, fdinfo,
+ * /proc/<pid>/fd, the debugfs listing, and buffers shared through fork(),
+ * dup() and SCM_RIGHTS.
  */
 
+#define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "../kselftest_harness.h"
+#include "dmabuf-util.h"
 
 #define BUFINFO "/sys/kernel/debug/dma_buf/bufinfo"
+#define PAGES 4
+
+FIXTURE(buf) {
+	long page;
+	size_t size;
+	int fd;
+};
+
+FIXTURE_SETUP(buf)
+{
+	int heap = open(SYSTEM_HEAP, O_RDONLY | O_CLOEXEC);
+
+	if (heap < 0)
+		SKIP(return, "%s: %s (needs CONFIG_DMABUF_HEAPS_SYSTEM)",
+		     SYSTEM_HEAP, strerror(errno));
+	self->page = sysconf(_SC_PAGESIZE);
+	self->size = PAGES * self->page;
+	self->fd = heap_alloc(heap, self->size, O_RDWR | O_CLOEXEC);
+	close(heap);
+	ASSERT_LE(0, self->fd) TH_LOG("alloc: %s", strerror(-self->fd));
+}
+
+FIXTURE_TEARDOWN(buf)
+{
+	if (self->fd >= 0)
+		close(self->fd);
+}
+
+TEST_F(buf, size_by_lseek_and_fstat)
+{
+	struct stat st;
+
+	EXPECT_EQ((off_t)self->size, lseek(self->fd, 0, SEEK_END));
+	EXPECT_EQ(0, lseek(self->fd, 0, SEEK_SET));
+	EXPECT_EQ(-1, lseek(self->fd, 0, SEEK_CUR));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, lseek(self->fd, 1, SEEK_SET));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, lseek(self->fd, -1, SEEK_END));
+	EXPECT_EQ(EINVAL, errno);
+	ASSERT_EQ(0, fstat(self->fd, &st));
+	EXPECT_EQ((off_t)self->size, st.st_size);
+}
+
+TEST_F(buf, mmap_inside_only)
+{
+	void *p;
+
+	p = mmap(NULL, self->size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		 self->fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(0, munmap(p, self->size));
+
+	p = mmap(NULL, self->page, PROT_READ, MAP_SHARED, self->fd,
+		 (PAGES - 1) * self->page);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(0, munmap(p, self->page));
+
+	/* One page too many, an offset at the end, a private mapping. */
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, self->size + self->page, PROT_READ,
+				   MAP_SHARED, self->fd, 0));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, self->page, PROT_READ, MAP_SHARED,
+				   self->fd, self->size));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, self->page, PROT_READ | PROT_WRITE,
+				   MAP_PRIVATE, self->fd, 0));
+	EXPECT_EQ(EINVAL, errno);
+}
+
+/* No page past the end is reachable, even by growing a mapping. */
+TEST_F(buf, mremap_cannot_grow)
+{
+	void *p, *q;
+
+	p = mmap(NULL, self->size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		 self->fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	q = mremap(p, self->size, self->size + self->page, MREMAP_MAYMOVE);
+	EXPECT_EQ(MAP_FAILED, q);
+	EXPECT_EQ(EFAULT, errno);
+	q = mremap(p, self->size, self->size + self->page, 0);
+	EXPECT_EQ(MAP_FAILED, q);
+	/* Shrinking is fine. */
+	q = mremap(p, self->size, self->page, 0);
+	ASSERT_EQ(p, q);
+	EXPECT_EQ(0, munmap(q, self->page));
+}
+
+TEST_F(buf, data_through_mappings)
+{
+	unsigned char *a, *b;
+	size_t i;
+
+	a = mmap(NULL, self->size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		 self->fd, 0);
+	ASSERT_NE(MAP_FAILED, a);
+	b = mmap(NULL, self->size, PROT_READ, MAP_SHARED, self->fd, 0);
+	ASSERT_NE(MAP_FAILED, b);
+
+	ASSERT_EQ(0, buf_sync(self->fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_RW));
+	for (i = 0; i < self->size; i++)
+		ASSERT_EQ(0, a[i]) TH_LOG("new buffer not zero at %zu", i);
+	for (i = 0; i < self->size; i++)
+		a[i] = i * 7 + 3;
+	ASSERT_EQ(0, buf_sync(self->fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_RW));
+
+	/* The other mapping, and a fresh one, see the same memory. */
+	for (i = 0; i < self->size; i++)
+		ASSERT_EQ((unsigned char)(i * 7 + 3), b[i]);
+	munmap(a, self->size);
+	a = mmap(NULL, self->size, PROT_READ, MAP_SHARED, self->fd, 0);
+	ASSERT_NE(MAP_FAILED, a);
+	EXPECT_EQ(0, memcmp(a, b, self->size));
+	munmap(a, self->size);
+	munmap(b, self->size);
+}
+
+TEST_F(buf, sync_flags)
+{
+	static const uint64_t bad[] = {
+		DMA_BUF_SYNC_START, DMA_BUF_SYNC_END, DMA_BUF_SYNC_RW | 8,
+		DMA_BUF_SYNC_RW | (1ULL << 63), ~0ULL,
+	};
+	static const uint64_t good[] = {
+		DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ,
+		DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ,
+		DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE,
+		DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE,
+		DMA_BUF_SYNC_START | DMA_BUF_SYNC_RW,
+		DMA_BUF_SYNC_END | DMA_BUF_SYNC_RW,
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++)
+		EXPECT_EQ(-EINVAL, buf_sync(self->fd, bad[i]))
+			TH_LOG("flags %#llx", (unsigned long long)bad[i]);
+	for (i = 0; i < ARRAY_SIZE(good); i++)
+		EXPECT_EQ(0, buf_sync(self->fd, good[i]))
+			TH_LOG("flags %#llx", (unsigned long long)good[i]);
+	EXPECT_EQ(-1, ioctl(self->fd, DMA_BUF_IOCTL_SYNC, NULL));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(-1, ioctl(self->fd, _IO('b', 9)));
+	EXPECT_EQ(ENOTTY, errno);
+}
+
+/* The value of "key:\t" in /proc/self/fdinfo/<fd>, or "" if absent. */
+static void read_fdinfo(int fd, const char *key, char *val, size_t len)
+{
+	char path[64], line[256];
+	size_t klen = strlen(key);
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	val[0] = '\0';
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, key, klen) && line[klen] == ':' &&
+		    line[klen + 1] == '\t') {
+			snprintf(val, len, "%s", line + klen + 2);
+			val[strcspn(val, "\n")] = '\0';
+			break;
+		}
+	}
+	fclose(f);
+}
+
+TEST_F(buf, name_fdinfo_and_link)
+{
+	char val[64], link[64], path[64], expect[32];
+	int dup_fd;
+	ssize_t n;
+
+	snprintf(expect, sizeof(expect), "%zu", self->size);
+	read_fdinfo(self->fd, "size", val, sizeof(val));
+	EXPECT_STREQ(expect, val);
+	read_fdinfo(self->fd, "count", val, sizeof(val));
+	EXPECT_STREQ("1", val);
+	read_fdinfo(self->fd, "exp_name", val, sizeof(val));
+	EXPECT_STREQ("system", val);
+	read_fdinfo(self->fd, "name", val, sizeof(val));
+	EXPECT_STREQ("", val);
+
+	EXPECT_EQ(0, ioctl(self->fd, DMA_BUF_SET_NAME, "camera-frame"));
+	read_fdinfo(self->fd, "name", val, sizeof(val));
+	EXPECT_STREQ("camera-frame", val);
+
+	/* 31 characters fit, 32 do not and leave the old name. */
+	EXPECT_EQ(0, ioctl(self->fd, DMA_BUF_SET_NAME,
+			   "0123456789abcdefghijklmnopqrstu"));
+	EXPECT_EQ(-1, ioctl(self->fd, DMA_BUF_SET_NAME,
+			    "0123456789abcdefghijklmnopqrstuv"));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, ioctl(self->fd, DMA_BUF_SET_NAME, NULL));
+	EXPECT_EQ(EFAULT, errno);
+	read_fdinfo(self->fd, "name", val, sizeof(val));
+	EXPECT_STREQ("0123456789abcdefghijklmnopqrstu", val);
+
+	/* Both request numbers, whatever this program's pointer size. */
+	EXPECT_EQ(0, ioctl(self->fd, DMA_BUF_SET_NAME_A, "a"));
+	EXPECT_EQ(0, ioctl(self->fd, DMA_BUF_SET_NAME_B, "b"));
+	read_fdinfo(self->fd, "name", val, sizeof(val));
+	EXPECT_STREQ("b", val);
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", self->fd);
+	n = readlink(path, link, sizeof(link) - 1);
+	ASSERT_LT(0, n);
+	link[n] = '\0';
+	EXPECT_STREQ("/dmabuf:b", link);
+
+	dup_fd = dup(self->fd);
+	ASSERT_LE(0, dup_fd);
+	read_fdinfo(self->fd, "count", val, sizeof(val));
+	EXPECT_STREQ("2", val);
+	close(dup_fd);
+}
+
+/* This buffer's line in the debugfs listing, by inode number. */
+TEST_F(buf, listed_in_bufinfo)
+{
+	char line[512], name[64];
+	unsigned long long size, ino;
+	unsigned int flags;
+	long count;
+	bool found = false;
+	struct stat st;
+	FILE *f;
+	int n;
+
+	ASSERT_EQ(0, ioctl(self->fd, DMA_BUF_SET_NAME, "listed"));
+	ASSERT_EQ(0, fstat(self->fd, &st));
+	f = fopen(BUFINFO, "r");
+	if (!f)
+		SKIP(return, "%s: %s (needs CONFIG_DEBUG_FS, debugfs mounted)",
+		     BUFINFO, strerror(errno));
+	while (fgets(line, sizeof(line), f)) {
+		name[0] = '\0';
+		n = sscanf(line, "%llu %x %ld system %llu %63s", &size, &flags,
+			   &count, &ino, name);
+		if (n < 4 || ino != (unsigned long long)st.st_ino)
+			continue;
+		found = true;
+		EXPECT_EQ(self->size, size);
+		EXPECT_EQ(O_RDWR, flags & O_ACCMODE);
+		EXPECT_EQ(1, count);
+		EXPECT_STREQ("listed", name);
+	}
+	fclose(f);
+	EXPECT_TRUE(found);
+}
+
+static void fill(int fd, size_t size, unsigned char seed)
+{
+	unsigned char *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED,
+				fd, 0);
+	size_t i;
+
+	if (p == MAP_FAILED)
+		exit(2);
+	buf_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE);
+	for (i = 0; i < size; i++)
+		p[i] = seed + i;
+	buf_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE);
+	munmap(p, size);
+}
+
+static bool holds(int fd, size_t size, unsigned char seed)
+{
+	unsigned char *p = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+	bool ok = true;
+	size_t i;
+
+	if (p == MAP_FAILED)
+		return false;
+	buf_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ);
+	for (i = 0; i < size; i++)
+		ok &= p[i] == (unsigned char)(seed + i);
+	buf_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ);
+	munmap(p, size);
+	return ok;
+}
+
+/* A child inherits the fd across fork(); its writes reach the parent. */
+TEST_F(buf, shared_across_fork)
+{
+	int status;
+	pid_t pid;
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		fill(self->fd, self->size, 0x40);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	EXPECT_TRUE(holds(self->fd, self->size, 0x40));
+}
+
+static int send_fd(int sock, int fd)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))] = {}, byte = 'x';
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+
+	cmsg->cmsg_level = SOL_SOCKET;
+	cmsg->cmsg_type = SCM_RIGHTS;
+	cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+	return sendmsg(sock, &msg, 0) == 1 ? 0 : -errno;
+}
+
+static int recv_fd(int sock)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))] = {}, byte;
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *cmsg;
+	int fd;
+
+	if (recvmsg(sock, &msg, 0) != 1)
+		return -errno;
+	cmsg = CMSG_FIRSTHDR(&msg);
+	if (!cmsg || cmsg->cmsg_type != SCM_RIGHTS)
+		return -EBADMSG;
+	memcpy(&fd, CMSG_DATA(cmsg), sizeof(int));
+	return fd;
+}
+
+/*
+ * The parent fills the buffer, sends the fd over a UNIX socket and closes
+ * its own; the buffer lives on in the child, which checks the data and
+ * writes its own.
+ */
+TEST_F(buf, passed_over_scm_rights)
+{
+	int sv[2], status, fd;
+	pid_t pid;
+
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		close(sv[0]);
+		close(self->fd);
+		fd = recv_fd(sv[1]);
+		if (fd < 0)
+			_exit(3);
+		if (lseek(fd, 0, SEEK_END) != (off_t)self->size)
+			_exit(4);
+		if (!holds(fd, self->size, 0x11))
+			_exit(5);
+		fill(fd, self->size, 0x77);
+		/* Hand it back, so the parent sees the child's writes. */
+		_exit(send_fd(sv[1], fd) ? 6 : 0);
+	}
+	close(sv[1]);
+	fill(self->fd, self->size, 0x11);
+	ASSERT_EQ(0, send_fd(sv[0], self->fd));
+	close(self->fd);
+	self->fd = recv_fd(sv[0]);
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+	EXPECT_TRUE(holds(self->fd, self->size, 0x77));
+	close(sv[0]);
+}
 
 /*
  * The listing: a header line, one line per buffer (size first), a

@@ -1,0 +1,412 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The system heap: /dev/dma_heap/system, buffers of system memory whose
+ * pages are allocated at first use, where every device attached by then
+ * can reach them.
+ */
+
+#include <linux/dma-buf.h>
+#include <linux/dma-heap.h>
+#include <linux/dma-mapping.h>
+#include <linux/highmem.h>
+#include <linux/minmax.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/scatterlist.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+
+#include <kunit/visibility.h>
+
+#include "system_heap.h"
+
+/**
+ * DOC: system heap
+ *
+ * DMA_HEAP_IOCTL_ALLOC on /dev/dma_heap/system returns a buffer without
+ * pages. The pages are allocated by the first operation that needs them:
+ * the first dma_buf_map_attachment(), dma_buf_begin_cpu_access() (and
+ * DMA_BUF_IOCTL_SYNC), dma_buf_kmap(), or a page fault in a userspace
+ * mapping. They then lie below the address limit of every device attached
+ * at that moment (dma_buf_attachments_constraints()): a buffer attached to
+ * a device with a 28-bit DMA mask before its first use lies below
+ * 256 MiB. A device that attaches later and cannot reach the pages is
+ * refused with -ERANGE. With no device attached, pages come from anywhere,
+ * highmem included. New buffers read as zero.
+ *
+ * Pages are allocated in runs of up to 64 KiB where memory allows, so
+ * that devices get few, long segments; each attachment's scatterlist is
+ * cut to that device's maximum segment size and segment boundary.
+ */
+
+/* Runs of 16 pages (64 KiB with 4 KiB pages) where memory allows. */
+#define SYSTEM_HEAP_RUN_ORDER	4
+
+struct system_heap_buffer {
+	struct dma_buf *dmabuf;
+	unsigned int n_pages;
+	/* The storage, NULL until first use. Under dmabuf->lock. */
+	struct page **pages;
+	/* Highest physical address of the storage. Under dmabuf->lock. */
+	phys_addr_t last;
+};
+
+struct system_heap_attachment {
+	/* The device's mapping, or NULL. Under dmabuf->lock. */
+	struct sg_table *sgt;
+	enum dma_data_direction dir;
+};
+
+static void system_heap_free_pages(struct page **pages, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		__free_page(pages[i]);
+	kvfree(pages);
+}
+
+/* Allocate the storage, below what every attached device can reach. */
+static int system_heap_populate(struct system_heap_buffer *buf)
+{
+	struct dma_buf_constraints c;
+	unsigned int i = 0, order, j;
+	struct page **pages, *page;
+
+	lockdep_assert_held(&buf->dmabuf->lock);
+	if (buf->pages)
+		return 0;
+
+	dma_buf_attachments_constraints(buf->dmabuf, &c);
+	pages = kvcalloc(buf->n_pages, sizeof(*pages), GFP_KERNEL);
+	if (!pages)
+		return -ENOMEM;
+
+	while (i < buf->n_pages) {
+		page = NULL;
+		order = SYSTEM_HEAP_RUN_ORDER;
+		if (buf->n_pages - i >= 1U << order)
+			page = dma_buf_alloc_pages_below(c.dma_limit, order,
+							 __GFP_ZERO |
+							 __GFP_NORETRY |
+							 __GFP_NOWARN);
+		if (!page) {
+			order = 0;
+			page = dma_buf_alloc_pages_below(c.dma_limit, 0,
+							 __GFP_ZERO);
+		}
+		if (!page) {
+			system_heap_free_pages(pages, i);
+			return -ENOMEM;
+		}
+		split_page(page, order);
+		for (j = 0; j < 1U << order; j++)
+			pages[i++] = page + j;
+	}
+
+	buf->last = 0;
+	for (i = 0; i < buf->n_pages; i++)
+		buf->last = max(buf->last, page_to_phys(pages[i]) + PAGE_SIZE - 1);
+	buf->pages = pages;
+	return 0;
+}
+
+static int system_heap_attach(struct dma_buf *dmabuf, struct device *dev,
+			      struct dma_buf_attachment *attach)
+{
+	struct system_heap_buffer *buf = dmabuf->priv;
+	struct system_heap_attachment *a;
+	int ret;
+
+	/* Storage placed before this device came must be within its reach. */
+	if (buf->pages) {
+		ret = dma_buf_check_reach(dev, buf->last);
+		if (ret)
+			return ret;
+	}
+
+	a = kzalloc(sizeof(*a), GFP_KERNEL);
+	if (!a)
+		return -ENOMEM;
+	attach->priv = a;
+	return 0;
+}
+
+static void system_heap_detach(struct dma_buf *dmabuf,
+			       struct dma_buf_attachment *attach)
+{
+	kfree(attach->priv);
+}
+
+static struct sg_table *system_heap_map(struct dma_buf_attachment *attach,
+					enum dma_data_direction dir)
+{
+	struct system_heap_buffer *buf = attach->dmabuf->priv;
+	struct system_heap_attachment *a = attach->priv;
+	struct dma_buf_constraints c;
+	struct sg_table *sgt;
+	int ret;
+
+	ret = system_heap_populate(buf);
+	if (ret)
+		return ERR_PTR(ret);
+
+	dma_buf_device_constraints(attach->dev, &c);
+	sgt = dma_buf_pages_to_sgt(buf->pages, buf->n_pages, &c, GFP_KERNEL);
+	if (IS_ERR(sgt))
+		return sgt;
+	/* Reachable by construction: never bounced. */
+	ret = dma_map_sgtable(attach->dev, sgt, dir, 0);
+	if (ret) {
+		sg_free_table(sgt);
+		kfree(sgt);
+		return ERR_PTR(ret);
+	}
+	a->sgt = sgt;
+	a->dir = dir;
+	return sgt;
+}
+
+static void system_heap_unmap(struct dma_buf_attachment *attach,
+			      struct sg_table *sgt,
+			      enum dma_data_direction dir)
+{
+	struct system_heap_attachment *a = attach->priv;
+
+	dma_unmap_sgtable(attach->dev, sgt, dir, 0);
+	sg_free_table(sgt);
+	kfree(sgt);
+	a->sgt = NULL;
+}
+
+static void system_heap_release(struct dma_buf *dmabuf)
+{
+	struct system_heap_buffer *buf = dmabuf->priv;
+
+	if (buf->pages)
+		system_heap_free_pages(buf->pages, buf->n_pages);
+	kfree(buf);
+}
+
+static void system_heap_sync_range(struct device *dev, dma_addr_t addr,
+				   size_t offset, size_t size,
+				   enum dma_data_direction dir, bool for_cpu)
+{
+	if (for_cpu)
+		dma_sync_single_range_for_cpu(dev, addr, offset, size, dir);
+	else
+		dma_sync_single_range_for_device(dev, addr, offset, size, dir);
+}
+
+/*
+ * Make [start, start + len) of the buffer coherent for the CPU (@for_cpu)
+ * or for the devices, in every attachment that has a mapping. Only the
+ * DMA segments that overlap the range are synced, and only their
+ * overlapping part.
+ */
+static void system_heap_sync(struct dma_buf *dmabuf, size_t start, size_t len,
+			     bool for_cpu)
+{
+	size_t seg_start, seg_len, from, to;
+	struct dma_buf_attachment *attach;
+	struct system_heap_attachment *a;
+	struct scatterlist *sg;
+	unsigned int i;
+
+	list_for_each_entry(attach, &dmabuf->attachments, node) {
+		a = attach->priv;
+		if (!a->sgt)
+			continue;
+		seg_start = 0;
+		for_each_sgtable_dma_sg(a->sgt, sg, i) {
+			seg_len = sg_dma_len(sg);
+			from = max(start, seg_start);
+			to = min(start + len, seg_start + seg_len);
+			if (from < to)
+				system_heap_sync_range(attach->dev,
+						       sg_dma_address(sg),
+						       from - seg_start,
+						       to - from, a->dir,
+						       for_cpu);
+			seg_start += seg_len;
+		}
+	}
+}
+
+static int system_heap_begin_cpu_access(struct dma_buf *dmabuf, size_t start,
+					size_t len, enum dma_data_direction dir)
+{
+	int ret = system_heap_populate(dmabuf->priv);
+
+	if (!ret)
+		system_heap_sync(dmabuf, start, len, true);
+	return ret;
+}
+
+static void system_heap_end_cpu_access(struct dma_buf *dmabuf, size_t start,
+				       size_t len, enum dma_data_direction dir)
+{
+	system_heap_sync(dmabuf, start, len, false);
+}
+
+/*
+ * Both kernel mappings are kmap_local_page(): it works for highmem pages,
+ * does not sleep, and may be held across sleeps by the task that took it.
+ * Mappings are released in the reverse order they were taken.
+ */
+static void *system_heap_kmap_atomic(struct dma_buf *dmabuf,
+				     unsigned long page_num)
+{
+	struct system_heap_buffer *buf = dmabuf->priv;
+
+	/* Cannot allocate here: begin_cpu_access must have run. */
+	if (WARN_ON_ONCE(!buf->pages))
+		return NULL;
+	return kmap_local_page(buf->pages[page_num]);
+}
+
+static void system_heap_kunmap_atomic(struct dma_buf *dmabuf,
+				      unsigned long page_num, void *vaddr)
+{
+	kunmap_local(vaddr);
+}
+
+static void *system_heap_kmap(struct dma_buf *dmabuf, unsigned long page_num)
+{
+	struct system_heap_buffer *buf = dmabuf->priv;
+
+	if (system_heap_populate(buf))
+		return NULL;
+	return kmap_local_page(buf->pages[page_num]);
+}
+
+static void system_heap_kunmap(struct dma_buf *dmabuf, unsigned long page_num,
+			       void *vaddr)
+{
+	kunmap_local(vaddr);
+}
+
+static vm_fault_t system_heap_fault(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct system_heap_buffer *buf = vma->vm_private_data;
+	struct page *page;
+	int ret;
+
+	if (vmf->pgoff >= buf->n_pages)
+		return VM_FAULT_SIGBUS;
+
+	mutex_lock(&buf->dmabuf->lock);
+	ret = system_heap_populate(buf);
+	page = ret ? NULL : buf->pages[vmf->pgoff];
+	mutex_unlock(&buf->dmabuf->lock);
+	if (!page)
+		return VM_FAULT_OOM;
+	return vmf_insert_pfn(vma, vmf->address, page_to_pfn(page));
+}
+
+static const struct vm_operations_struct system_heap_vm_ops = {
+	.fault = system_heap_fault,
+};
+
+static int system_heap_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma)
+{
+	/* Pages are inserted at fault time, by frame number. */
+	vm_flags_set(vma, VM_PFNMAP | VM_DONTDUMP);
+	vma->vm_ops = &system_heap_vm_ops;
+	vma->vm_private_data = dmabuf->priv;
+	return 0;
+}
+
+static const struct dma_buf_ops system_heap_buf_ops = {
+	.attach		  = system_heap_attach,
+	.detach		  = system_heap_detach,
+	.map_dma_buf	  = system_heap_map,
+	.unmap_dma_buf	  = system_heap_unmap,
+	.release	  = system_heap_release,
+	.begin_cpu_access = system_heap_begin_cpu_access,
+	.end_cpu_access	  = system_heap_end_cpu_access,
+	.kmap_atomic	  = system_heap_kmap_atomic,
+	.kunmap_atomic	  = system_heap_kunmap_atomic,
+	.kmap		  = system_heap_kmap,
+	.kunmap		  = system_heap_kunmap,
+	.mmap		  = system_heap_mmap,
+};
+
+/**
+ * system_heap_allocate() - a new system heap buffer, without storage
+ * @heap: the system heap.
+ * @len: size in bytes, a non-zero multiple of PAGE_SIZE.
+ * @fd_flags: file flags for dma_buf_export().
+ * @heap_flags: unused (no flag is defined).
+ *
+ * Context: Process context. May sleep.
+ * Return: The buffer, or ERR_PTR(-ENOMEM), without trying when @len is
+ * more than the machine's memory.
+ */
+VISIBLE_IF_KUNIT struct dma_buf *system_heap_allocate(struct dma_heap *heap,
+						      size_t len, u32 fd_flags,
+						      u64 heap_flags)
+{
+	struct system_heap_buffer *buf;
+	struct dma_buf *dmabuf;
+
+	if (len >> PAGE_SHIFT > totalram_pages() || len >> PAGE_SHIFT > UINT_MAX)
+		return ERR_PTR(-ENOMEM);
+
+	buf = kzalloc(sizeof(*buf), GFP_KERNEL);
+	if (!buf)
+		return ERR_PTR(-ENOMEM);
+	buf->n_pages = len >> PAGE_SHIFT;
+
+	dmabuf = dma_buf_export_named(buf, &system_heap_buf_ops, len, fd_flags,
+				      "system");
+	if (IS_ERR(dmabuf)) {
+		kfree(buf);
+		return dmabuf;
+	}
+	buf->dmabuf = dmabuf;
+	return dmabuf;
+}
+EXPORT_SYMBOL_IF_KUNIT(system_heap_allocate);
+
+/**
+ * system_heap_page() - a page of a buffer's storage, for the KUnit suites
+ * @dmabuf: a system heap buffer.
+ * @page_num: the page.
+ *
+ * Context: Any context; the caller keeps the buffer alive.
+ * Return: The page, or NULL before the storage exists.
+ */
+VISIBLE_IF_KUNIT struct page *system_heap_page(struct dma_buf *dmabuf,
+					       unsigned long page_num)
+{
+	struct system_heap_buffer *buf = dmabuf->priv;
+
+	return buf->pages ? buf->pages[page_num] : NULL;
+}
+EXPORT_SYMBOL_IF_KUNIT(system_heap_page);
+
+static const struct dma_heap_ops system_heap_ops = {
+	.allocate = system_heap_allocate,
+};
+
+static struct dma_heap system_heap = {
+	.name = "system",
+	.ops = &system_heap_ops,
+};
+
+static int __init system_heap_init(void)
+{
+	return dma_heap_register(&system_heap);
+}
+module_init(system_heap_init);
+
+static void __exit system_heap_exit(void)
+{
+	dma_heap_unregister(&system_heap);
+}
+module_exit(system_heap_exit);
+
+MODULE_DESCRIPTION("dma-buf system memory heap, allocated at first use");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,375 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * KUnit suite of the system heap: storage allocated at first use where
+ * every attached device reaches it, devices that cannot reach existing
+ * storage refused, scatterlists cut to each device's constraints, kernel
+ * mappings of highmem pages.
+ *
+ * The devices are KUnit devices given the DMA masks and segment limits of
+ * real hardware; with no IOMMU their DMA addresses are physical addresses.
+ */
+
+#include <kunit/test.h>
+
+#include <linux/dma-buf.h>
+#include <linux/dma-heap.h>
+#include <linux/dma-mapping.h>
+#include <linux/fcntl.h>
+#include <linux/file.h>
+#include <linux/highmem.h>
+#include <linux/mm.h>
+#include <linux/scatterlist.h>
+#include <linux/sizes.h>
+
+#include "../heaps/system_heap.h"
+#include "dma-buf-test.h"
+
+#define SZ_16M_LAST	(SZ_16M - 1ULL)
+
+static struct dma_buf *heap_buffer(struct kunit *test, size_t len)
+{
+	struct dma_buf *dmabuf = system_heap_allocate(NULL, len, O_RDWR, 0);
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, dmabuf);
+	return dmabuf;
+}
+
+static void heap_put(struct dma_buf *dmabuf)
+{
+	dma_buf_put(dmabuf);
+	flush_delayed_fput();
+}
+
+/* Populate the storage through the CPU access path. */
+static void populate(struct kunit *test, struct dma_buf *dmabuf)
+{
+	KUNIT_ASSERT_EQ(test, dma_buf_begin_cpu_access(dmabuf, 0, dmabuf->size,
+						       DMA_BIDIRECTIONAL), 0);
+	dma_buf_end_cpu_access(dmabuf, 0, dmabuf->size, DMA_BIDIRECTIONAL);
+}
+
+static phys_addr_t highest_phys(struct dma_buf *dmabuf)
+{
+	phys_addr_t last = 0;
+	unsigned long i;
+
+	for (i = 0; i < dmabuf->size >> PAGE_SHIFT; i++)
+		last = max(last, page_to_phys(system_heap_page(dmabuf, i)) +
+			   PAGE_SIZE - 1);
+	return last;
+}
+
+static void storage_allocated_at_first_use(struct kunit *test)
+{
+	struct dma_buf *dmabuf = heap_buffer(test, 8 * PAGE_SIZE);
+	struct dma_buf_attachment *attach;
+	struct device *dev;
+	unsigned long i;
+	u8 *vaddr;
+
+	KUNIT_EXPECT_STREQ(test, dmabuf->exp_name, "system");
+	KUNIT_EXPECT_NULL(test, system_heap_page(dmabuf, 0));
+	dev = dma_buf_test_device(test, "dev", DMA_BIT_MASK(32), 0, SZ_64K,
+				  ULONG_MAX);
+	attach = dma_buf_attach(dmabuf, dev);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, attach);
+	/* Attaching allocates nothing... */
+	KUNIT_EXPECT_NULL(test, system_heap_page(dmabuf, 0));
+
+	/* ...CPU access does, and the new memory reads as zero. */
+	KUNIT_ASSERT_EQ(test, dma_buf_begin_cpu_access(dmabuf, 0, dmabuf->size,
+						       DMA_FROM_DEVICE), 0);
+	for (i = 0; i < 8; i++) {
+		KUNIT_ASSERT_NOT_NULL(test, system_heap_page(dmabuf, i));
+		vaddr = dma_buf_kmap(dmabuf, i);
+		KUNIT_ASSERT_NOT_NULL(test, vaddr);
+		KUNIT_EXPECT_NULL(test, memchr_inv(vaddr, 0, PAGE_SIZE));
+		dma_buf_kunmap(dmabuf, i, vaddr);
+	}
+	dma_buf_end_cpu_access(dmabuf, 0, dmabuf->size, DMA_FROM_DEVICE);
+	dma_buf_detach(dmabuf, attach);
+	heap_put(dmabuf);
+}
+
+static void storage_allocated_by_first_map(struct kunit *test)
+{
+	struct dma_buf *dmabuf = heap_buffer(test, 4 * PAGE_SIZE);
+	struct dma_buf_attachment *attach;
+	struct sg_table *sgt;
+
+	attach = dma_buf_attach(dmabuf, dma_buf_test_device(test, "dev",
+							    DMA_BIT_MASK(32), 0,
+							    SZ_64K, ULONG_MAX));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, attach);
+	sgt = dma_buf_map_attachment(attach, DMA_TO_DEVICE);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, sgt);
+	KUNIT_EXPECT_NOT_NULL(test, system_heap_page(dmabuf, 3));
+	dma_buf_unmap_attachment(attach, sgt, DMA_TO_DEVICE);
+	dma_buf_detach(dmabuf, attach);
+	heap_put(dmabuf);
+}
+
+/*
+ * A device with a 24-bit mask attached before first use: every page lands
+ * in the first 16 MiB, and the device's DMA addresses are the pages'
+ * physical addresses (nothing was bounced).
+ */
+static void narrow_device_gets_reachable_pages(struct kunit *test)
+{
+	struct dma_buf *dmabuf = heap_buffer(test, 32 * PAGE_SIZE);
+	struct dma_buf_attachment *narrow, *wide;
+	size_t pos = 0, off;
+	struct scatterlist *sg;
+	struct sg_table *sgt;
+	unsigned int i;
+
+	wide = dma_buf_attach(dmabuf, dma_buf_test_device(test, "wide",
+							  DMA_BIT_MASK(32), 0,
+							  SZ_64K, ULONG_MAX));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, wide);
+	narrow = dma_buf_attach(dmabuf, dma_buf_test_device(test, "narrow",
+							    DMA_BIT_MASK(24), 0,
+							    SZ_64K, ULONG_MAX));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, narrow);
+
+	sgt = dma_buf_map_attachment(narrow, DMA_FROM_DEVICE);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, sgt);
+	KUNIT_EXPECT_LE(test, highest_phys(dmabuf), SZ_16M_LAST);
+
+	for_each_sgtable_dma_sg(sgt, sg, i) {
+		KUNIT_EXPECT_LE(test, sg_dma_address(sg) + sg_dma_len(sg) - 1,
+				SZ_16M_LAST);
+		for (off = 0; off < sg_dma_len(sg); off += PAGE_SIZE, pos += PAGE_SIZE)
+			KUNIT_EXPECT_EQ(test, sg_dma_address(sg) + off,
+					page_to_phys(system_heap_page(dmabuf,
+								      pos >> PAGE_SHIFT)));
+	}
+	KUNIT_EXPECT_EQ(test, pos, dmabuf->size);
+
+	dma_buf_unmap_attachment(narrow, sgt, DMA_FROM_DEVICE);
+	dma_buf_detach(dmabuf, narrow);
+	dma_buf_detach(dmabuf, wide);
+	heap_put(dmabuf);
+}
+
+/*
+ * Storage placed with no device attached comes from above 16 MiB (ZONE_DMA
+ * is the last resort); a 24-bit device attaching afterwards is refused
+ * with -ERANGE, a 32-bit one accepted.
+ */
+static void late_device_out_of_reach_refused(struct kunit *test)
+{
+	struct dma_buf *dmabuf = heap_buffer(test, 16 * PAGE_SIZE);
+	struct dma_buf_attachment *attach;
+
+	populate(test, dmabuf);
+	KUNIT_ASSERT_GT_MSG(test, highest_phys(dmabuf), SZ_16M_LAST,
+			    "storage placed without constraints landed in ZONE_DMA");
+
+	attach = dma_buf_attach(dmabuf, dma_buf_test_device(test, "narrow",
+							    DMA_BIT_MASK(24), 0,
+							    SZ_64K, ULONG_MAX));
+	KUNIT_EXPECT_EQ(test, PTR_ERR(attach), -ERANGE);
+	KUNIT_EXPECT_TRUE(test, list_empty(&dmabuf->attachments));
+
+	attach = dma_buf_attach(dmabuf, dma_buf_test_device(test, "wide",
+							    DMA_BIT_MASK(32), 0,
+							    SZ_64K, ULONG_MAX));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, attach);
+	dma_buf_detach(dmabuf, attach);
+	heap_put(dmabuf);
+}
+
+struct segment_limits {
+	const char *name;
+	unsigned int max_seg;
+	unsigned long boundary;
+};
+
+static const struct segment_limits segment_limits[] = {
+	{ "8K segments", SZ_8K, ULONG_MAX },
+	{ "16K boundary", SZ_1M, SZ_16K - 1 },
+	{ "8K segments, 16K boundary", SZ_8K, SZ_16K - 1 },
+	{ "one page", PAGE_SIZE, PAGE_SIZE - 1 },
+};
+
+KUNIT_ARRAY_PARAM_DESC(segment_limits, segment_limits, name);
+
+static unsigned int longest_segment(struct sg_table *sgt)
+{
+	struct scatterlist *sg;
+	unsigned int i, longest = 0;
+
+	for_each_sgtable_dma_sg(sgt, sg, i)
+		longest = max(longest, sg_dma_len(sg));
+	return longest;
+}
+
+static void segments_respect_device_limits(struct kunit *test)
+{
+	const struct segment_limits *p = test->param_value;
+	struct dma_buf *dmabuf = heap_buffer(test, 64 * PAGE_SIZE);
+	struct dma_buf_attachment *free_a, *limited_a;
+	struct sg_table *free_sgt, *sgt;
+	struct scatterlist *sg;
+	dma_addr_t first, last;
+	size_t total = 0;
+	unsigned int i;
+
+	free_a = dma_buf_attach(dmabuf, dma_buf_test_device(test, "free",
+							    DMA_BIT_MASK(32), 0,
+							    SZ_1M, ULONG_MAX));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, free_a);
+	limited_a = dma_buf_attach(dmabuf,
+				   dma_buf_test_device(test, "limited",
+						       DMA_BIT_MASK(32), 0,
+						       p->max_seg, p->boundary));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, limited_a);
+
+	/* Runs of pages are contiguous: an unlimited device sees long ones. */
+	free_sgt = dma_buf_map_attachment(free_a, DMA_TO_DEVICE);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, free_sgt);
+	KUNIT_ASSERT_GT(test, longest_segment(free_sgt), SZ_16K);
+
+	sgt = dma_buf_map_attachment(limited_a, DMA_TO_DEVICE);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, sgt);
+	for_each_sgtable_dma_sg(sgt, sg, i) {
+		first = sg_dma_address(sg);
+		last = first + sg_dma_len(sg) - 1;
+		KUNIT_EXPECT_LE(test, sg_dma_len(sg), p->max_seg);
+		KUNIT_EXPECT_EQ_MSG(test, first & ~(dma_addr_t)p->boundary,
+				    last & ~(dma_addr_t)p->boundary,
+				    "segment %pad+%u crosses a boundary", &first,
+				    sg_dma_len(sg));
+		total += sg_dma_len(sg);
+	}
+	KUNIT_EXPECT_EQ(test, total, dmabuf->size);
+
+	dma_buf_unmap_attachment(free_a, free_sgt, DMA_TO_DEVICE);
+	dma_buf_unmap_attachment(limited_a, sgt, DMA_TO_DEVICE);
+	dma_buf_detach(dmabuf, free_a);
+	dma_buf_detach(dmabuf, limited_a);
+	heap_put(dmabuf);
+}
+
+/*
+ * CPU access syncs only the requested range of each mapped attachment.
+ * With CONFIG_DMA_API_DEBUG (make test DEBUG=1) a sync outside a mapping
+ * or in the wrong direction is reported and fails the run.
+ */
+static void cpu_access_syncs_mapped_range(struct kunit *test)
+{
+	struct dma_buf *dmabuf = heap_buffer(test, 40 * PAGE_SIZE);
+	struct dma_buf_attachment *a, *b;
+	struct sg_table *sa, *sb;
+	u8 *vaddr;
+
+	a = dma_buf_attach(dmabuf, dma_buf_test_device(test, "a",
+						       DMA_BIT_MASK(32), 0,
+						       SZ_8K, ULONG_MAX));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, a);
+	b = dma_buf_attach(dmabuf, dma_buf_test_device(test, "b",
+						       DMA_BIT_MASK(32), 0,
+						       SZ_64K, ULONG_MAX));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, b);
+	sa = dma_buf_map_attachment(a, DMA_TO_DEVICE);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, sa);
+	sb = dma_buf_map_attachment(b, DMA_BIDIRECTIONAL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, sb);
+
+	/* A range across segment ends of both devices. */
+	KUNIT_ASSERT_EQ(test, dma_buf_begin_cpu_access(dmabuf, 3 * PAGE_SIZE + 5,
+						       17 * PAGE_SIZE,
+						       DMA_TO_DEVICE), 0);
+	vaddr = dma_buf_kmap(dmabuf, 4);
+	KUNIT_ASSERT_NOT_NULL(test, vaddr);
+	vaddr[0] = 0xa5;
+	dma_buf_kunmap(dmabuf, 4, vaddr);
+	dma_buf_end_cpu_access(dmabuf, 3 * PAGE_SIZE + 5, 17 * PAGE_SIZE,
+			       DMA_TO_DEVICE);
+
+	dma_buf_unmap_attachment(a, sa, DMA_TO_DEVICE);
+	dma_buf_unmap_attachment(b, sb, DMA_BIDIRECTIONAL);
+	dma_buf_detach(dmabuf, a);
+	dma_buf_detach(dmabuf, b);
+	heap_put(dmabuf);
+}
+
+/* Write through one kind of mapping, read through the other. */
+static void kmap_reads_and_writes(struct kunit *test)
+{
+	struct dma_buf *dmabuf = heap_buffer(test, 8 * PAGE_SIZE);
+	unsigned long i;
+	u32 *p, *q, v;
+
+	KUNIT_ASSERT_EQ(test, dma_buf_begin_cpu_access(dmabuf, 0, dmabuf->size,
+						       DMA_BIDIRECTIONAL), 0);
+	for (i = 0; i < 8; i++) {
+		p = dma_buf_kmap(dmabuf, i);
+		KUNIT_ASSERT_NOT_NULL(test, p);
+		v = 0xc0de0000 + i;
+		p[0] = v;
+		p[PAGE_SIZE / sizeof(*p) - 1] = ~v;
+		dma_buf_kunmap(dmabuf, i, p);
+	}
+	for (i = 0; i < 8; i++) {
+		p = dma_buf_kmap_atomic(dmabuf, i);
+		KUNIT_ASSERT_NOT_NULL(test, p);
+		v = 0xc0de0000 + i;
+		KUNIT_EXPECT_EQ(test, p[0], v);
+		KUNIT_EXPECT_EQ(test, p[PAGE_SIZE / sizeof(*p) - 1], ~v);
+		/* The page itself, mapped independently of the heap. */
+		q = kmap_local_page(system_heap_page(dmabuf, i));
+		KUNIT_EXPECT_EQ(test, q[0], v);
+		kunmap_local(q);
+		dma_buf_kunmap_atomic(dmabuf, i, p);
+	}
+	dma_buf_end_cpu_access(dmabuf, 0, dmabuf->size, DMA_BIDIRECTIONAL);
+	heap_put(dmabuf);
+}
+
+/* On a highmem kernel, storage placed without constraints is highmem. */
+static void storage_in_highmem(struct kunit *test)
+{
+	struct dma_buf *dmabuf;
+	unsigned long i;
+
+	if (!IS_ENABLED(CONFIG_HIGHMEM))
+		kunit_skip(test, "no highmem on this kernel (ARCH=i386 has it)");
+
+	dmabuf = heap_buffer(test, 8 * PAGE_SIZE);
+	populate(test, dmabuf);
+	for (i = 0; i < 8; i++)
+		KUNIT_EXPECT_TRUE_MSG(test, PageHighMem(system_heap_page(dmabuf, i)),
+				      "page %lu is not highmem", i);
+	heap_put(dmabuf);
+}
+
+static void too_large_fails_without_trying(struct kunit *test)
+{
+	size_t len = (totalram_pages() + 1) << PAGE_SHIFT;
+
+	KUNIT_EXPECT_EQ(test, PTR_ERR(system_heap_allocate(NULL, len, O_RDWR, 0)),
+			-ENOMEM);
+}
+
+static struct kunit_case system_heap_cases[] = {
+	KUNIT_CASE(storage_allocated_at_first_use),
+	KUNIT_CASE(storage_allocated_by_first_map),
+	KUNIT_CASE(narrow_device_gets_reachable_pages),
+	KUNIT_CASE(late_device_out_of_reach_refused),
+	KUNIT_CASE_PARAM(segments_respect_device_limits,
+			 segment_limits_gen_params),
+	KUNIT_CASE(cpu_access_syncs_mapped_range),
+	KUNIT_CASE(kmap_reads_and_writes),
+	KUNIT_CASE(storage_in_highmem),
+	KUNIT_CASE(too_large_fails_without_trying),
+	{}
+};
+
+static struct kunit_suite system_heap_suite = {
+	.name = "system_heap",
+	.test_cases = system_heap_cases,
+};
+
+kunit_test_suite(system_heap_suite);

@@ -1,0 +1,243 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * /dev/dma_heap/system from userspace: every rule of DMA_HEAP_IOCTL_ALLOC,
+ * and the heap module's lifetime.
+ */
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "../kselftest_harness.h"
+#include "dmabuf-util.h"
+
+#define HEAP_MODULE "system_heap"
+
+FIXTURE(heap) {
+	long page;
+	int heap;
+};
+
+FIXTURE_SETUP(heap)
+{
+	self->page = sysconf(_SC_PAGESIZE);
+	self->heap = open(SYSTEM_HEAP, O_RDONLY | O_CLOEXEC);
+	if (self->heap < 0)
+		SKIP(return, "%s: %s (needs CONFIG_DMABUF_HEAPS_SYSTEM)",
+		     SYSTEM_HEAP, strerror(errno));
+}
+
+FIXTURE_TEARDOWN(heap)
+{
+	if (self->heap >= 0)
+		close(self->heap);
+}
+
+static int alloc_data(int heap, struct dma_heap_allocation_data *data)
+{
+	return ioctl(heap, DMA_HEAP_IOCTL_ALLOC, data) ? -errno : 0;
+}
+
+TEST_F(heap, length_rounded_up_to_pages)
+{
+	int fd = heap_alloc(self->heap, 2 * self->page + 1, O_RDWR);
+
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(3 * self->page, lseek(fd, 0, SEEK_END));
+	close(fd);
+	fd = heap_alloc(self->heap, 1, O_RDWR);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(self->page, lseek(fd, 0, SEEK_END));
+	close(fd);
+}
+
+TEST_F(heap, bad_requests)
+{
+	struct dma_heap_allocation_data data;
+	int before = lowest_free_fd();
+
+	data = (struct dma_heap_allocation_data){ .len = 4096, .fd = 1,
+						  .fd_flags = O_RDWR };
+	EXPECT_EQ(-EINVAL, alloc_data(self->heap, &data)) TH_LOG("fd != 0");
+	data = (struct dma_heap_allocation_data){ .len = 4096,
+						  .fd_flags = O_RDWR | O_NONBLOCK };
+	EXPECT_EQ(-EINVAL, alloc_data(self->heap, &data)) TH_LOG("O_NONBLOCK");
+	data = (struct dma_heap_allocation_data){ .len = 4096,
+						  .fd_flags = O_ACCMODE };
+	EXPECT_EQ(-EINVAL, alloc_data(self->heap, &data)) TH_LOG("O_ACCMODE");
+	data = (struct dma_heap_allocation_data){ .len = 4096,
+						  .fd_flags = O_RDWR,
+						  .heap_flags = 1 };
+	EXPECT_EQ(-EINVAL, alloc_data(self->heap, &data)) TH_LOG("heap flag");
+	data = (struct dma_heap_allocation_data){ .len = 0,
+						  .fd_flags = O_RDWR };
+	EXPECT_EQ(-EINVAL, alloc_data(self->heap, &data)) TH_LOG("len 0");
+	data = (struct dma_heap_allocation_data){ .len = UINT64_MAX - 10,
+						  .fd_flags = O_RDWR };
+	EXPECT_EQ(-EINVAL, alloc_data(self->heap, &data)) TH_LOG("len wraps");
+
+	/* Unknown requests. */
+	EXPECT_EQ(-1, ioctl(self->heap, _IOWR(DMA_HEAP_IOC_MAGIC, 1,
+					      struct dma_heap_allocation_data),
+			    &data));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, ioctl(self->heap, _IO('x', 0)));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, ioctl(self->heap, DMA_HEAP_IOCTL_ALLOC, NULL));
+	EXPECT_EQ(EFAULT, errno);
+
+	EXPECT_EQ(before, lowest_free_fd());
+}
+
+/* More than the machine has: refused at once, without trying. */
+TEST_F(heap, more_than_memory)
+{
+	struct dma_heap_allocation_data data = {
+		.len = 1ULL << 50, .fd_flags = O_RDWR,
+	};
+
+	EXPECT_EQ(-ENOMEM, alloc_data(self->heap, &data));
+	data.len = (uint64_t)sysconf(_SC_PHYS_PAGES) * self->page + self->page;
+	EXPECT_EQ(-ENOMEM, alloc_data(self->heap, &data));
+}
+
+/* A program built with a shorter structure: missing fields are zero. */
+TEST_F(heap, older_shorter_struct)
+{
+	struct {
+		uint64_t len;
+		uint32_t fd;
+		uint32_t fd_flags;
+	} old = { .len = 4096, .fd_flags = O_RDWR | O_CLOEXEC };
+	int fd;
+
+	ASSERT_EQ(0, ioctl(self->heap, _IOWR(DMA_HEAP_IOC_MAGIC, 0, old), &old));
+	fd = old.fd;
+	ASSERT_LT(0, fd);
+	EXPECT_EQ(FD_CLOEXEC, fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	close(fd);
+}
+
+/* A longer one: the unknown tail is neither read nor written. */
+TEST_F(heap, newer_longer_struct)
+{
+	struct {
+		struct dma_heap_allocation_data data;
+		uint64_t future[3];
+	} big = {
+		.data = { .len = 4096, .fd_flags = O_RDWR },
+		.future = { 0xffffffff, 0x88888888, 0x11111111 },
+	};
+
+	ASSERT_EQ(0, ioctl(self->heap, _IOWR(DMA_HEAP_IOC_MAGIC, 0, big), &big));
+	EXPECT_LT(0, big.data.fd);
+	EXPECT_EQ(0xffffffffULL, big.future[0]);
+	EXPECT_EQ(0x88888888ULL, big.future[1]);
+	EXPECT_EQ(0x11111111ULL, big.future[2]);
+	close(big.data.fd);
+}
+
+/* The result cannot be written back: EFAULT, and no descriptor appears. */
+TEST_F(heap, read_only_argument)
+{
+	struct dma_heap_allocation_data *data;
+	int before = lowest_free_fd();
+
+	data = mmap(NULL, self->page, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, data);
+	data->len = 4096;
+	data->fd_flags = O_RDWR;
+	ASSERT_EQ(0, mprotect(data, self->page, PROT_READ));
+	EXPECT_EQ(-EFAULT, alloc_data(self->heap, data));
+	EXPECT_EQ(0U, data->fd);
+	EXPECT_EQ(before, lowest_free_fd());
+	munmap(data, self->page);
+}
+
+TEST_F(heap, fd_flags)
+{
+	int fd;
+
+	fd = heap_alloc(self->heap, 4096, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(FD_CLOEXEC, fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	EXPECT_EQ(O_RDWR, fcntl(fd, F_GETFL) & O_ACCMODE);
+	close(fd);
+
+	fd = heap_alloc(self->heap, 4096, O_RDONLY);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(0, fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	EXPECT_EQ(O_RDONLY, fcntl(fd, F_GETFL) & O_ACCMODE);
+	/* A read-only buffer maps for reading only. */
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+				   MAP_SHARED, fd, 0));
+	EXPECT_EQ(EACCES, errno);
+	EXPECT_NE(MAP_FAILED, mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0));
+	close(fd);
+}
+
+/* Freed memory never leaks into a new buffer. */
+TEST_F(heap, new_buffers_read_zero)
+{
+	size_t size = 64 * self->page, i;
+	unsigned char *p;
+	int round, fd;
+
+	for (round = 0; round < 2; round++) {
+		fd = heap_alloc(self->heap, size, O_RDWR);
+		ASSERT_LE(0, fd);
+		p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		ASSERT_NE(MAP_FAILED, p);
+		ASSERT_EQ(0, buf_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_RW));
+		for (i = 0; i < size; i++)
+			ASSERT_EQ(0, p[i]) TH_LOG("round %d, byte %zu", round, i);
+		memset(p, 0xee, size);
+		ASSERT_EQ(0, buf_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_RW));
+		munmap(p, size);
+		close(fd);
+	}
+}
+
+static int unload(const char *name)
+{
+	return syscall(__NR_delete_module, name, O_NONBLOCK) ? -errno : 0;
+}
+
+/*
+ * The heap module stays while one of its buffers lives, whether through
+ * a descriptor or a mapping alone, and goes once the last one is gone.
+ * Runs last: it unloads and reloads the heap.
+ */
+TEST_F(heap, module_pinned_by_buffers)
+{
+	void *map;
+	int fd;
+
+	fd = heap_alloc(self->heap, 4096, O_RDWR);
+	ASSERT_LE(0, fd);
+	/* The open device node pins the module too. */
+	EXPECT_EQ(-EWOULDBLOCK, unload(HEAP_MODULE));
+	close(self->heap);
+	self->heap = -1;
+
+	EXPECT_EQ(-EWOULDBLOCK, unload(HEAP_MODULE));
+	map = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	close(fd);
+	EXPECT_EQ(-EWOULDBLOCK, unload(HEAP_MODULE)) TH_LOG("mapping only");
+	munmap(map, 4096);
+
+	ASSERT_EQ(0, unload(HEAP_MODULE));
+	EXPECT_EQ(-1, access(SYSTEM_HEAP, F_OK));
+	ASSERT_EQ(0, system("modprobe " HEAP_MODULE));
+	EXPECT_EQ(0, access(SYSTEM_HEAP, F_OK));
+}
+
+TEST_HARNESS_MAIN
