@@ -155,13 +155,20 @@ static struct sg_table *system_heap_map(struct dma_buf_attachment *attach,
 	sgt = dma_buf_pages_to_sgt(buf->pages, buf->n_pages, &c, GFP_KERNEL);
 	if (IS_ERR(sgt))
 		return sgt;
-	/* Reachable by construction: never bounced. */
-	ret = dma_map_sgtable(attach->dev, sgt, dir, 0);
+	/*
+	 * Reachable by construction: never bounced. The same pages may be
+	 * mapped for several devices at once, which is what sharing means;
+	 * the DMA API tolerates overlapping mappings only without implicit
+	 * cache maintenance, so it is done here explicitly, and by
+	 * begin/end_cpu_access afterwards.
+	 */
+	ret = dma_map_sgtable(attach->dev, sgt, dir, DMA_ATTR_SKIP_CPU_SYNC);
 	if (ret) {
 		sg_free_table(sgt);
 		kfree(sgt);
 		return ERR_PTR(ret);
 	}
+	dma_sync_sgtable_for_device(attach->dev, sgt, dir);
 	a->sgt = sgt;
 	a->dir = dir;
 	return sgt;
@@ -173,7 +180,8 @@ static void system_heap_unmap(struct dma_buf_attachment *attach,
 {
 	struct system_heap_attachment *a = attach->priv;
 
-	dma_unmap_sgtable(attach->dev, sgt, dir, 0);
+	/* The CPU's view is made coherent by begin_cpu_access, not here. */
+	dma_unmap_sgtable(attach->dev, sgt, dir, DMA_ATTR_SKIP_CPU_SYNC);
 	sg_free_table(sgt);
 	kfree(sgt);
 	a->sgt = NULL;
