@@ -66,11 +66,14 @@ static long dma_heap_alloc(struct dma_heap *heap, void __user *uarg,
 	    (data.heap_flags & ~DMA_HEAP_VALID_HEAP_FLAGS))
 		return -EINVAL;
 
-	/* Whole pages; zero, or a length that wraps when rounded, is invalid. */
+	/*
+	 * Whole pages; zero, or a length that wraps when rounded, is invalid.
+	 * 64-bit arithmetic throughout: PAGE_MASK is only as wide as a long.
+	 */
 	len = data.len + PAGE_SIZE - 1;
 	if (!data.len || len < data.len)
 		return -EINVAL;
-	len &= PAGE_MASK;
+	len &= ~(u64)(PAGE_SIZE - 1);
 	/* More than an address space holds can never be allocated. */
 	if (len > SIZE_MAX)
 		return -ENOMEM;
