@@ -87,18 +87,21 @@ kernel: src
 selftests-build: kernel
 	@harness/build-selftests.sh $(SRC) $(KOBJ)/usr/include $(OUT)/selftests $(ARCH)
 
-# The guest command and files travel through the environment, so that any
-# quoting in GUEST_CMD reaches the guest untouched.
-export GUEST_CMD GUEST_FILES
+# GUEST_CMD and GUEST_FILES reach the guest verbatim: make writes their
+# unexpanded values to files ($(value), $(file)), so that neither make nor
+# the shell interprets a '$' or a quote in them.
 MKINITRD	= harness/mkinitramfs.sh $(OUT) $(BUSYBOX) $(OUT)/modroot \
 		  $(OUT)/selftests "$$(cat $(SRC)/.base-version)"
 
 run: selftests-build
-	@RUN_CMD="$$GUEST_CMD" RUN_FILES="$$GUEST_FILES" $(MKINITRD)
+	$(file >$(OUT)/guest-cmd,$(value GUEST_CMD))
+	$(file >$(OUT)/guest-files,$(value GUEST_FILES))
+	@RUN_CMD_FILE=$(OUT)/guest-cmd RUN_FILES_FILE=$(OUT)/guest-files $(MKINITRD)
 	@harness/qemu.sh batch $(KERNEL) $(INITRD) $(OUT)/run
 
 shell: selftests-build
-	@RUN_INTERACTIVE=1 RUN_FILES="$$GUEST_FILES" $(MKINITRD)
+	$(file >$(OUT)/guest-files,$(value GUEST_FILES))
+	@RUN_INTERACTIVE=1 RUN_FILES_FILE=$(OUT)/guest-files $(MKINITRD)
 	@harness/qemu.sh interactive $(KERNEL) $(INITRD) $(OUT)/shell
 
 kunit: src
@@ -106,7 +109,8 @@ kunit: src
 		$(OUT)/kunit.out $(KUNIT_FRAGS) -- $(KUNIT_ARGS)
 
 test: selftests-build
-	@RUN_CMD=run-selftests $(MKINITRD)
+	$(file >$(OUT)/guest-cmd,run-selftests)
+	@RUN_CMD_FILE=$(OUT)/guest-cmd $(MKINITRD)
 	@PROJECT=$(PROJECT) SRC=$(SRC) OUT=$(OUT) KUNIT_DIR=$(KUNIT_DIR) \
 		ARCH=$(ARCH) KERNEL=$(KERNEL) INITRD=$(INITRD) \
 		KUNIT_FRAGS="$(KUNIT_FRAGS)" KUNIT_ARGS="$(KUNIT_ARGS)" \

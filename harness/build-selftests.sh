@@ -3,11 +3,14 @@
 #
 # build-selftests.sh SRC HEADERS OUT ARCH
 #
-# Build the guest's kselftest programs, static, against the uapi headers
-# installed from the guest kernel build (HEADERS): every directory of
-# tools/testing/selftests/ named in guest/selftests (the project's own,
-# and base-tree conformance tests built unchanged). Write them to OUT with
-# a "list" file in the order the guest runs them.
+# Build the guest's programs, static, against the uapi headers installed
+# from the guest kernel build (HEADERS):
+# - the kselftest programs of every directory of tools/testing/selftests/
+#   named in guest/selftests (the project's own, and base-tree conformance
+#   tests built unchanged), into OUT with a "list" file in the order the
+#   guest runs them;
+# - the guest's own helpers, guest/*.c, into OUT/bin, which becomes the
+#   guest's /usr/bin.
 set -eu
 
 src=$1 hdr=$2 out=$3 arch=$4
@@ -32,3 +35,10 @@ for t in $dirs; do
 done
 rm -rf "$out/build"
 mv "$out/list.new" "$out/list"
+
+mkdir -p "$out/bin"
+for c in "$(dirname "$0")"/../guest/*.c; do
+	[ -f "$c" ] || continue
+	# shellcheck disable=SC2086
+	$cc -static -O2 -Wall -isystem "$hdr" -o "$out/bin/$(basename "$c" .c)" "$c"
+done

@@ -3,9 +3,9 @@
 #
 # mkinitramfs.sh OUT BUSYBOX MODROOT SELFTESTS BASE_VERSION
 #
-# Environment: RUN_CMD (the guest command, a shell command line),
-# RUN_FILES (host files for /usr/local/bin, space separated),
-# RUN_INTERACTIVE=1 (make shell).
+# Environment: RUN_CMD_FILE (a file holding the guest command, a shell
+# command line), RUN_FILES_FILE (a file holding the host files for
+# /usr/local/bin, space separated), RUN_INTERACTIVE=1 (make shell).
 #
 # Write OUT/initrd.cpio, the guest's initramfs: two concatenated newc
 # archives (the kernel unpacks both).
@@ -17,7 +17,10 @@
 set -eu
 
 out=$1 busybox=$2 modroot=$3 selftests=$4 base_version=$5
-cmd=${RUN_CMD:-true}
+cmd=true
+[ -n "${RUN_CMD_FILE:-}" ] && cmd=$(cat "$RUN_CMD_FILE")
+files=""
+[ -n "${RUN_FILES_FILE:-}" ] && files=$(cat "$RUN_FILES_FILE")
 interactive=${RUN_INTERACTIVE:-0}
 here=$(cd "$(dirname "$0")/.." && pwd)
 
@@ -43,6 +46,8 @@ if [ -d "$modroot/lib/modules" ]; then
 fi
 if [ -d "$selftests" ]; then
 	cp -a "$selftests/." "$stage/usr/lib/dma-buf-selftests/"
+	rm -rf "$stage/usr/lib/dma-buf-selftests/bin"
+	[ -d "$selftests/bin" ] && cp -a "$selftests/bin/." "$stage/usr/bin/"
 fi
 (cd "$stage" && find . | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0) > "$out/base.cpio"
 
@@ -50,7 +55,7 @@ run=$out/run-stage
 mkdir -p "$run/etc" "$run/usr/local/bin"
 printf '%s\n' "$cmd" > "$run/etc/guest-cmd"
 [ "$interactive" = 1 ] && : > "$run/etc/guest-interactive"
-for f in ${RUN_FILES:-}; do
+for f in $files; do
 	[ -f "$f" ] || { echo "GUEST_FILES: $f is not a file" >&2; exit 1; }
 	cp "$f" "$run/usr/local/bin/"
 	chmod +x "$run/usr/local/bin/$(basename "$f")"
