@@ -18,7 +18,7 @@ ARCH		?= x86_64
 DEBUG		?= 0
 JOBS		?= $(shell nproc)
 KERNEL_SRC	?=
-GUEST_CMD	?= guest-info
+GUEST_CMD	?= dmabuf-demo
 GUEST_FILES	?=
 KUNIT_ARGS	?=
 

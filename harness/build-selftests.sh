@@ -9,7 +9,8 @@
 #   named in guest/selftests (the project's own, and base-tree conformance
 #   tests built unchanged), into OUT with a "list" file in the order the
 #   guest runs them;
-# - the guest's own helpers, guest/*.c, into OUT/bin, which becomes the
+# - the project's sample programs, samples/dma-buf/*.c (the demo), and the
+#   guest's own helpers, guest/*.c, into OUT/bin, which becomes the
 #   guest's /usr/bin.
 set -eu
 
@@ -37,7 +38,7 @@ rm -rf "$out/build"
 mv "$out/list.new" "$out/list"
 
 mkdir -p "$out/bin"
-for c in "$(dirname "$0")"/../guest/*.c; do
+for c in "$(dirname "$0")"/../samples/dma-buf/*.c "$(dirname "$0")"/../guest/*.c; do
 	[ -f "$c" ] || continue
 	# shellcheck disable=SC2086
 	$cc -static -O2 -Wall -isystem "$hdr" -o "$out/bin/$(basename "$c" .c)" "$c"

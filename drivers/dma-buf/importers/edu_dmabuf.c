@@ -1,0 +1,681 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * edu_dmabuf: an importer of dma-bufs for QEMU's educational PCI device.
+ *
+ * The device ("-device edu") has a DMA engine that copies between system
+ * memory and a 4 KiB buffer of its own at device address 0x40000, one
+ * transfer at a time, each completing 100 ms (virtual time) after it
+ * starts, with an interrupt. Its registers are the only thing it exposes
+ * over MMIO: its buffer is reachable only by DMA.
+ */
+
+#include <linux/crc32.h>
+#include <linux/dma-buf.h>
+#include <linux/dma-mapping.h>
+#include <linux/interrupt.h>
+#include <linux/io.h>
+#include <linux/kref.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/overflow.h>
+#include <linux/pci.h>
+#include <linux/scatterlist.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+#include <uapi/linux/edu-dmabuf.h>
+
+/**
+ * DOC: edu importer
+ *
+ * One device node per edu device, /dev/edu/<PCI name> (the test bed's are
+ * /dev/edu/0000:00:04.0 and /dev/edu/0000:00:05.0). Its ioctls take a
+ * dma-buf fd and a byte range of the buffer:
+ *
+ * - EDU_DMABUF_IOCTL_TO_DEVICE: the device reads the range by DMA. Each
+ *   chunk it received is sent back by DMA into a buffer of the driver's
+ *   own, and the call returns the CRC-32 of what came back: what the
+ *   device saw, not what the CPU wrote.
+ * - EDU_DMABUF_IOCTL_FROM_DEVICE: the driver hands the device a seeded
+ *   pattern (edu_dmabuf_pattern()) by DMA, and the device writes it into
+ *   the range by DMA.
+ * - EDU_DMABUF_IOCTL_MAP_INFO: the device's DMA mask and the DMA segments
+ *   of its mapping of the buffer.
+ * - EDU_DMABUF_IOCTL_ATTACH and _DETACH: keep the buffer attached to the
+ *   device between calls (until detach or close), so that an exporter
+ *   that allocates at first use counts the device in. Without them, each
+ *   call attaches and detaches around its own work.
+ *
+ * Every call goes through the dma-buf core: dma_buf_get(),
+ * dma_buf_attach(), dma_buf_map_attachment(), DMA through the DMA
+ * addresses of the mapping and nothing else, then unmap, detach and put.
+ * Transfers are cut into chunks of at most 4095 bytes that never cross a
+ * segment of the mapping (QEMU 7.2 aborts on a transfer that ends at the
+ * very end of the device's buffer). A call holds its reference to the
+ * buffer until the device is done, so a descriptor closed meanwhile does
+ * not free memory under the DMA.
+ *
+ * Errors: EBADF (not a descriptor), EINVAL (not a dma-buf, flags set,
+ * a range that is empty, overflows or leaves the buffer), ERANGE (the
+ * buffer's storage is out of the device's reach), EINTR (a signal
+ * arrived; the chunk in flight finished, later ones did not start),
+ * ETIMEDOUT (the device did not complete; it is then unusable, EIO,
+ * and the buffer stays mapped until the device is removed), ENODEV (the
+ * device was removed), EEXIST and ENOENT (attach twice, detach what was
+ * not attached).
+ *
+ * The device cannot report its DMA mask: it is 28 bits unless the module
+ * parameter dma_bits names the device, as "00:05.0=32" (the default,
+ * matching the test bed) or a comma-separated list of such entries.
+ */
+
+#define EDU_REG_ID		0x00
+#define EDU_REG_IRQ_STATUS	0x24
+#define EDU_REG_IRQ_ACK		0x64
+#define EDU_REG_DMA_SRC		0x80
+#define EDU_REG_DMA_DST		0x88
+#define EDU_REG_DMA_COUNT	0x90
+#define EDU_REG_DMA_CMD		0x98
+
+#define EDU_ID_MAGIC		0xed	/* low byte of the ID register */
+#define EDU_DMA_START		BIT(0)
+#define EDU_DMA_TO_RAM		BIT(1)	/* device to memory; else memory to device */
+#define EDU_DMA_IRQ		BIT(2)
+#define EDU_IRQ_DMA		0x100
+
+#define EDU_BUF_ADDR		0x40000	/* the device's own buffer */
+#define EDU_CHUNK		4095
+#define EDU_DEFAULT_BITS	28
+#define EDU_TIMEOUT_MS		5000	/* transfers take 100 ms */
+
+static char *dma_bits = "00:05.0=32";
+module_param(dma_bits, charp, 0444);
+MODULE_PARM_DESC(dma_bits,
+		 "DMA mask width per device, as \"SLOT=BITS[,...]\" with SLOT a PCI name with or without domain; others get 28");
+
+/* A buffer attached to the device, by a file (EDU_DMABUF_IOCTL_ATTACH) or parked. */
+struct edu_attachment {
+	struct list_head node;
+	struct file *owner;		/* NULL: parked after a timeout */
+	struct dma_buf *dmabuf;		/* holds a reference */
+	struct dma_buf_attachment *attach;
+	struct sg_table *sgt;		/* parked: the mapping still in use */
+	enum dma_data_direction dir;
+};
+
+struct edu_dev {
+	struct kref ref;
+	/* Serialises the DMA engine, protects everything below. */
+	struct mutex lock;
+	struct pci_dev *pdev;		/* NULL once the device is removed */
+	void __iomem *mmio;
+	unsigned int dma_bits;
+	bool broken;			/* a transfer timed out */
+	struct completion done;
+	void *bounce;			/* one chunk, coherent, the driver's own */
+	dma_addr_t bounce_dma;
+	struct list_head attachments;
+	struct miscdevice misc;
+	char name[32];
+	char nodename[32];
+};
+
+static void edu_free(struct kref *ref)
+{
+	struct edu_dev *edu = container_of(ref, struct edu_dev, ref);
+
+	mutex_destroy(&edu->lock);
+	kfree(edu);
+}
+
+static irqreturn_t edu_irq(int irq, void *data)
+{
+	struct edu_dev *edu = data;
+	u32 status = readl(edu->mmio + EDU_REG_IRQ_STATUS);
+
+	if (!status)
+		return IRQ_NONE;
+	writel(status, edu->mmio + EDU_REG_IRQ_ACK);
+	if (status & EDU_IRQ_DMA)
+		complete(&edu->done);
+	return IRQ_HANDLED;
+}
+
+/* One transfer of the DMA engine, waited for. */
+static int edu_dma(struct edu_dev *edu, dma_addr_t src, dma_addr_t dst,
+		   u32 len, bool to_ram)
+{
+	lockdep_assert_held(&edu->lock);
+
+	reinit_completion(&edu->done);
+	/* 32-bit writes: the device's masks are at most 32 bits wide. */
+	writel(lower_32_bits(src), edu->mmio + EDU_REG_DMA_SRC);
+	writel(lower_32_bits(dst), edu->mmio + EDU_REG_DMA_DST);
+	writel(len, edu->mmio + EDU_REG_DMA_COUNT);
+	writel(EDU_DMA_START | EDU_DMA_IRQ | (to_ram ? EDU_DMA_TO_RAM : 0),
+	       edu->mmio + EDU_REG_DMA_CMD);
+	/* Not interruptible: the buffer must outlive the transfer. */
+	if (!wait_for_completion_timeout(&edu->done,
+					 msecs_to_jiffies(EDU_TIMEOUT_MS)))
+		return -ETIMEDOUT;
+	return 0;
+}
+
+/* The registered attachment of @dmabuf by @file, if any. */
+static struct edu_attachment *edu_find(struct edu_dev *edu, struct file *file,
+				       struct dma_buf *dmabuf)
+{
+	struct edu_attachment *ea;
+
+	lockdep_assert_held(&edu->lock);
+	list_for_each_entry(ea, &edu->attachments, node)
+		if (ea->owner == file && ea->dmabuf == dmabuf)
+			return ea;
+	return NULL;
+}
+
+static void edu_release_attachment(struct edu_attachment *ea)
+{
+	if (ea->sgt)
+		dma_buf_unmap_attachment(ea->attach, ea->sgt, ea->dir);
+	dma_buf_detach(ea->dmabuf, ea->attach);
+	dma_buf_put(ea->dmabuf);
+	list_del(&ea->node);
+	kfree(ea);
+}
+
+/*
+ * A transfer timed out: the device may still write through @sgt. Keep
+ * the mapping, the attachment and the buffer until the device is removed
+ * (with bus mastering off), and refuse any further work.
+ */
+static void edu_park(struct edu_dev *edu, struct dma_buf *dmabuf,
+		     struct dma_buf_attachment *attach, struct sg_table *sgt,
+		     enum dma_data_direction dir, struct edu_attachment *ea)
+{
+	struct pci_dev *pdev = edu->pdev;
+
+	lockdep_assert_held(&edu->lock);
+	edu->broken = true;
+	dev_err(&pdev->dev, "DMA did not complete; device disabled\n");
+	if (!ea) {
+		ea = kzalloc(sizeof(*ea), GFP_KERNEL | __GFP_NOFAIL);
+		ea->dmabuf = dmabuf;
+		ea->attach = attach;
+		list_add(&ea->node, &edu->attachments);
+	}
+	ea->owner = NULL;
+	ea->sgt = sgt;
+	ea->dir = dir;
+}
+
+/* Look up a buffer and check a range of it. */
+static struct dma_buf *edu_get_range(int fd, u64 offset, u64 len)
+{
+	struct dma_buf *dmabuf = dma_buf_get(fd);
+	u64 end;
+
+	if (IS_ERR(dmabuf))
+		return dmabuf;
+	if (!len || check_add_overflow(offset, len, &end) ||
+	    end > dmabuf->size) {
+		dma_buf_put(dmabuf);
+		return ERR_PTR(-EINVAL);
+	}
+	return dmabuf;
+}
+
+/* Take the edu lock, for a device that is still there and working. */
+static int edu_lock_usable(struct edu_dev *edu)
+{
+	if (mutex_lock_interruptible(&edu->lock))
+		return -EINTR;
+	if (!edu->pdev) {
+		mutex_unlock(&edu->lock);
+		return -ENODEV;
+	}
+	if (edu->broken) {
+		mutex_unlock(&edu->lock);
+		return -EIO;
+	}
+	return 0;
+}
+
+/* Move one chunk between memory at @addr and the device, both ways round. */
+static int edu_chunk(struct edu_dev *edu, dma_addr_t addr, u32 n,
+		     bool to_device, struct edu_dmabuf_xfer *x, u64 pos,
+		     u32 *crc)
+{
+	u8 *bounce = edu->bounce;
+	int ret;
+	u32 i;
+
+	if (to_device) {
+		ret = edu_dma(edu, addr, EDU_BUF_ADDR, n, false);
+		if (!ret)
+			ret = edu_dma(edu, EDU_BUF_ADDR, edu->bounce_dma, n, true);
+		if (!ret)
+			*crc = crc32_le(*crc, bounce, n);
+		return ret;
+	}
+
+	for (i = 0; i < n; i++)
+		bounce[i] = edu_dmabuf_pattern(x->seed, pos + i);
+	ret = edu_dma(edu, edu->bounce_dma, EDU_BUF_ADDR, n, false);
+	if (!ret)
+		ret = edu_dma(edu, EDU_BUF_ADDR, addr, n, true);
+	return ret;
+}
+
+/* Walk the DMA segments of @sgt over the transfer's range. */
+static int edu_transfer(struct edu_dev *edu, struct sg_table *sgt,
+			struct edu_dmabuf_xfer *x, bool to_device, u32 *crc)
+{
+	u64 seg_start = 0, from, to, end = x->offset + x->len;
+	struct scatterlist *sg;
+	unsigned int i;
+	u32 n;
+	int ret;
+
+	for_each_sgtable_dma_sg(sgt, sg, i) {
+		from = max_t(u64, x->offset, seg_start);
+		to = min_t(u64, end, seg_start + sg_dma_len(sg));
+		for (; from < to; from += n) {
+			if (signal_pending(current))
+				return -EINTR;
+			n = min_t(u64, to - from, EDU_CHUNK);
+			ret = edu_chunk(edu, sg_dma_address(sg) + from - seg_start,
+					n, to_device, x, from - x->offset, crc);
+			if (ret)
+				return ret;
+		}
+		seg_start += sg_dma_len(sg);
+	}
+	return 0;
+}
+
+static long edu_ioctl_xfer(struct edu_dev *edu, struct file *file,
+			   void __user *arg, bool to_device)
+{
+	enum dma_data_direction dir = to_device ? DMA_TO_DEVICE : DMA_FROM_DEVICE;
+	struct dma_buf_attachment *attach;
+	struct edu_attachment *ea;
+	struct edu_dmabuf_xfer x;
+	struct dma_buf *dmabuf;
+	struct sg_table *sgt;
+	u32 crc = ~0U;
+	int ret;
+
+	if (copy_from_user(&x, arg, sizeof(x)))
+		return -EFAULT;
+	if (x.flags)
+		return -EINVAL;
+	dmabuf = edu_get_range(x.fd, x.offset, x.len);
+	if (IS_ERR(dmabuf))
+		return PTR_ERR(dmabuf);
+
+	ret = edu_lock_usable(edu);
+	if (ret)
+		goto put;
+
+	ea = edu_find(edu, file, dmabuf);
+	attach = ea ? ea->attach : dma_buf_attach(dmabuf, &edu->pdev->dev);
+	if (IS_ERR(attach)) {
+		ret = PTR_ERR(attach);
+		goto unlock;
+	}
+	sgt = dma_buf_map_attachment(attach, dir);
+	if (IS_ERR(sgt)) {
+		ret = PTR_ERR(sgt);
+		goto detach;
+	}
+
+	ret = edu_transfer(edu, sgt, &x, to_device, &crc);
+	if (ret == -ETIMEDOUT) {
+		/* The parked attachment keeps the buffer's reference. */
+		edu_park(edu, dmabuf, attach, sgt, dir, ea);
+		mutex_unlock(&edu->lock);
+		return ret;
+	}
+
+	dma_buf_unmap_attachment(attach, sgt, dir);
+detach:
+	if (!ea)
+		dma_buf_detach(dmabuf, attach);
+unlock:
+	mutex_unlock(&edu->lock);
+put:
+	dma_buf_put(dmabuf);
+	if (!ret && to_device) {
+		x.crc32 = ~crc;
+		if (copy_to_user(arg, &x, sizeof(x)))
+			ret = -EFAULT;
+	}
+	return ret;
+}
+
+static long edu_ioctl_map_info(struct edu_dev *edu, struct file *file,
+			       struct edu_dmabuf_map_info __user *arg)
+{
+	struct edu_dmabuf_map_info *info;
+	struct dma_buf_attachment *attach;
+	struct edu_attachment *ea;
+	struct dma_buf *dmabuf;
+	struct scatterlist *sg;
+	struct sg_table *sgt;
+	unsigned int i;
+	int ret;
+
+	info = kzalloc(sizeof(*info), GFP_KERNEL);
+	if (!info)
+		return -ENOMEM;
+	ret = -EFAULT;
+	if (copy_from_user(info, arg, offsetof(typeof(*info), dma_mask)))
+		goto free;
+	ret = -EINVAL;
+	if (info->flags)
+		goto free;
+	dmabuf = dma_buf_get(info->fd);
+	ret = PTR_ERR(dmabuf);
+	if (IS_ERR(dmabuf))
+		goto free;
+
+	ret = edu_lock_usable(edu);
+	if (ret)
+		goto put;
+	ea = edu_find(edu, file, dmabuf);
+	attach = ea ? ea->attach : dma_buf_attach(dmabuf, &edu->pdev->dev);
+	if (IS_ERR(attach)) {
+		ret = PTR_ERR(attach);
+		goto unlock;
+	}
+	sgt = dma_buf_map_attachment(attach, DMA_BIDIRECTIONAL);
+	if (IS_ERR(sgt)) {
+		ret = PTR_ERR(sgt);
+		goto detach;
+	}
+	info->dma_mask = dma_get_mask(&edu->pdev->dev);
+	for_each_sgtable_dma_sg(sgt, sg, i) {
+		if (i < EDU_DMABUF_MAX_SEGS) {
+			info->segs[i].addr = sg_dma_address(sg);
+			info->segs[i].len = sg_dma_len(sg);
+		}
+		info->nr_segs++;
+	}
+	dma_buf_unmap_attachment(attach, sgt, DMA_BIDIRECTIONAL);
+	ret = 0;
+detach:
+	if (!ea)
+		dma_buf_detach(dmabuf, attach);
+unlock:
+	mutex_unlock(&edu->lock);
+put:
+	dma_buf_put(dmabuf);
+	if (!ret && copy_to_user(arg, info, sizeof(*info)))
+		ret = -EFAULT;
+free:
+	kfree(info);
+	return ret;
+}
+
+static long edu_ioctl_attach(struct edu_dev *edu, struct file *file,
+			     void __user *arg, bool attach)
+{
+	struct edu_dmabuf_attach a;
+	struct edu_attachment *ea;
+	struct dma_buf *dmabuf;
+	int ret;
+
+	if (copy_from_user(&a, arg, sizeof(a)))
+		return -EFAULT;
+	if (a.flags)
+		return -EINVAL;
+	dmabuf = dma_buf_get(a.fd);
+	if (IS_ERR(dmabuf))
+		return PTR_ERR(dmabuf);
+
+	ret = edu_lock_usable(edu);
+	if (ret)
+		goto put;
+	ea = edu_find(edu, file, dmabuf);
+	if (!attach) {
+		if (ea)
+			edu_release_attachment(ea);
+		ret = ea ? 0 : -ENOENT;
+		goto unlock;
+	}
+	if (ea) {
+		ret = -EEXIST;
+		goto unlock;
+	}
+
+	ea = kzalloc(sizeof(*ea), GFP_KERNEL);
+	if (!ea) {
+		ret = -ENOMEM;
+		goto unlock;
+	}
+	ea->attach = dma_buf_attach(dmabuf, &edu->pdev->dev);
+	if (IS_ERR(ea->attach)) {
+		ret = PTR_ERR(ea->attach);
+		kfree(ea);
+		goto unlock;
+	}
+	ea->owner = file;
+	ea->dmabuf = dmabuf;
+	list_add(&ea->node, &edu->attachments);
+	/* The registration keeps the reference. */
+	dmabuf = NULL;
+	ret = 0;
+unlock:
+	mutex_unlock(&edu->lock);
+put:
+	if (dmabuf)
+		dma_buf_put(dmabuf);
+	return ret;
+}
+
+static long edu_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct edu_dev *edu = file->private_data;
+	void __user *uarg = (void __user *)arg;
+
+	switch (cmd) {
+	case EDU_DMABUF_IOCTL_TO_DEVICE:
+		return edu_ioctl_xfer(edu, file, uarg, true);
+	case EDU_DMABUF_IOCTL_FROM_DEVICE:
+		return edu_ioctl_xfer(edu, file, uarg, false);
+	case EDU_DMABUF_IOCTL_MAP_INFO:
+		return edu_ioctl_map_info(edu, file, uarg);
+	case EDU_DMABUF_IOCTL_ATTACH:
+		return edu_ioctl_attach(edu, file, uarg, true);
+	case EDU_DMABUF_IOCTL_DETACH:
+		return edu_ioctl_attach(edu, file, uarg, false);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static int edu_open(struct inode *inode, struct file *file)
+{
+	struct edu_dev *edu = container_of(file->private_data, struct edu_dev,
+					   misc);
+
+	kref_get(&edu->ref);
+	file->private_data = edu;
+	return 0;
+}
+
+static int edu_release(struct inode *inode, struct file *file)
+{
+	struct edu_dev *edu = file->private_data;
+	struct edu_attachment *ea, *tmp;
+
+	mutex_lock(&edu->lock);
+	list_for_each_entry_safe(ea, tmp, &edu->attachments, node)
+		if (ea->owner == file)
+			edu_release_attachment(ea);
+	mutex_unlock(&edu->lock);
+	kref_put(&edu->ref, edu_free);
+	return 0;
+}
+
+static const struct file_operations edu_fops = {
+	.owner		= THIS_MODULE,
+	.open		= edu_open,
+	.release	= edu_release,
+	.unlocked_ioctl	= edu_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.llseek		= noop_llseek,
+};
+
+/*
+ * The mask width dma_bits gives @pdev, or the edu default. Widths are 24
+ * to 32 bits: the driver programs the device's address registers with
+ * 32-bit writes.
+ */
+static unsigned int edu_dma_bits(struct pci_dev *pdev)
+{
+	const char *name = pci_name(pdev), *p = dma_bits;
+	const char *short_name = strchr(name, ':') + 1;
+	char entry[32], *eq;
+	unsigned int bits;
+	size_t len;
+
+	while (p && *p) {
+		len = strcspn(p, ",");
+		if (len < sizeof(entry)) {
+			memcpy(entry, p, len);
+			entry[len] = '\0';
+			eq = strchr(entry, '=');
+			if (eq) {
+				*eq = '\0';
+				if ((!strcmp(entry, name) ||
+				     !strcmp(entry, short_name)) &&
+				    !kstrtouint(eq + 1, 10, &bits) &&
+				    bits >= 24 && bits <= 32)
+					return bits;
+			}
+		}
+		p += len + (p[len] == ',');
+	}
+	return EDU_DEFAULT_BITS;
+}
+
+static void edu_remove(struct pci_dev *pdev)
+{
+	struct edu_dev *edu = pci_get_drvdata(pdev);
+	struct edu_attachment *ea, *tmp;
+
+	misc_deregister(&edu->misc);
+
+	mutex_lock(&edu->lock);
+	/* Nothing the device still does may reach memory from now on. */
+	pci_clear_master(pdev);
+	list_for_each_entry_safe(ea, tmp, &edu->attachments, node)
+		edu_release_attachment(ea);
+	edu->pdev = NULL;
+	mutex_unlock(&edu->lock);
+	/* The probe's reference goes with the device's managed resources. */
+}
+
+static void edu_put(void *data)
+{
+	struct edu_dev *edu = data;
+
+	kref_put(&edu->ref, edu_free);
+}
+
+static int edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+{
+	struct edu_dev *edu;
+	u32 devid;
+	int ret;
+
+	ret = pcim_enable_device(pdev);
+	if (ret)
+		return ret;
+	ret = pcim_iomap_regions(pdev, BIT(0), KBUILD_MODNAME);
+	if (ret)
+		return ret;
+
+	edu = kzalloc(sizeof(*edu), GFP_KERNEL);
+	if (!edu)
+		return -ENOMEM;
+	kref_init(&edu->ref);
+	mutex_init(&edu->lock);
+	init_completion(&edu->done);
+	INIT_LIST_HEAD(&edu->attachments);
+	edu->pdev = pdev;
+	edu->mmio = pcim_iomap_table(pdev)[0];
+	/*
+	 * Registered before the interrupt, so released after it: the
+	 * handler never sees freed state. Open files hold references of
+	 * their own.
+	 */
+	ret = devm_add_action_or_reset(&pdev->dev, edu_put, edu);
+	if (ret)
+		return ret;
+
+	devid = readl(edu->mmio + EDU_REG_ID);
+	if ((devid & 0xff) != EDU_ID_MAGIC) {
+		dev_err(&pdev->dev, "not an edu device (ID %#x)\n", devid);
+		return -ENODEV;
+	}
+
+	edu->dma_bits = edu_dma_bits(pdev);
+	ret = dma_set_mask_and_coherent(&pdev->dev,
+					DMA_BIT_MASK(edu->dma_bits));
+	if (ret)
+		return ret;
+	edu->bounce = dmam_alloc_coherent(&pdev->dev, EDU_CHUNK,
+					  &edu->bounce_dma, GFP_KERNEL);
+	if (!edu->bounce)
+		return -ENOMEM;
+
+	ret = pci_alloc_irq_vectors(pdev, 1, 1, PCI_IRQ_MSI);
+	if (ret < 0)
+		return ret;
+	ret = devm_request_irq(&pdev->dev, pci_irq_vector(pdev, 0), edu_irq,
+			       0, KBUILD_MODNAME, edu);
+	if (ret)
+		return ret;
+	pci_set_master(pdev);
+
+	snprintf(edu->name, sizeof(edu->name), "edu-%s", pci_name(pdev));
+	snprintf(edu->nodename, sizeof(edu->nodename), "edu/%s",
+		 pci_name(pdev));
+	edu->misc.minor = MISC_DYNAMIC_MINOR;
+	edu->misc.name = edu->name;
+	edu->misc.nodename = edu->nodename;
+	edu->misc.fops = &edu_fops;
+	edu->misc.parent = &pdev->dev;
+	pci_set_drvdata(pdev, edu);
+	ret = misc_register(&edu->misc);
+	if (ret) {
+		pci_clear_master(pdev);
+		return ret;
+	}
+
+	dev_info(&pdev->dev, "/dev/%s, %u-bit DMA mask\n", edu->nodename,
+		 edu->dma_bits);
+	return 0;
+}
+
+static const struct pci_device_id edu_ids[] = {
+	{ PCI_DEVICE(0x1234, 0x11e8) },
+	{ }
+};
+MODULE_DEVICE_TABLE(pci, edu_ids);
+
+static struct pci_driver edu_driver = {
+	.name		= KBUILD_MODNAME,
+	.id_table	= edu_ids,
+	.probe		= edu_probe,
+	.remove		= edu_remove,
+};
+module_pci_driver(edu_driver);
+
+MODULE_DESCRIPTION("dma-buf importer for QEMU's edu device");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,590 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Real DMA through dma-bufs: QEMU's edu devices (the test bed's 28-bit
+ * device at 00:04.0 and 32-bit one at 00:05.0) import system heap
+ * buffers that processes pass around as descriptors.
+ */
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <linux/edu-dmabuf.h>
+
+#include "../kselftest_harness.h"
+#include "dmabuf-util.h"
+
+#define EDU28 "/dev/edu/0000:00:04.0"
+#define EDU32 "/dev/edu/0000:00:05.0"
+#define LOW_256M (256ULL << 20)
+
+/* CRC-32 as zlib computes it, the device's checksum. */
+static uint32_t crc32_bytes(const unsigned char *p, size_t n)
+{
+	uint32_t crc = ~0U;
+	int k;
+
+	while (n--) {
+		crc ^= *p++;
+		for (k = 0; k < 8; k++)
+			crc = (crc >> 1) ^ (0xedb88320U & -(crc & 1));
+	}
+	return ~crc;
+}
+
+static int edu_to_device(int edu, int fd, uint64_t off, uint64_t len,
+			 uint32_t *crc)
+{
+	struct edu_dmabuf_xfer x = { .fd = fd, .offset = off, .len = len };
+
+	if (ioctl(edu, EDU_DMABUF_IOCTL_TO_DEVICE, &x))
+		return -errno;
+	*crc = x.crc32;
+	return 0;
+}
+
+static int edu_from_device(int edu, int fd, uint64_t off, uint64_t len,
+			   uint32_t seed)
+{
+	struct edu_dmabuf_xfer x = {
+		.fd = fd, .offset = off, .len = len, .seed = seed,
+	};
+
+	return ioctl(edu, EDU_DMABUF_IOCTL_FROM_DEVICE, &x) ? -errno : 0;
+}
+
+static int edu_attach(int edu, int fd, bool attach)
+{
+	struct edu_dmabuf_attach a = { .fd = fd };
+
+	return ioctl(edu, attach ? EDU_DMABUF_IOCTL_ATTACH :
+		     EDU_DMABUF_IOCTL_DETACH, &a) ? -errno : 0;
+}
+
+static int edu_map_info(int edu, int fd, struct edu_dmabuf_map_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->fd = fd;
+	return ioctl(edu, EDU_DMABUF_IOCTL_MAP_INFO, info) ? -errno : 0;
+}
+
+/* The highest DMA address of a mapping, and whether it has a gap. */
+static uint64_t map_last(const struct edu_dmabuf_map_info *info, bool *gap)
+{
+	uint64_t last = 0;
+	unsigned int i;
+
+	*gap = false;
+	for (i = 0; i < info->nr_segs && i < EDU_DMABUF_MAX_SEGS; i++) {
+		if (info->segs[i].addr + info->segs[i].len - 1 > last)
+			last = info->segs[i].addr + info->segs[i].len - 1;
+		if (i && info->segs[i - 1].addr + info->segs[i - 1].len !=
+			 info->segs[i].addr)
+			*gap = true;
+	}
+	return last;
+}
+
+/* Fill through a mapping, bracketed as userspace must; return the CRC. */
+static uint32_t fill(int fd, size_t size, unsigned char seed)
+{
+	unsigned char *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED,
+				fd, 0);
+	uint32_t crc;
+	size_t i;
+
+	if (p == MAP_FAILED)
+		return 0;
+	buf_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE);
+	for (i = 0; i < size; i++)
+		p[i] = seed ^ (i * 131);
+	buf_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE);
+	crc = crc32_bytes(p, size);
+	munmap(p, size);
+	return crc;
+}
+
+/* Does [off, off + len) hold the device's pattern for @seed? */
+static bool holds_pattern(int fd, size_t size, uint64_t off, uint64_t len,
+			  uint32_t seed)
+{
+	unsigned char *p = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+	bool ok = true;
+	uint64_t i;
+
+	if (p == MAP_FAILED)
+		return false;
+	buf_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ);
+	for (i = 0; i < len; i++)
+		ok &= p[off + i] == edu_dmabuf_pattern(seed, i);
+	buf_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ);
+	munmap(p, size);
+	return ok;
+}
+
+#define BALLAST_SIZE	(32 << 20)
+#define BALLAST_MAX	48
+/*
+ * Probe and test buffers alike: large enough to be allocated in the
+ * heap's 64 KiB runs, as the ballast is, so that they compete for the
+ * same free blocks (small requests are served from leftover fragments).
+ */
+#define PLACED_SIZE	(256 << 10)
+
+/*
+ * Fill memory with ballast until a buffer placed with no device attached
+ * lands above 256 MiB, so that naive placement demonstrably misses the
+ * 28-bit device. Return that buffer (placed), or -1. The ballast buffers'
+ * descriptors are stored in @ballast (closed by the caller).
+ */
+static int high_buffer(int heap, int edu32, size_t size, int *ballast,
+		       int *nr_ballast)
+{
+	struct edu_dmabuf_map_info info;
+	int fd;
+	bool gap;
+
+	*nr_ballast = 0;
+	while (*nr_ballast < BALLAST_MAX) {
+		fd = heap_alloc(heap, size, O_RDWR);
+		if (fd < 0 || buf_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_RW) ||
+		    buf_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_RW) ||
+		    edu_map_info(edu32, fd, &info))
+			return -1;
+		if (map_last(&info, &gap) >= LOW_256M)
+			return fd;
+		/*
+		 * Kept, not freed: freed pages would come straight back to
+		 * the next probe from the per-CPU free lists.
+		 */
+		ballast[(*nr_ballast)++] = fd;
+		if (*nr_ballast == BALLAST_MAX)
+			break;
+		fd = heap_alloc(heap, BALLAST_SIZE, O_RDWR);
+		if (fd < 0 || buf_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_RW) ||
+		    buf_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_RW))
+			return -1;
+		ballast[(*nr_ballast)++] = fd;
+	}
+	return -1;
+}
+
+static void close_all(int *fds, int n)
+{
+	while (n--)
+		close(fds[n]);
+}
+
+static int send_fd(int sock, int fd, uint32_t word)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))] = {};
+	struct iovec iov = { .iov_base = &word, .iov_len = sizeof(word) };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+
+	cmsg->cmsg_level = SOL_SOCKET;
+	cmsg->cmsg_type = SCM_RIGHTS;
+	cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+	return sendmsg(sock, &msg, 0) == sizeof(word) ? 0 : -errno;
+}
+
+static int recv_fd(int sock, uint32_t *word)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))] = {};
+	struct iovec iov = { .iov_base = word, .iov_len = sizeof(*word) };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *cmsg;
+	int fd;
+
+	if (recvmsg(sock, &msg, 0) != sizeof(*word))
+		return -errno;
+	cmsg = CMSG_FIRSTHDR(&msg);
+	if (!cmsg || cmsg->cmsg_type != SCM_RIGHTS)
+		return -EBADMSG;
+	memcpy(&fd, CMSG_DATA(cmsg), sizeof(int));
+	return fd;
+}
+
+FIXTURE(edu) {
+	long page;
+	int heap, edu28, edu32;
+};
+
+FIXTURE_SETUP(edu)
+{
+	self->page = sysconf(_SC_PAGESIZE);
+	self->edu28 = -1;
+	self->edu32 = -1;
+	self->heap = open(SYSTEM_HEAP, O_RDONLY | O_CLOEXEC);
+	if (self->heap < 0)
+		SKIP(return, "%s: %s (needs CONFIG_DMABUF_HEAPS_SYSTEM)",
+		     SYSTEM_HEAP, strerror(errno));
+	self->edu28 = open(EDU28, O_RDWR | O_CLOEXEC);
+	self->edu32 = open(EDU32, O_RDWR | O_CLOEXEC);
+	if (self->edu28 < 0 || self->edu32 < 0)
+		SKIP(return, "%s or %s missing (needs CONFIG_DMABUF_EDU, the test bed)",
+		     EDU28, EDU32);
+}
+
+FIXTURE_TEARDOWN(edu)
+{
+	if (self->edu28 >= 0)
+		close(self->edu28);
+	if (self->edu32 >= 0)
+		close(self->edu32);
+	if (self->heap >= 0)
+		close(self->heap);
+}
+
+/*
+ * Process A allocates, attaches the 28-bit device before the first use
+ * (so the storage lands where it reaches), fills the buffer through a
+ * mapping and sends the descriptor and its CRC to process B over
+ * SCM_RIGHTS, then closes everything. B hands the buffer to the device;
+ * the CRC of what the device received equals A's.
+ */
+TEST_F(edu, scm_rights_to_28bit_device)
+{
+	size_t size = 3 * self->page;
+	int sv[2], status, fd;
+	uint32_t crc = 0, got = 0;
+	pid_t pid;
+
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {			/* process A */
+		close(sv[1]);
+		fd = heap_alloc(self->heap, size, O_RDWR);
+		if (fd < 0 || edu_attach(self->edu28, fd, true))
+			_exit(2);
+		crc = fill(fd, size, 0x5c);
+		if (send_fd(sv[0], fd, crc))
+			_exit(3);
+		_exit(0);
+	}
+	close(sv[0]);
+	fd = recv_fd(sv[1], &crc);	/* process B */
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	/* A is gone; B's descriptor is the only reference. */
+	ASSERT_EQ(0, edu_to_device(self->edu28, fd, 0, size, &got));
+	EXPECT_EQ(crc, got);
+	close(fd);
+	close(sv[1]);
+}
+
+/*
+ * The other way: B has the 32-bit device write a seeded pattern into the
+ * buffer A allocated; A sees exactly that pattern through its mapping.
+ */
+TEST_F(edu, scm_rights_from_32bit_device)
+{
+	size_t size = 2 * self->page;
+	int sv[2], status, fd, ret;
+	uint32_t word;
+	pid_t pid;
+
+	fd = heap_alloc(self->heap, size, O_RDWR);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {			/* process B */
+		close(sv[0]);
+		close(fd);
+		fd = recv_fd(sv[1], &word);
+		if (fd < 0)
+			_exit(2);
+		ret = edu_from_device(self->edu32, fd, 0, size, word);
+		_exit(ret ? 3 : 0);
+	}
+	close(sv[1]);
+	ASSERT_EQ(0, send_fd(sv[0], fd, 0xfeed1234));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+	EXPECT_TRUE(holds_pattern(fd, size, 0, size, 0xfeed1234));
+	close(fd);
+	close(sv[0]);
+}
+
+/*
+ * Both devices attached before first use: the storage lies below 256 MiB,
+ * where the 28-bit device reaches, and both devices work on it.
+ */
+TEST_F(edu, both_devices_one_buffer)
+{
+	int ballast[BALLAST_MAX], nr_ballast, fd, control;
+	struct edu_dmabuf_map_info info;
+	size_t size = PLACED_SIZE;
+	uint32_t crc = 0, expect;
+	unsigned char *p;
+	bool gap;
+
+	/* A control buffer placed with no device attached lands high... */
+	control = high_buffer(self->heap, self->edu32, size, ballast,
+			      &nr_ballast);
+	ASSERT_LE(0, control)
+		TH_LOG("no buffer landed above 256 MiB after %d ballast and probe buffers",
+		       nr_ballast);
+	ASSERT_EQ(0, edu_map_info(self->edu32, control, &info));
+	TH_LOG("placed without devices: up to %#llx (%d ballast/probe buffers)",
+	       (unsigned long long)map_last(&info, &gap), nr_ballast);
+	close(control);
+
+	/* ...one with both devices attached before first use does not. */
+	fd = heap_alloc(self->heap, size, O_RDWR);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, edu_attach(self->edu28, fd, true));
+	ASSERT_EQ(0, edu_attach(self->edu32, fd, true));
+
+	ASSERT_EQ(0, edu_map_info(self->edu32, fd, &info));
+	EXPECT_EQ(0xffffffffULL, info.dma_mask);
+	EXPECT_LT(map_last(&info, &gap), LOW_256M);
+	ASSERT_EQ(0, edu_map_info(self->edu28, fd, &info));
+	EXPECT_EQ((1ULL << 28) - 1, info.dma_mask);
+	EXPECT_LT(map_last(&info, &gap), LOW_256M);
+
+	/* One device writes, the other reads what it wrote. */
+	ASSERT_EQ(0, edu_from_device(self->edu32, fd, 100, 5000, 42));
+	ASSERT_EQ(0, edu_to_device(self->edu28, fd, 100, 5000, &crc));
+	p = malloc(5000);
+	ASSERT_NE(NULL, p);
+	for (int i = 0; i < 5000; i++)
+		p[i] = edu_dmabuf_pattern(42, i);
+	expect = crc32_bytes(p, 5000);
+	free(p);
+	EXPECT_EQ(expect, crc);
+	EXPECT_TRUE(holds_pattern(fd, size, 100, 5000, 42));
+
+	EXPECT_EQ(0, edu_attach(self->edu28, fd, false));
+	EXPECT_EQ(0, edu_attach(self->edu32, fd, false));
+	close(fd);
+	close_all(ballast, nr_ballast);
+}
+
+/* Storage placed for others is out of the 28-bit device's reach: ERANGE. */
+TEST_F(edu, unreachable_buffer_refused)
+{
+	int ballast[BALLAST_MAX], nr_ballast, fd;
+	struct edu_dmabuf_map_info info;
+	uint32_t crc = 0;
+
+	fd = high_buffer(self->heap, self->edu32, PLACED_SIZE, ballast,
+			 &nr_ballast);
+	ASSERT_LE(0, fd)
+		TH_LOG("no buffer landed above 256 MiB after %d ballast and probe buffers",
+		       nr_ballast);
+
+	EXPECT_EQ(-ERANGE, edu_to_device(self->edu28, fd, 0, 16, &crc));
+	EXPECT_EQ(-ERANGE, edu_from_device(self->edu28, fd, 0, 16, 1));
+	EXPECT_EQ(-ERANGE, edu_attach(self->edu28, fd, true));
+	EXPECT_EQ(-ERANGE, edu_map_info(self->edu28, fd, &info));
+	/* The 32-bit device still works on it. */
+	EXPECT_EQ(0, edu_to_device(self->edu32, fd, 0, 16, &crc));
+	close(fd);
+	close_all(ballast, nr_ballast);
+}
+
+/* A child inherits the descriptor across fork(); dup() works too. */
+TEST_F(edu, fork_and_dup)
+{
+	size_t size = self->page;
+	uint32_t crc = 0, got = 0;
+	int fd, copy, status;
+	pid_t pid;
+
+	fd = heap_alloc(self->heap, size, O_RDWR);
+	ASSERT_LE(0, fd);
+	crc = fill(fd, size, 9);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		_exit(edu_to_device(self->edu32, fd, 0, size, &got) || got != crc);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+	copy = dup(fd);
+	ASSERT_LE(0, copy);
+	close(fd);
+	ASSERT_EQ(0, edu_to_device(self->edu32, copy, 0, size, &got));
+	EXPECT_EQ(crc, got);
+	close(copy);
+}
+
+/*
+ * A buffer whose DMA segments are not contiguous: a transfer across the
+ * gap is cut at the segment's end and continues at the next one.
+ */
+TEST_F(edu, across_discontiguous_segments)
+{
+	struct edu_dmabuf_map_info info;
+	size_t size = 17 * self->page;
+	uint64_t off, seg_end = 0;
+	unsigned char *p;
+	uint32_t crc = 0;
+	int fd = -1, tries;
+	bool gap = false;
+
+	/* 16 pages come as one run; the 17th rarely right after it. */
+	for (tries = 0; tries < 8 && !gap; tries++) {
+		if (fd >= 0)
+			close(fd);
+		fd = heap_alloc(self->heap, size, O_RDWR);
+		ASSERT_LE(0, fd);
+		ASSERT_EQ(0, edu_map_info(self->edu32, fd, &info));
+		map_last(&info, &gap);
+	}
+	ASSERT_TRUE(gap) TH_LOG("no discontiguous buffer in 8 tries");
+	ASSERT_LE(2U, info.nr_segs);
+	for (unsigned int i = 1; i < info.nr_segs; i++) {
+		seg_end += info.segs[i - 1].len;
+		if (info.segs[i - 1].addr + info.segs[i - 1].len !=
+		    info.segs[i].addr)
+			break;
+	}
+	/* 3000 bytes on each side of the gap. */
+	off = seg_end - 3000;
+
+	ASSERT_EQ(0, edu_from_device(self->edu32, fd, off, 6000, 77));
+	EXPECT_TRUE(holds_pattern(fd, size, off, 6000, 77));
+	ASSERT_EQ(0, edu_to_device(self->edu32, fd, off, 6000, &crc));
+	p = malloc(6000);
+	ASSERT_NE(NULL, p);
+	for (int i = 0; i < 6000; i++)
+		p[i] = edu_dmabuf_pattern(77, i);
+	EXPECT_EQ(crc32_bytes(p, 6000), crc);
+	free(p);
+	close(fd);
+}
+
+TEST_F(edu, bad_input)
+{
+	struct edu_dmabuf_xfer x = {};
+	int fd, pipefd[2], null;
+	uint32_t crc = 0;
+
+	fd = heap_alloc(self->heap, self->page, O_RDWR);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, pipe(pipefd));
+	null = open("/dev/null", O_RDWR);
+	ASSERT_LE(0, null);
+
+	EXPECT_EQ(-EINVAL, edu_to_device(self->edu32, pipefd[0], 0, 16, &crc));
+	EXPECT_EQ(-EINVAL, edu_to_device(self->edu32, null, 0, 16, &crc));
+	EXPECT_EQ(-EINVAL, edu_attach(self->edu32, null, true));
+	EXPECT_EQ(-EBADF, edu_to_device(self->edu32, -1, 0, 16, &crc));
+	EXPECT_EQ(-EBADF, edu_from_device(self->edu32, 999, 0, 16, 1));
+	EXPECT_EQ(-EINVAL, edu_to_device(self->edu32, fd, 0, 0, &crc));
+	EXPECT_EQ(-EINVAL, edu_to_device(self->edu32, fd, 1, self->page, &crc));
+	EXPECT_EQ(-EINVAL, edu_to_device(self->edu32, fd, self->page, 1, &crc));
+	EXPECT_EQ(-EINVAL, edu_from_device(self->edu32, fd, UINT64_MAX, 2, 1));
+	EXPECT_EQ(-EINVAL, edu_from_device(self->edu32, fd, 2, UINT64_MAX, 1));
+
+	x.fd = fd;
+	x.len = 16;
+	x.flags = 1;
+	EXPECT_EQ(-1, ioctl(self->edu32, EDU_DMABUF_IOCTL_TO_DEVICE, &x));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, ioctl(self->edu32, EDU_DMABUF_IOCTL_TO_DEVICE, NULL));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(-1, ioctl(self->edu32, _IO('E', 99)));
+	EXPECT_EQ(ENOTTY, errno);
+
+	EXPECT_EQ(-ENOENT, edu_attach(self->edu32, fd, false));
+	EXPECT_EQ(0, edu_attach(self->edu32, fd, true));
+	EXPECT_EQ(-EEXIST, edu_attach(self->edu32, fd, true));
+	EXPECT_EQ(0, edu_attach(self->edu32, fd, false));
+
+	close(null);
+	close(pipefd[0]);
+	close(pipefd[1]);
+	close(fd);
+}
+
+static void on_alarm(int sig)
+{
+}
+
+/*
+ * A signal during a transfer: the chunk in flight completes, the call
+ * either finishes or stops with EINTR, and the device and the buffer are
+ * fine afterwards.
+ */
+TEST_F(edu, signal_during_transfer)
+{
+	struct sigaction sa = { .sa_handler = on_alarm };
+	struct itimerval it = { .it_value = { .tv_usec = 250000 } };
+	size_t size = 4 * self->page;
+	uint32_t crc, got = 0;
+	int fd, ret;
+
+	fd = heap_alloc(self->heap, size, O_RDWR);
+	ASSERT_LE(0, fd);
+	crc = fill(fd, size, 3);
+	ASSERT_EQ(0, sigaction(SIGALRM, &sa, NULL));
+	ASSERT_EQ(0, setitimer(ITIMER_REAL, &it, NULL));
+	ret = edu_to_device(self->edu32, fd, 0, size, &got);
+	EXPECT_TRUE(ret == 0 || ret == -EINTR) TH_LOG("ret %d", ret);
+	if (!ret)
+		EXPECT_EQ(crc, got);
+	ASSERT_EQ(0, edu_to_device(self->edu32, fd, 0, size, &got));
+	EXPECT_EQ(crc, got);
+	close(fd);
+}
+
+struct xfer_thread {
+	int edu, fd, ret;
+	size_t size;
+	uint32_t crc;
+};
+
+static void *run_xfer(void *arg)
+{
+	struct xfer_thread *t = arg;
+
+	t->ret = edu_to_device(t->edu, t->fd, 0, t->size, &t->crc);
+	return NULL;
+}
+
+/*
+ * The descriptor is closed while the device reads the buffer: the call
+ * holds the buffer until the device is done, and the data is intact.
+ */
+TEST_F(edu, close_during_transfer)
+{
+	struct xfer_thread t = { .edu = self->edu32, .size = 3 * self->page };
+	pthread_t thread;
+	uint32_t crc = 0;
+
+	t.fd = heap_alloc(self->heap, t.size, O_RDWR);
+	ASSERT_LE(0, t.fd);
+	crc = fill(t.fd, t.size, 0x21);
+	ASSERT_EQ(0, pthread_create(&thread, NULL, run_xfer, &t));
+	usleep(150000);
+	EXPECT_EQ(0, close(t.fd));
+	ASSERT_EQ(0, pthread_join(thread, NULL));
+	EXPECT_EQ(0, t.ret);
+	EXPECT_EQ(crc, t.crc);
+}
+
+TEST_HARNESS_MAIN
