@@ -36,6 +36,12 @@
  * The new descriptor appears in the process only once the result was
  * written back: a program whose argument is not writable gets EFAULT and
  * no descriptor, and the buffer is freed.
+ *
+ * A heap that belongs to a device (and goes away with it) provides
+ * &dma_heap_ops.release: dma_heap_unregister() removes the device node at
+ * once, and the release follows when the last file opened on the node is
+ * closed. Buffers allocated from the heap are the heap driver's to keep
+ * alive; they hold references to their exporting module, not to the heap.
  */
 
 /* Every registered heap, so that a name is never registered twice. */
@@ -112,19 +118,38 @@ static long dma_heap_ioctl(struct file *file, unsigned int cmd,
 	return dma_heap_alloc(heap, (void __user *)arg, _IOC_SIZE(cmd));
 }
 
+static void dma_heap_free(struct kref *ref)
+{
+	struct dma_heap *heap = container_of(ref, struct dma_heap, ref);
+
+	if (heap->ops->release)
+		heap->ops->release(heap);
+}
+
 /*
- * An open device node pins the heap's module. misc_open() runs this under
- * the lock misc_deregister() takes, and try_module_get() fails once the
- * module is on its way out: no open can slip past the heap's removal.
+ * An open device node pins the heap's module and the heap. misc_open()
+ * runs this under the lock misc_deregister() takes, and try_module_get()
+ * fails once the module is on its way out: no open can slip past the
+ * heap's removal.
  */
 static int dma_heap_open(struct inode *inode, struct file *file)
 {
-	return try_module_get(dma_heap_from_file(file)->owner) ? 0 : -ENODEV;
+	struct dma_heap *heap = dma_heap_from_file(file);
+
+	if (!try_module_get(heap->owner))
+		return -ENODEV;
+	kref_get(&heap->ref);
+	return 0;
 }
 
 static int dma_heap_release(struct inode *inode, struct file *file)
 {
-	module_put(dma_heap_from_file(file)->owner);
+	struct dma_heap *heap = dma_heap_from_file(file);
+	struct module *owner = heap->owner;
+
+	/* The heap's release is the module's code: put it first. */
+	kref_put(&heap->ref, dma_heap_free);
+	module_put(owner);
 	return 0;
 }
 
@@ -164,6 +189,7 @@ int dma_heap_register_owner(struct dma_heap *heap, struct module *owner)
 	snprintf(heap->nodename, sizeof(heap->nodename), "dma_heap/%s",
 		 heap->name);
 	heap->owner = owner;
+	kref_init(&heap->ref);
 
 	heap->misc.minor = MISC_DYNAMIC_MINOR;
 	heap->misc.name = heap->misc_name;
@@ -190,8 +216,10 @@ EXPORT_SYMBOL_GPL(dma_heap_register_owner);
  * dma_heap_unregister() - remove a heap's device node
  * @heap: a heap dma_heap_register() succeeded for.
  *
- * Buffers allocated from the heap live on until their last reference is
- * gone; the heap driver keeps what they need until then.
+ * The device node disappears at once; &dma_heap_ops.release, if any, is
+ * called when the last file opened on it is closed (possibly before this
+ * returns). Buffers allocated from the heap live on until their last
+ * reference is gone; the heap driver keeps what they need until then.
  *
  * Context: Process context. May sleep.
  */
@@ -201,5 +229,6 @@ void dma_heap_unregister(struct dma_heap *heap)
 	list_del(&heap->node);
 	misc_deregister(&heap->misc);
 	mutex_unlock(&dma_heap_list_lock);
+	kref_put(&heap->ref, dma_heap_free);
 }
 EXPORT_SYMBOL_GPL(dma_heap_unregister);

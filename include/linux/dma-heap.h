@@ -8,6 +8,7 @@
 
 #include <linux/err.h>
 #include <linux/init.h>
+#include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/miscdevice.h>
 #include <linux/types.h>
@@ -35,6 +36,15 @@ struct dma_heap_ops {
 	 */
 	struct dma_buf *(*allocate)(struct dma_heap *heap, size_t len,
 				    u32 fd_flags, u64 heap_flags);
+
+	/**
+	 * @release: Optional. Called once the heap is unregistered and the
+	 * last open file of its device node is closed, without locks; may
+	 * sleep. From then on the heap's memory, the &struct dma_heap
+	 * included, may be freed. A heap without it must stay valid for as
+	 * long as its module is loaded (a static heap).
+	 */
+	void (*release)(struct dma_heap *heap);
 };
 
 /**
@@ -53,6 +63,7 @@ struct dma_heap {
 	void *priv;
 
 	/* private: set up by dma_heap_register() */
+	struct kref ref;
 	struct module *owner;
 	struct list_head node;
 	struct miscdevice misc;
