@@ -47,6 +47,10 @@
  *   device between calls (until detach or close), so that an exporter
  *   that allocates at first use counts the device in. Without them, each
  *   call attaches and detaches around its own work.
+ * - EDU_DMABUF_IOCTL_KMAP_CRC: no DMA, the kernel CPU's view: the CRC-32
+ *   of the range read through dma_buf_kmap() and dma_buf_kmap_atomic()
+ *   on alternate pages, inside a CPU-access bracket. Tells whether an
+ *   exporter's kernel mappings show what a device wrote.
  *
  * Every call goes through the dma-buf core: dma_buf_get(),
  * dma_buf_attach(), dma_buf_map_attachment(), DMA through the DMA
@@ -356,6 +360,57 @@ put:
 	return ret;
 }
 
+/* The kernel CPU's view of a range: kmap and kmap_atomic, page by page. */
+static long edu_ioctl_kmap_crc(void __user *arg)
+{
+	struct edu_dmabuf_xfer x;
+	struct dma_buf *dmabuf;
+	size_t pos, end, off, n;
+	unsigned long page;
+	u32 crc = ~0U;
+	void *vaddr;
+	int ret;
+
+	if (copy_from_user(&x, arg, sizeof(x)))
+		return -EFAULT;
+	if (x.flags)
+		return -EINVAL;
+	dmabuf = edu_get_range(x.fd, x.offset, x.len);
+	if (IS_ERR(dmabuf))
+		return PTR_ERR(dmabuf);
+
+	ret = dma_buf_begin_cpu_access(dmabuf, x.offset, x.len,
+				       DMA_FROM_DEVICE);
+	if (ret)
+		goto put;
+	end = x.offset + x.len;
+	for (pos = x.offset; pos < end; pos += n) {
+		page = pos >> PAGE_SHIFT;
+		off = offset_in_page(pos);
+		n = min_t(size_t, end - pos, PAGE_SIZE - off);
+		vaddr = page & 1 ? dma_buf_kmap_atomic(dmabuf, page) :
+				   dma_buf_kmap(dmabuf, page);
+		if (!vaddr) {
+			ret = -ENOMEM;
+			break;
+		}
+		crc = crc32_le(crc, vaddr + off, n);
+		if (page & 1)
+			dma_buf_kunmap_atomic(dmabuf, page, vaddr);
+		else
+			dma_buf_kunmap(dmabuf, page, vaddr);
+	}
+	dma_buf_end_cpu_access(dmabuf, x.offset, x.len, DMA_FROM_DEVICE);
+put:
+	dma_buf_put(dmabuf);
+	if (!ret) {
+		x.crc32 = ~crc;
+		if (copy_to_user(arg, &x, sizeof(x)))
+			ret = -EFAULT;
+	}
+	return ret;
+}
+
 static long edu_ioctl_map_info(struct edu_dev *edu, struct file *file,
 			       struct edu_dmabuf_map_info __user *arg)
 {
@@ -492,6 +547,8 @@ static long edu_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return edu_ioctl_attach(edu, file, uarg, true);
 	case EDU_DMABUF_IOCTL_DETACH:
 		return edu_ioctl_attach(edu, file, uarg, false);
+	case EDU_DMABUF_IOCTL_KMAP_CRC:
+		return edu_ioctl_kmap_crc(uarg);
 	default:
 		return -ENOTTY;
 	}

@@ -21,7 +21,8 @@
  *	writes (see edu_dmabuf_pattern()).
  * @crc32: EDU_DMABUF_IOCTL_TO_DEVICE: on return, the CRC-32 (as zlib's
  *	crc32()) of the bytes the device received, as the device sends them
- *	back.
+ *	back. EDU_DMABUF_IOCTL_KMAP_CRC: the CRC-32 of the bytes as the
+ *	kernel's CPU reads them.
  */
 struct edu_dmabuf_xfer {
 	__s32 fd;
@@ -97,6 +98,13 @@ struct edu_dmabuf_attach {
 	_IOW(EDU_DMABUF_IOC_MAGIC, 3, struct edu_dmabuf_attach)
 #define EDU_DMABUF_IOCTL_DETACH \
 	_IOW(EDU_DMABUF_IOC_MAGIC, 4, struct edu_dmabuf_attach)
+/*
+ * No DMA: the CRC-32 of a range as the kernel's CPU reads it, through
+ * dma_buf_kmap() and dma_buf_kmap_atomic() on alternate pages, between
+ * dma_buf_begin_cpu_access() and dma_buf_end_cpu_access().
+ */
+#define EDU_DMABUF_IOCTL_KMAP_CRC \
+	_IOWR(EDU_DMABUF_IOC_MAGIC, 5, struct edu_dmabuf_xfer)
 
 /**
  * edu_dmabuf_pattern() - byte @i of the pattern for @seed
