@@ -1138,6 +1138,12 @@ static void map_hides_pages_from_importer(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, sg_dma_len(a), sg_dma_len(b));
 		KUNIT_EXPECT_EQ(test, a->length, b->length);
 		KUNIT_EXPECT_PTR_NE(test, sg_page(a), sg_page(b));
+#ifdef CONFIG_X86_64
+		/* A dereference raises a general protection fault. */
+		KUNIT_EXPECT_FALSE(test,
+				   __is_canonical_address((unsigned long)sg_page(a),
+							  boot_cpu_data.x86_virt_bits));
+#endif
 		/* The exporter's own table is intact. */
 		KUNIT_EXPECT_PTR_EQ(test, sg_page(b),
 				    virt_to_page(fx->storage + i * PAGE_SIZE));
