@@ -97,7 +97,10 @@ run: selftests-build
 	$(file >$(OUT)/guest-cmd,$(value GUEST_CMD))
 	$(file >$(OUT)/guest-files,$(value GUEST_FILES))
 	@RUN_CMD_FILE=$(OUT)/guest-cmd RUN_FILES_FILE=$(OUT)/guest-files $(MKINITRD)
-	@harness/qemu.sh batch $(KERNEL) $(INITRD) $(OUT)/run
+	@harness/qemu.sh batch $(KERNEL) $(INITRD) $(OUT)/run; status=$$?; \
+	python3 harness/results.py hostcheck $(OUT)/run/results.log \
+		$(OUT)/run/ivshmem.bin || status=1; \
+	exit $$status
 
 shell: selftests-build
 	$(file >$(OUT)/guest-files,$(value GUEST_FILES))

@@ -22,15 +22,27 @@ cc=gcc
 rm -rf "$out"
 mkdir -p "$out"
 : > "$out/list.new"
-for t in $dirs; do
+built=" "
+for entry in $dirs; do
+	t=${entry%%/*}
 	dir=$src/tools/testing/selftests/$t
-	[ -d "$dir" ] || continue
-	mkdir -p "$out/build/$t"
-	make -s -C "$dir" OUTPUT="$out/build/$t" CC="$cc" ARCH="$arch" \
-		KHDR_INCLUDES="-isystem $hdr" >/dev/null
-	for p in $(find "$out/build/$t" -maxdepth 1 -type f -perm -u+x | sort); do
-		name=$(basename "$p")
-		cp "$p" "$out/$name"
+	[ -d "$dir" ] || { echo "guest/selftests: no $dir" >&2; exit 1; }
+	case "$built" in
+	*" $t "*) ;;
+	*)
+		mkdir -p "$out/build/$t"
+		make -s -C "$dir" OUTPUT="$out/build/$t" CC="$cc" ARCH="$arch" \
+			KHDR_INCLUDES="-isystem $hdr" >/dev/null
+		built="$built$t "
+		;;
+	esac
+	if [ "$entry" != "$t" ]; then
+		progs=${entry#*/}
+	else
+		progs=$(make -s -C "$dir" emit_tests | sed 's/.*://')
+	fi
+	for name in $progs; do
+		cp "$out/build/$t/$name" "$out/$name"
 		echo "$name" >> "$out/list.new"
 	done
 done

@@ -10,6 +10,8 @@
 # The test bed, at fixed PCI slots on bus 0 (see README.md):
 #   00:04.0  edu, QEMU's default 28-bit DMA mask
 #   00:05.0  edu, dma_mask=0xffffffff (32 bits)
+#   00:06.0  ivshmem-plain, 64 MiB of memory shared with the host file
+#            LOGDIR/ivshmem.bin (created anew for each boot), BAR 2
 #
 # Serial ports:
 #   ttyS0  console: kernel log and the command's output, on stdout and in
@@ -27,7 +29,7 @@ timeout_s=${GUEST_TIMEOUT:-300}
 mkdir -p "$logdir"
 console="$logdir/console.log"
 results="$logdir/results.log"
-rm -f "$console" "$results"
+rm -f "$console" "$results" "$logdir/ivshmem.bin"
 
 set -- qemu-system-x86_64 \
 	-nodefaults -no-user-config \
@@ -37,7 +39,9 @@ set -- qemu-system-x86_64 \
 	-kernel "$kernel" -initrd "$initrd" \
 	-append "console=ttyS0 panic=-1 kunit.enable=0 ${GUEST_APPEND:-}" \
 	-device edu,addr=04.0 \
-	-device edu,dma_mask=0xffffffff,addr=05.0
+	-device edu,dma_mask=0xffffffff,addr=05.0 \
+	-object memory-backend-file,id=ivshmem,size=64M,share=on,mem-path="$logdir/ivshmem.bin" \
+	-device ivshmem-plain,memdev=ivshmem,addr=06.0
 
 if [ "$mode" = interactive ]; then
 	"$@"

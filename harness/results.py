@@ -10,6 +10,12 @@
   results.py splats LOG [LABEL]
       Fail if the kernel log LOG holds a report: BUG, Oops, a WARN outside
       a declared window, KASAN, UBSAN, lockdep, kmemleak, DMA-API errors.
+  results.py hostcheck RESULTS_LOG BACKING_FILE [COUNTS]
+      Check, on the host, what the guest asked for with lines
+      "HOST-CHECK ivshmem offset=N len=N seed=N" on its results channel:
+      that the ivshmem backing file holds the edu device's pattern there.
+      With COUNTS, at least one check is required, and the results are
+      written there.
   results.py summary COUNTS...
       Print the one-line total; exit 1 if anything failed.
 
@@ -169,6 +175,52 @@ def splats(log, label):
     return 0
 
 
+HOST_CHECK = re.compile(r'HOST-CHECK ivshmem offset=(\d+) len=(\d+) seed=(\d+)')
+
+
+def edu_pattern(seed, i):
+    """Byte i of the edu device's pattern (edu_dmabuf_pattern() in the uapi)."""
+    x = (seed + (i & 0xffffffff) * 0x9e3779b1) & 0xffffffff
+    x ^= x >> 15
+    x = (x * 0x2c1b3c6d) & 0xffffffff
+    x ^= x >> 12
+    return x & 0xff
+
+
+def hostcheck(log, backing, counts=None):
+    passed = failed = 0
+    try:
+        requests = [HOST_CHECK.search(clean(line)) for line in open(log, errors='replace')]
+    except FileNotFoundError:
+        requests = []
+    for m in filter(None, requests):
+        offset, length, seed = (int(g) for g in m.groups())
+        try:
+            with open(backing, 'rb') as f:
+                f.seek(offset)
+                data = f.read(length)
+        except OSError as e:
+            data = b''
+            print(f'host check: {backing}: {e}')
+        bad = [i for i in range(length)
+               if i >= len(data) or data[i] != edu_pattern(seed, i)]
+        where = f'{length} bytes at offset {offset} of {backing}'
+        if bad:
+            print(f'FAIL    host check: {where}: {len(bad)} bytes differ from the '
+                  f'device\'s pattern (seed {seed}), first at +{bad[0]}')
+            failed += 1
+        else:
+            print(f'PASS    host check: {where} hold exactly the pattern the edu '
+                  f'device wrote into the guest\'s BAR (seed {seed})')
+            passed += 1
+    if counts is not None:
+        if passed + failed == 0:
+            print('FAIL    host check: the guest asked for none (ivshmem-host did not run?)')
+            failed = 1
+        write_counts(counts, passed, failed, 0)
+    return 1 if failed else 0
+
+
 def summary(paths):
     passed = failed = skipped = 0
     for p in paths:
@@ -193,6 +245,8 @@ def main(argv):
         return selftests(argv[2], argv[3])
     if cmd == 'splats' and len(argv) in (3, 4):
         return splats(argv[2], argv[3] if len(argv) == 4 else 'log')
+    if cmd == 'hostcheck' and len(argv) in (4, 5):
+        return hostcheck(argv[2], argv[3], argv[4] if len(argv) == 5 else None)
     if cmd == 'summary' and len(argv) > 2:
         return summary(argv[2:])
     print(__doc__, file=sys.stderr)

@@ -28,6 +28,7 @@ echo "=== guest selftests ($ARCH) ==="
 "$PROJECT/harness/qemu.sh" batch "$KERNEL" "$INITRD" "$res/guest"
 echo "--- guest selftest results ---"
 $py selftests "$res/guest/results.log" "$res/selftests.counts"
+$py hostcheck "$res/guest/results.log" "$res/guest/ivshmem.bin" "$res/hostcheck.counts"
 if ! $py splats "$res/guest/console.log" guest; then
 	echo "0 1 0" > "$res/guest-log.counts"
 fi

@@ -323,43 +323,6 @@ TEST_F(buf, shared_across_fork)
 	EXPECT_TRUE(holds(self->fd, self->size, 0x40));
 }
 
-static int send_fd(int sock, int fd)
-{
-	char cbuf[CMSG_SPACE(sizeof(int))] = {}, byte = 'x';
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
-
-	cmsg->cmsg_level = SOL_SOCKET;
-	cmsg->cmsg_type = SCM_RIGHTS;
-	cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
-	return sendmsg(sock, &msg, 0) == 1 ? 0 : -errno;
-}
-
-static int recv_fd(int sock)
-{
-	char cbuf[CMSG_SPACE(sizeof(int))] = {}, byte;
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *cmsg;
-	int fd;
-
-	if (recvmsg(sock, &msg, 0) != 1)
-		return -errno;
-	cmsg = CMSG_FIRSTHDR(&msg);
-	if (!cmsg || cmsg->cmsg_type != SCM_RIGHTS)
-		return -EBADMSG;
-	memcpy(&fd, CMSG_DATA(cmsg), sizeof(int));
-	return fd;
-}
-
 /*
  * The parent fills the buffer, sends the fd over a UNIX socket and closes
  * its own; the buffer lives on in the child, which checks the data and
@@ -368,6 +331,7 @@ static int recv_fd(int sock)
 TEST_F(buf, passed_over_scm_rights)
 {
 	int sv[2], status, fd;
+	uint32_t word;
 	pid_t pid;
 
 	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
@@ -376,7 +340,7 @@ TEST_F(buf, passed_over_scm_rights)
 	if (!pid) {
 		close(sv[0]);
 		close(self->fd);
-		fd = recv_fd(sv[1]);
+		fd = recv_fd(sv[1], &word);
 		if (fd < 0)
 			_exit(3);
 		if (lseek(fd, 0, SEEK_END) != (off_t)self->size)
@@ -385,13 +349,13 @@ TEST_F(buf, passed_over_scm_rights)
 			_exit(5);
 		fill(fd, self->size, 0x77);
 		/* Hand it back, so the parent sees the child's writes. */
-		_exit(send_fd(sv[1], fd) ? 6 : 0);
+		_exit(send_fd(sv[1], fd, 0) ? 6 : 0);
 	}
 	close(sv[1]);
 	fill(self->fd, self->size, 0x11);
-	ASSERT_EQ(0, send_fd(sv[0], self->fd));
+	ASSERT_EQ(0, send_fd(sv[0], self->fd, 0));
 	close(self->fd);
-	self->fd = recv_fd(sv[0]);
+	self->fd = recv_fd(sv[0], &word);
 	ASSERT_LE(0, self->fd);
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	ASSERT_TRUE(WIFEXITED(status));

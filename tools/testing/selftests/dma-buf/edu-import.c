@@ -19,81 +19,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <linux/edu-dmabuf.h>
-
 #include "../kselftest_harness.h"
 #include "dmabuf-util.h"
 
-#define EDU28 "/dev/edu/0000:00:04.0"
-#define EDU32 "/dev/edu/0000:00:05.0"
 #define LOW_256M (256ULL << 20)
-
-/* CRC-32 as zlib computes it, the device's checksum. */
-static uint32_t crc32_bytes(const unsigned char *p, size_t n)
-{
-	uint32_t crc = ~0U;
-	int k;
-
-	while (n--) {
-		crc ^= *p++;
-		for (k = 0; k < 8; k++)
-			crc = (crc >> 1) ^ (0xedb88320U & -(crc & 1));
-	}
-	return ~crc;
-}
-
-static int edu_to_device(int edu, int fd, uint64_t off, uint64_t len,
-			 uint32_t *crc)
-{
-	struct edu_dmabuf_xfer x = { .fd = fd, .offset = off, .len = len };
-
-	if (ioctl(edu, EDU_DMABUF_IOCTL_TO_DEVICE, &x))
-		return -errno;
-	*crc = x.crc32;
-	return 0;
-}
-
-static int edu_from_device(int edu, int fd, uint64_t off, uint64_t len,
-			   uint32_t seed)
-{
-	struct edu_dmabuf_xfer x = {
-		.fd = fd, .offset = off, .len = len, .seed = seed,
-	};
-
-	return ioctl(edu, EDU_DMABUF_IOCTL_FROM_DEVICE, &x) ? -errno : 0;
-}
-
-static int edu_attach(int edu, int fd, bool attach)
-{
-	struct edu_dmabuf_attach a = { .fd = fd };
-
-	return ioctl(edu, attach ? EDU_DMABUF_IOCTL_ATTACH :
-		     EDU_DMABUF_IOCTL_DETACH, &a) ? -errno : 0;
-}
-
-static int edu_map_info(int edu, int fd, struct edu_dmabuf_map_info *info)
-{
-	memset(info, 0, sizeof(*info));
-	info->fd = fd;
-	return ioctl(edu, EDU_DMABUF_IOCTL_MAP_INFO, info) ? -errno : 0;
-}
-
-/* The highest DMA address of a mapping, and whether it has a gap. */
-static uint64_t map_last(const struct edu_dmabuf_map_info *info, bool *gap)
-{
-	uint64_t last = 0;
-	unsigned int i;
-
-	*gap = false;
-	for (i = 0; i < info->nr_segs && i < EDU_DMABUF_MAX_SEGS; i++) {
-		if (info->segs[i].addr + info->segs[i].len - 1 > last)
-			last = info->segs[i].addr + info->segs[i].len - 1;
-		if (i && info->segs[i - 1].addr + info->segs[i - 1].len !=
-			 info->segs[i].addr)
-			*gap = true;
-	}
-	return last;
-}
 
 /* Fill through a mapping, bracketed as userspace must; return the CRC. */
 static uint32_t fill(int fd, size_t size, unsigned char seed)
@@ -183,43 +112,6 @@ static void close_all(int *fds, int n)
 {
 	while (n--)
 		close(fds[n]);
-}
-
-static int send_fd(int sock, int fd, uint32_t word)
-{
-	char cbuf[CMSG_SPACE(sizeof(int))] = {};
-	struct iovec iov = { .iov_base = &word, .iov_len = sizeof(word) };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
-
-	cmsg->cmsg_level = SOL_SOCKET;
-	cmsg->cmsg_type = SCM_RIGHTS;
-	cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
-	return sendmsg(sock, &msg, 0) == sizeof(word) ? 0 : -errno;
-}
-
-static int recv_fd(int sock, uint32_t *word)
-{
-	char cbuf[CMSG_SPACE(sizeof(int))] = {};
-	struct iovec iov = { .iov_base = word, .iov_len = sizeof(*word) };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *cmsg;
-	int fd;
-
-	if (recvmsg(sock, &msg, 0) != sizeof(*word))
-		return -errno;
-	cmsg = CMSG_FIRSTHDR(&msg);
-	if (!cmsg || cmsg->cmsg_type != SCM_RIGHTS)
-		return -EBADMSG;
-	memcpy(&fd, CMSG_DATA(cmsg), sizeof(int));
-	return fd;
 }
 
 FIXTURE(edu) {
@@ -336,8 +228,7 @@ TEST_F(edu, both_devices_one_buffer)
 	int ballast[BALLAST_MAX], nr_ballast, fd, control;
 	struct edu_dmabuf_map_info info;
 	size_t size = PLACED_SIZE;
-	uint32_t crc = 0, expect;
-	unsigned char *p;
+	uint32_t crc = 0;
 	bool gap;
 
 	/* A control buffer placed with no device attached lands high... */
@@ -367,13 +258,10 @@ TEST_F(edu, both_devices_one_buffer)
 	/* One device writes, the other reads what it wrote. */
 	ASSERT_EQ(0, edu_from_device(self->edu32, fd, 100, 5000, 42));
 	ASSERT_EQ(0, edu_to_device(self->edu28, fd, 100, 5000, &crc));
-	p = malloc(5000);
-	ASSERT_NE(NULL, p);
-	for (int i = 0; i < 5000; i++)
-		p[i] = edu_dmabuf_pattern(42, i);
-	expect = crc32_bytes(p, 5000);
-	free(p);
-	EXPECT_EQ(expect, crc);
+	EXPECT_EQ(pattern_crc(42, 5000), crc);
+	/* The kernel's CPU mappings show the device's writes too. */
+	ASSERT_EQ(0, edu_kmap_crc(self->edu28, fd, 100, 5000, &crc));
+	EXPECT_EQ(pattern_crc(42, 5000), crc);
 	EXPECT_TRUE(holds_pattern(fd, size, 100, 5000, 42));
 
 	EXPECT_EQ(0, edu_attach(self->edu28, fd, false));
@@ -440,7 +328,6 @@ TEST_F(edu, across_discontiguous_segments)
 	struct edu_dmabuf_map_info info;
 	size_t size = 17 * self->page;
 	uint64_t off, seg_end = 0;
-	unsigned char *p;
 	uint32_t crc = 0;
 	int fd = -1, tries;
 	bool gap = false;
@@ -468,12 +355,7 @@ TEST_F(edu, across_discontiguous_segments)
 	ASSERT_EQ(0, edu_from_device(self->edu32, fd, off, 6000, 77));
 	EXPECT_TRUE(holds_pattern(fd, size, off, 6000, 77));
 	ASSERT_EQ(0, edu_to_device(self->edu32, fd, off, 6000, &crc));
-	p = malloc(6000);
-	ASSERT_NE(NULL, p);
-	for (int i = 0; i < 6000; i++)
-		p[i] = edu_dmabuf_pattern(77, i);
-	EXPECT_EQ(crc32_bytes(p, 6000), crc);
-	free(p);
+	EXPECT_EQ(pattern_crc(77, 6000), crc);
 	close(fd);
 }
 
@@ -585,6 +467,130 @@ TEST_F(edu, close_during_transfer)
 	ASSERT_EQ(0, pthread_join(thread, NULL));
 	EXPECT_EQ(0, t.ret);
 	EXPECT_EQ(crc, t.crc);
+}
+
+/*
+ * Memory without struct page: buffers of the ivshmem heap, carved out of
+ * a PCI BAR that SeaBIOS places below 4 GiB but above 256 MiB.
+ */
+FIXTURE(bar) {
+	long page;
+	uint64_t bar2;
+	int heap, edu28, edu32;
+};
+
+FIXTURE_SETUP(bar)
+{
+	self->page = sysconf(_SC_PAGESIZE);
+	self->edu28 = -1;
+	self->edu32 = -1;
+	self->heap = open(IVSHMEM_HEAP, O_RDONLY | O_CLOEXEC);
+	if (self->heap < 0)
+		SKIP(return, "%s: %s (needs CONFIG_DMABUF_HEAPS_IVSHMEM, the test bed)",
+		     IVSHMEM_HEAP, strerror(errno));
+	self->edu28 = open(EDU28, O_RDWR | O_CLOEXEC);
+	self->edu32 = open(EDU32, O_RDWR | O_CLOEXEC);
+	if (self->edu28 < 0 || self->edu32 < 0)
+		SKIP(return, "%s or %s missing (needs CONFIG_DMABUF_EDU, the test bed)",
+		     EDU28, EDU32);
+	self->bar2 = ivshmem_bar2();
+	ASSERT_NE(0, self->bar2);
+}
+
+FIXTURE_TEARDOWN(bar)
+{
+	if (self->edu28 >= 0)
+		close(self->edu28);
+	if (self->edu32 >= 0)
+		close(self->edu32);
+	if (self->heap >= 0)
+		close(self->heap);
+}
+
+/* The device's DMA addresses are the BAR's: no RAM, no struct page. */
+TEST_F(bar, dma_addresses_are_the_bar)
+{
+	struct edu_dmabuf_map_info info;
+	unsigned int i;
+	int fd;
+
+	fd = heap_alloc(self->heap, 3 * self->page, O_RDWR);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, edu_map_info(self->edu32, fd, &info));
+	ASSERT_LE(1U, info.nr_segs);
+	for (i = 0; i < info.nr_segs; i++) {
+		EXPECT_LE(self->bar2, info.segs[i].addr);
+		EXPECT_LT(info.segs[i].addr + info.segs[i].len,
+			  self->bar2 + (64ULL << 20) + 1);
+	}
+	EXPECT_LE(LOW_256M, self->bar2) TH_LOG("BAR 2 at %#llx",
+					       (unsigned long long)self->bar2);
+	close(fd);
+}
+
+/* The 28-bit device cannot reach the BAR: refused at attach, ERANGE. */
+TEST_F(bar, out_of_28bit_reach)
+{
+	struct edu_dmabuf_map_info info;
+	uint32_t crc = 0;
+	int fd;
+
+	fd = heap_alloc(self->heap, self->page, O_RDWR);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-ERANGE, edu_attach(self->edu28, fd, true));
+	EXPECT_EQ(-ERANGE, edu_to_device(self->edu28, fd, 0, 16, &crc));
+	EXPECT_EQ(-ERANGE, edu_from_device(self->edu28, fd, 0, 16, 1));
+	EXPECT_EQ(-ERANGE, edu_map_info(self->edu28, fd, &info));
+	close(fd);
+}
+
+/*
+ * A process fills a BAR buffer through its (write-combining) mapping and
+ * passes it over SCM_RIGHTS; the 32-bit device reads what it wrote.
+ */
+TEST_F(bar, scm_rights_to_32bit_device)
+{
+	size_t size = 3 * self->page;
+	uint32_t crc, got = 0;
+	int sv[2], status, fd;
+	pid_t pid;
+
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		close(sv[1]);
+		fd = heap_alloc(self->heap, size, O_RDWR);
+		if (fd < 0)
+			_exit(2);
+		crc = fill(fd, size, 0x3a);
+		_exit(send_fd(sv[0], fd, crc) ? 3 : 0);
+	}
+	close(sv[0]);
+	fd = recv_fd(sv[1], &crc);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ASSERT_EQ(0, edu_to_device(self->edu32, fd, 0, size, &got));
+	EXPECT_EQ(crc, got);
+	close(fd);
+	close(sv[1]);
+}
+
+/* The device writes into the BAR; the mapping and kmap both show it. */
+TEST_F(bar, device_writes_seen_by_cpu)
+{
+	size_t size = 3 * self->page;
+	uint32_t crc = 0;
+	int fd;
+
+	fd = heap_alloc(self->heap, size, O_RDWR);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, edu_from_device(self->edu32, fd, 300, 9000, 0xbadcafe));
+	EXPECT_TRUE(holds_pattern(fd, size, 300, 9000, 0xbadcafe));
+	ASSERT_EQ(0, edu_kmap_crc(self->edu32, fd, 300, 9000, &crc));
+	EXPECT_EQ(pattern_crc(0xbadcafe, 9000), crc);
+	close(fd);
 }
 
 TEST_HARNESS_MAIN

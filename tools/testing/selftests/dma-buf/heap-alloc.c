@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * /dev/dma_heap/system from userspace: every rule of DMA_HEAP_IOCTL_ALLOC,
- * and the heap module's lifetime.
+ * Every heap from userspace: every rule of DMA_HEAP_IOCTL_ALLOC, zeroed
+ * buffers, and the heap module's lifetime. Run for the system heap and for
+ * the ivshmem heap (memory without struct page).
  */
 
 #define _GNU_SOURCE
@@ -17,20 +18,33 @@
 #include "../kselftest_harness.h"
 #include "dmabuf-util.h"
 
-#define HEAP_MODULE "system_heap"
-
 FIXTURE(heap) {
 	long page;
 	int heap;
 };
 
+FIXTURE_VARIANT(heap) {
+	const char *path;
+	const char *module;
+};
+
+FIXTURE_VARIANT_ADD(heap, system) {
+	.path = SYSTEM_HEAP,
+	.module = "system_heap",
+};
+
+FIXTURE_VARIANT_ADD(heap, ivshmem) {
+	.path = IVSHMEM_HEAP,
+	.module = "ivshmem_heap",
+};
+
 FIXTURE_SETUP(heap)
 {
 	self->page = sysconf(_SC_PAGESIZE);
-	self->heap = open(SYSTEM_HEAP, O_RDONLY | O_CLOEXEC);
+	self->heap = open(variant->path, O_RDONLY | O_CLOEXEC);
 	if (self->heap < 0)
-		SKIP(return, "%s: %s (needs CONFIG_DMABUF_HEAPS_SYSTEM)",
-		     SYSTEM_HEAP, strerror(errno));
+		SKIP(return, "%s: %s (needs the %s module and its device)",
+		     variant->path, strerror(errno), variant->module);
 }
 
 FIXTURE_TEARDOWN(heap)
@@ -217,27 +231,29 @@ static int unload(const char *name)
  */
 TEST_F(heap, module_pinned_by_buffers)
 {
+	char cmd[64];
 	void *map;
 	int fd;
 
 	fd = heap_alloc(self->heap, 4096, O_RDWR);
 	ASSERT_LE(0, fd);
 	/* The open device node pins the module too. */
-	EXPECT_EQ(-EWOULDBLOCK, unload(HEAP_MODULE));
+	EXPECT_EQ(-EWOULDBLOCK, unload(variant->module));
 	close(self->heap);
 	self->heap = -1;
 
-	EXPECT_EQ(-EWOULDBLOCK, unload(HEAP_MODULE));
+	EXPECT_EQ(-EWOULDBLOCK, unload(variant->module));
 	map = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
 	ASSERT_NE(MAP_FAILED, map);
 	close(fd);
-	EXPECT_EQ(-EWOULDBLOCK, unload(HEAP_MODULE)) TH_LOG("mapping only");
+	EXPECT_EQ(-EWOULDBLOCK, unload(variant->module)) TH_LOG("mapping only");
 	munmap(map, 4096);
 
-	ASSERT_EQ(0, unload(HEAP_MODULE));
-	EXPECT_EQ(-1, access(SYSTEM_HEAP, F_OK));
-	ASSERT_EQ(0, system("modprobe " HEAP_MODULE));
-	EXPECT_EQ(0, access(SYSTEM_HEAP, F_OK));
+	ASSERT_EQ(0, unload(variant->module));
+	EXPECT_EQ(-1, access(variant->path, F_OK));
+	snprintf(cmd, sizeof(cmd), "modprobe %s", variant->module);
+	ASSERT_EQ(0, system(cmd));
+	EXPECT_EQ(0, access(variant->path, F_OK));
 }
 
 TEST_HARNESS_MAIN
