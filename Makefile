@@ -8,6 +8,7 @@
 #   make kunit      every KUnit suite of the project under QEMU (kunit.py)
 #   make test       make kunit + the guest selftests, one summary line
 #   make check      checkpatch --strict, kernel-doc -Wall, sparse + W=1
+#   make coverage   gcov line coverage of the core under KUnit and selftests
 #   make clean      remove the project's objects from the build trees
 #   make distclean  remove build/ entirely
 #
@@ -35,7 +36,7 @@ else
 TREE		:= $(BUILD)
 endif
 SRC		:= $(TREE)/src
-FLAVOUR		:= $(ARCH)$(if $(filter 1,$(DEBUG)),-debug)
+FLAVOUR		:= $(ARCH)$(if $(filter 1,$(DEBUG)),-debug)$(if $(filter 1,$(COVERAGE)),-coverage)
 OUT		:= $(TREE)/$(FLAVOUR)
 KOBJ		:= $(OUT)/guest
 KUNIT_DIR	:= $(OUT)/kunit
@@ -46,6 +47,9 @@ ARCH_FRAGS	:= configs/$(ARCH).config
 ifeq ($(DEBUG),1)
 ARCH_FRAGS	+= configs/debug.config $(wildcard configs/debug-$(ARCH).config)
 GUEST_TIMEOUT	?= 1200
+else ifeq ($(COVERAGE),1)
+ARCH_FRAGS	+= configs/coverage.config
+GUEST_TIMEOUT	?= 900
 else
 GUEST_TIMEOUT	?= 600
 endif
@@ -62,7 +66,7 @@ KMAKE		= $(MAKE) -C $(SRC) O=$(KOBJ) ARCH=$(ARCH) -j$(JOBS)
 export GUEST_TIMEOUT JOBS
 
 .PHONY: all deps src kernel selftests-build initramfs run shell kunit test \
-	check clean distclean help
+	check coverage clean distclean help
 
 all: run
 
@@ -121,6 +125,20 @@ test: selftests-build
 		harness/test.sh
 
 comma := ,
+
+# A gcov-instrumented guest kernel (its own build directory) runs the
+# KUnit suites at boot, then the guest selftests; the counters come back
+# on the results channel after each, and gcov reports on the host.
+coverage:
+	@$(MAKE) --no-print-directory COVERAGE=1 coverage-run
+
+coverage-run: selftests-build
+	$(file >$(OUT)/guest-cmd,dump-gcov kunit; run-selftests >/dev/null; dump-gcov kunit+selftests)
+	@RUN_CMD_FILE=$(OUT)/guest-cmd $(MKINITRD)
+	@GUEST_APPEND=kunit.enable=1 harness/qemu.sh batch $(KERNEL) $(INITRD) \
+		$(OUT)/coverage >/dev/null || true
+	@python3 harness/coverage.py $(OUT)/coverage/results.log $(SRC) $(KOBJ) \
+		dma-buf.c dma-buf-pages.c dma-heap.c
 
 # Checked in the KUnit tree: its configuration enables every project option.
 check: src

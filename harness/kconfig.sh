@@ -4,16 +4,23 @@
 # kconfig.sh SRC OBJ ARCH FRAGMENT...
 #
 # Write OBJ/.config: allnoconfig with the fragments merged on top
-# (KCONFIG_ALLCONFIG), then check that every symbol a fragment asks for
-# survived; a symbol dropped for an unmet dependency is an error, not a
-# silently different kernel. Re-running with unchanged inputs leaves the
-# configuration, and therefore the build, as it was.
+# (KCONFIG_ALLCONFIG; a later fragment overrides an earlier one), then
+# check that every symbol the fragments ask for survived; a symbol dropped
+# for an unmet dependency is an error, not a silently different kernel.
+# Re-running with unchanged inputs leaves the configuration, and therefore
+# the build, as it was.
 set -eu
 
 src=$1 obj=$2 arch=$3
 shift 3
 mkdir -p "$obj"
-cat "$@" > "$obj/.fragment"
+# The last assignment of each symbol, in the order of the fragments.
+awk '
+	/^CONFIG_[A-Za-z0-9_]+=/ { sym = $0; sub(/=.*/, "", sym) }
+	/^# CONFIG_[A-Za-z0-9_]+ is not set/ { sym = $2 }
+	sym != "" { if (!(sym in val)) order[n++] = sym; val[sym] = $0; sym = "" }
+	END { for (i = 0; i < n; i++) print val[order[i]] }
+' "$@" > "$obj/.fragment"
 make -s -C "$src" O="$obj" ARCH="$arch" KCONFIG_ALLCONFIG="$obj/.fragment" \
 	allnoconfig >/dev/null
 

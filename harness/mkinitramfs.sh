@@ -31,9 +31,10 @@ mkdir -p "$stage/bin" "$stage/sbin" "$stage/etc" "$stage/usr/bin" "$stage/usr/sb
 cp "$busybox" "$stage/bin/busybox"
 ln -s busybox "$stage/bin/sh"
 cp "$here/guest/init" "$stage/init"
-cp "$here/guest/guest-info" "$here/guest/run-selftests" "$stage/usr/bin/"
-for f in "$here"/guest/bin/*; do
-	[ -f "$f" ] && cp "$f" "$stage/usr/bin/"
+# The guest's scripts (its C helpers come built, with the selftests).
+for f in "$here"/guest/*; do
+	case "$f" in */init | *.c) continue ;; esac
+	[ -f "$f" ] && [ -x "$f" ] && cp "$f" "$stage/usr/bin/"
 done
 echo "$base_version" > "$stage/etc/base-version"
 if [ -d "$modroot/lib/modules" ]; then
