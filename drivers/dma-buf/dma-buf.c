@@ -152,8 +152,9 @@
  *   mappings are a per-task stack.
  * - dma_buf_end_cpu_access() ends the access; it cannot fail.
  *
- * CONFIG_DMA_BUF_DEBUG checks the last three rules and warns when an
- * importer breaks them.
+ * CONFIG_DMA_BUF_DEBUG warns when an importer maps a page outside a
+ * begin/end bracket, holds more than two mappings, or ends an access it
+ * never began; CONFIG_DEBUG_KMAP_LOCAL catches releases out of order.
  */
 
 /**
