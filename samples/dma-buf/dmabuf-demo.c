@@ -133,6 +133,62 @@ static int recv_msg(int sock, __u32 *word)
 	return fd;
 }
 
+/*
+ * Hand @fd and @crc to a second process running @importer, wait until it
+ * has finished and count its failures.
+ */
+static void hand_over(int fd, __u32 crc, int (*importer)(int sock))
+{
+	int sv[2], status;
+	__u32 word;
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv))
+		die("socketpair");
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (!pid) {
+		close(sv[0]);
+		exit(importer(sv[1]));
+	}
+	close(sv[1]);
+	send_msg(sv[0], fd, crc);
+	recv_msg(sv[0], &word);
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		die("the second process");
+	if (WEXITSTATUS(status))
+		failures++;
+	close(sv[0]);
+}
+
+/* Fill a mapped buffer with @text, bracketed as userspace must; its CRC. */
+static __u32 fill(int fd, unsigned char *p, const char *text)
+{
+	size_t i, n = strlen(text);
+
+	sync_buf(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE);
+	for (i = 0; i < SIZE; i++)
+		p[i] = text[i % n];
+	sync_buf(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE);
+	return crc32_bytes(p, SIZE);
+}
+
+/* How many of @len bytes at @p hold the device's pattern for @seed. */
+static int count_pattern(int fd, const unsigned char *p, size_t len,
+			 __u32 seed)
+{
+	size_t i;
+	int ok = 0;
+
+	sync_buf(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ);
+	for (i = 0; i < len; i++)
+		ok += p[i] == edu_dmabuf_pattern(seed, i);
+	sync_buf(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ);
+	return ok;
+}
+
 /* The second process: imports the buffer into both devices. */
 static int importer(int sock)
 {
@@ -320,12 +376,10 @@ static void act_two(void)
 	struct edu_dmabuf_map_info info;
 	struct edu_dmabuf_xfer x;
 	unsigned long long bar2 = bar2_start();
-	int heap, edu32, sv[2], status, ok;
+	int heap, edu32, ok;
 	unsigned char *p;
-	__u32 crc, word;
 	FILE *results;
-	size_t i;
-	pid_t pid;
+	__u32 crc;
 
 	printf("\nAct two: the same journey on memory without struct page\n\n");
 	heap = open(BARHEAP, O_RDONLY | O_CLOEXEC);
@@ -339,38 +393,13 @@ static void act_two(void)
 	p = mmap(NULL, SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, alloc.fd, 0);
 	if (p == MAP_FAILED)
 		die("mmap");
-	sync_buf(alloc.fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE);
-	for (i = 0; i < SIZE; i++)
-		p[i] = "no struct page here. "[i % 21];
-	sync_buf(alloc.fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE);
-	crc = crc32_bytes(p, SIZE);
+	crc = fill(alloc.fd, p, "no struct page here. ");
 	printf("11. It fills it through a write-combining mapping: CRC-32 %#010x.\n",
 	       crc);
 	printf("12. It passes the fd to a second process over SCM_RIGHTS.\n");
+	hand_over(alloc.fd, crc, bar_importer);
 
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv))
-		die("socketpair");
-	fflush(stdout);
-	pid = fork();
-	if (pid < 0)
-		die("fork");
-	if (!pid) {
-		close(sv[0]);
-		exit(bar_importer(sv[1]));
-	}
-	close(sv[1]);
-	send_msg(sv[0], alloc.fd, crc);
-	recv_msg(sv[0], &word);
-	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
-		die("the second process");
-	if (WEXITSTATUS(status))
-		failures++;
-	close(sv[0]);
-
-	sync_buf(alloc.fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ);
-	for (i = 0, ok = 0; i < LEN2; i++)
-		ok += p[OFF2 + i] == edu_dmabuf_pattern(SEED2, i);
-	sync_buf(alloc.fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ);
+	ok = count_pattern(alloc.fd, p + OFF2, LEN2, SEED2);
 	printf("16. Process %d sees %d of %d bytes of the pattern through its mapping;\n",
 	       getpid(), ok, LEN2);
 	check(ok == LEN2, "the first process sees exactly what the device wrote");
@@ -416,10 +445,8 @@ int main(void)
 	struct edu_dmabuf_attach a;
 	struct utsname uts;
 	unsigned char *p;
-	__u32 crc, word;
-	int heap, edu[2], sv[2], status, d, ok;
-	size_t i;
-	pid_t pid;
+	int heap, edu[2], d, ok;
+	__u32 crc;
 
 	uname(&uts);
 	printf("dma-buf demo: one buffer's journey (kernel %s, %s)\n\n",
@@ -447,37 +474,14 @@ int main(void)
 	p = mmap(NULL, SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, alloc.fd, 0);
 	if (p == MAP_FAILED)
 		die("mmap");
-	sync_buf(alloc.fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE);
-	for (i = 0; i < SIZE; i++)
-		p[i] = "dma-buf, 2012 design. "[i % 22];
-	sync_buf(alloc.fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE);
-	crc = crc32_bytes(p, SIZE);
+	crc = fill(alloc.fd, p, "dma-buf, 2012 design. ");
 	printf("3. It fills the buffer through mmap(), bracketed by DMA_BUF_IOCTL_SYNC:\n"
 	       "   \"%.22s...\", CRC-32 %#010x. This first use placed the storage.\n",
 	       (char *)p, crc);
 
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv))
-		die("socketpair");
-	fflush(stdout);
-	pid = fork();
-	if (pid < 0)
-		die("fork");
-	if (!pid) {
-		close(sv[0]);
-		exit(importer(sv[1]));
-	}
-	close(sv[1]);
-	send_msg(sv[0], alloc.fd, crc);
-	recv_msg(sv[0], &word);
-	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
-		die("the second process");
-	if (WEXITSTATUS(status))
-		failures++;
+	hand_over(alloc.fd, crc, importer);
 
-	sync_buf(alloc.fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ);
-	for (i = 0, ok = 0; i < SIZE; i++)
-		ok += p[i] == edu_dmabuf_pattern(SEED, i);
-	sync_buf(alloc.fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ);
+	ok = count_pattern(alloc.fd, p, SIZE, SEED);
 	printf("8. Back in process %d, through its mapping: %d of %d bytes hold the\n"
 	       "   device's pattern.\n", getpid(), ok, SIZE);
 	check(ok == SIZE, "the first process sees exactly what the device wrote");

@@ -190,29 +190,70 @@ static void edu_release_attachment(struct edu_attachment *ea)
 	kfree(ea);
 }
 
+/* A buffer mapped for the device, through a registered attachment or not. */
+struct edu_mapping {
+	struct dma_buf *dmabuf;
+	struct edu_attachment *ea;	/* the file's registration, or NULL */
+	struct dma_buf_attachment *attach;
+	struct sg_table *sgt;
+	enum dma_data_direction dir;
+};
+
 /*
- * A transfer timed out: the device may still write through @sgt. Keep
- * the mapping, the attachment and the buffer until the device is removed
- * (with bus mastering off), and refuse any further work.
+ * Map @dmabuf for the device in @dir: through @file's registered
+ * attachment if it has one, else through a temporary attachment.
  */
-static void edu_park(struct edu_dev *edu, struct dma_buf *dmabuf,
-		     struct dma_buf_attachment *attach, struct sg_table *sgt,
-		     enum dma_data_direction dir, struct edu_attachment *ea)
+static int edu_map(struct edu_dev *edu, struct file *file,
+		   struct dma_buf *dmabuf, enum dma_data_direction dir,
+		   struct edu_mapping *m)
 {
-	struct pci_dev *pdev = edu->pdev;
+	lockdep_assert_held(&edu->lock);
+
+	m->dmabuf = dmabuf;
+	m->dir = dir;
+	m->ea = edu_find(edu, file, dmabuf);
+	m->attach = m->ea ? m->ea->attach :
+			    dma_buf_attach(dmabuf, &edu->pdev->dev);
+	if (IS_ERR(m->attach))
+		return PTR_ERR(m->attach);
+	m->sgt = dma_buf_map_attachment(m->attach, dir);
+	if (IS_ERR(m->sgt)) {
+		if (!m->ea)
+			dma_buf_detach(dmabuf, m->attach);
+		return PTR_ERR(m->sgt);
+	}
+	return 0;
+}
+
+static void edu_unmap(struct edu_mapping *m)
+{
+	dma_buf_unmap_attachment(m->attach, m->sgt, m->dir);
+	if (!m->ea)
+		dma_buf_detach(m->dmabuf, m->attach);
+}
+
+/*
+ * A transfer timed out: the device may still write through the mapping.
+ * Keep it, its attachment and the buffer (the caller's reference) until
+ * the device is removed (with bus mastering off), and refuse any further
+ * work.
+ */
+static void edu_park(struct edu_dev *edu, struct edu_mapping *m)
+{
+	struct edu_attachment *ea = m->ea;
 
 	lockdep_assert_held(&edu->lock);
 	edu->broken = true;
-	dev_err(&pdev->dev, "DMA did not complete; device disabled\n");
+	dev_err(&edu->pdev->dev, "DMA did not complete; device disabled\n");
 	if (!ea) {
 		ea = kzalloc(sizeof(*ea), GFP_KERNEL | __GFP_NOFAIL);
-		ea->dmabuf = dmabuf;
-		ea->attach = attach;
+		ea->dmabuf = m->dmabuf;
+		ea->attach = m->attach;
 		list_add(&ea->node, &edu->attachments);
 	}
 	ea->owner = NULL;
-	ea->sgt = sgt;
-	ea->dir = dir;
+	ea->sgt = m->sgt;
+	ea->dir = m->dir;
 }
 
 /* Look up a buffer and check a range of it. */
@@ -304,11 +345,9 @@ static long edu_ioctl_xfer(struct edu_dev *edu, struct file *file,
 			   void __user *arg, bool to_device)
 {
 	enum dma_data_direction dir = to_device ? DMA_TO_DEVICE : DMA_FROM_DEVICE;
-	struct dma_buf_attachment *attach;
-	struct edu_attachment *ea;
 	struct edu_dmabuf_xfer x;
 	struct dma_buf *dmabuf;
-	struct sg_table *sgt;
+	struct edu_mapping m;
 	u32 crc = ~0U;
 	int ret;
 
@@ -323,31 +362,18 @@ static long edu_ioctl_xfer(struct edu_dev *edu, struct file *file,
 	ret = edu_lock_usable(edu);
 	if (ret)
 		goto put;
-
-	ea = edu_find(edu, file, dmabuf);
-	attach = ea ? ea->attach : dma_buf_attach(dmabuf, &edu->pdev->dev);
-	if (IS_ERR(attach)) {
-		ret = PTR_ERR(attach);
+	ret = edu_map(edu, file, dmabuf, dir, &m);
+	if (ret)
 		goto unlock;
-	}
-	sgt = dma_buf_map_attachment(attach, dir);
-	if (IS_ERR(sgt)) {
-		ret = PTR_ERR(sgt);
-		goto detach;
-	}
 
-	ret = edu_transfer(edu, sgt, &x, to_device, &crc);
+	ret = edu_transfer(edu, m.sgt, &x, to_device, &crc);
 	if (ret == -ETIMEDOUT) {
-		/* The parked attachment keeps the buffer's reference. */
-		edu_park(edu, dmabuf, attach, sgt, dir, ea);
+		/* The parked mapping keeps the buffer's reference. */
+		edu_park(edu, &m);
 		mutex_unlock(&edu->lock);
 		return ret;
 	}
-
-	dma_buf_unmap_attachment(attach, sgt, dir);
-detach:
-	if (!ea)
-		dma_buf_detach(dmabuf, attach);
+	edu_unmap(&m);
 unlock:
 	mutex_unlock(&edu->lock);
 put:
@@ -415,11 +441,9 @@ static long edu_ioctl_map_info(struct edu_dev *edu, struct file *file,
 			       struct edu_dmabuf_map_info __user *arg)
 {
 	struct edu_dmabuf_map_info *info;
-	struct dma_buf_attachment *attach;
-	struct edu_attachment *ea;
 	struct dma_buf *dmabuf;
 	struct scatterlist *sg;
-	struct sg_table *sgt;
+	struct edu_mapping m;
 	unsigned int i;
 	int ret;
 
@@ -440,30 +464,18 @@ static long edu_ioctl_map_info(struct edu_dev *edu, struct file *file,
 	ret = edu_lock_usable(edu);
 	if (ret)
 		goto put;
-	ea = edu_find(edu, file, dmabuf);
-	attach = ea ? ea->attach : dma_buf_attach(dmabuf, &edu->pdev->dev);
-	if (IS_ERR(attach)) {
-		ret = PTR_ERR(attach);
+	ret = edu_map(edu, file, dmabuf, DMA_BIDIRECTIONAL, &m);
+	if (ret)
 		goto unlock;
-	}
-	sgt = dma_buf_map_attachment(attach, DMA_BIDIRECTIONAL);
-	if (IS_ERR(sgt)) {
-		ret = PTR_ERR(sgt);
-		goto detach;
-	}
 	info->dma_mask = dma_get_mask(&edu->pdev->dev);
-	for_each_sgtable_dma_sg(sgt, sg, i) {
+	for_each_sgtable_dma_sg(m.sgt, sg, i) {
 		if (i < EDU_DMABUF_MAX_SEGS) {
 			info->segs[i].addr = sg_dma_address(sg);
 			info->segs[i].len = sg_dma_len(sg);
 		}
 		info->nr_segs++;
 	}
-	dma_buf_unmap_attachment(attach, sgt, DMA_BIDIRECTIONAL);
-	ret = 0;
-detach:
-	if (!ea)
-		dma_buf_detach(dmabuf, attach);
+	edu_unmap(&m);
 unlock:
 	mutex_unlock(&edu->lock);
 put:

@@ -114,6 +114,43 @@ static void close_all(int *fds, int n)
 		close(fds[n]);
 }
 
+/*
+ * Open a heap and both edu devices; on failure, return why (the caller
+ * skips), with what could not be opened at -1.
+ */
+static const char *open_test_bed(const char *heap_path, int *heap,
+				 int *edu28, int *edu32)
+{
+	static char why[160];
+
+	*edu28 = -1;
+	*edu32 = -1;
+	*heap = open(heap_path, O_RDONLY | O_CLOEXEC);
+	if (*heap < 0) {
+		snprintf(why, sizeof(why), "%s: %s (needs its heap driver, the test bed)",
+			 heap_path, strerror(errno));
+		return why;
+	}
+	*edu28 = open(EDU28, O_RDWR | O_CLOEXEC);
+	*edu32 = open(EDU32, O_RDWR | O_CLOEXEC);
+	if (*edu28 < 0 || *edu32 < 0) {
+		snprintf(why, sizeof(why), "%s or %s missing (needs CONFIG_DMABUF_EDU, the test bed)",
+			 EDU28, EDU32);
+		return why;
+	}
+	return NULL;
+}
+
+static void close_test_bed(int heap, int edu28, int edu32)
+{
+	int fds[] = { heap, edu28, edu32 };
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(fds); i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+}
+
 FIXTURE(edu) {
 	long page;
 	int heap, edu28, edu32;
@@ -121,28 +158,18 @@ FIXTURE(edu) {
 
 FIXTURE_SETUP(edu)
 {
+	const char *why;
+
 	self->page = sysconf(_SC_PAGESIZE);
-	self->edu28 = -1;
-	self->edu32 = -1;
-	self->heap = open(SYSTEM_HEAP, O_RDONLY | O_CLOEXEC);
-	if (self->heap < 0)
-		SKIP(return, "%s: %s (needs CONFIG_DMABUF_HEAPS_SYSTEM)",
-		     SYSTEM_HEAP, strerror(errno));
-	self->edu28 = open(EDU28, O_RDWR | O_CLOEXEC);
-	self->edu32 = open(EDU32, O_RDWR | O_CLOEXEC);
-	if (self->edu28 < 0 || self->edu32 < 0)
-		SKIP(return, "%s or %s missing (needs CONFIG_DMABUF_EDU, the test bed)",
-		     EDU28, EDU32);
+	why = open_test_bed(SYSTEM_HEAP, &self->heap, &self->edu28,
+			    &self->edu32);
+	if (why)
+		SKIP(return, "%s", why);
 }
 
 FIXTURE_TEARDOWN(edu)
 {
-	if (self->edu28 >= 0)
-		close(self->edu28);
-	if (self->edu32 >= 0)
-		close(self->edu32);
-	if (self->heap >= 0)
-		close(self->heap);
+	close_test_bed(self->heap, self->edu28, self->edu32);
 }
 
 /*
@@ -481,30 +508,20 @@ FIXTURE(bar) {
 
 FIXTURE_SETUP(bar)
 {
+	const char *why;
+
 	self->page = sysconf(_SC_PAGESIZE);
-	self->edu28 = -1;
-	self->edu32 = -1;
-	self->heap = open(IVSHMEM_HEAP, O_RDONLY | O_CLOEXEC);
-	if (self->heap < 0)
-		SKIP(return, "%s: %s (needs CONFIG_DMABUF_HEAPS_IVSHMEM, the test bed)",
-		     IVSHMEM_HEAP, strerror(errno));
-	self->edu28 = open(EDU28, O_RDWR | O_CLOEXEC);
-	self->edu32 = open(EDU32, O_RDWR | O_CLOEXEC);
-	if (self->edu28 < 0 || self->edu32 < 0)
-		SKIP(return, "%s or %s missing (needs CONFIG_DMABUF_EDU, the test bed)",
-		     EDU28, EDU32);
+	why = open_test_bed(IVSHMEM_HEAP, &self->heap, &self->edu28,
+			    &self->edu32);
+	if (why)
+		SKIP(return, "%s", why);
 	self->bar2 = ivshmem_bar2();
 	ASSERT_NE(0, self->bar2);
 }
 
 FIXTURE_TEARDOWN(bar)
 {
-	if (self->edu28 >= 0)
-		close(self->edu28);
-	if (self->edu32 >= 0)
-		close(self->edu32);
-	if (self->heap >= 0)
-		close(self->heap);
+	close_test_bed(self->heap, self->edu28, self->edu32);
 }
 
 /* The device's DMA addresses are the BAR's: no RAM, no struct page. */
