@@ -256,15 +256,23 @@ static void edu_park(struct edu_dev *edu, struct edu_mapping *m)
 	ea->dir = m->dir;
 }
 
-/* Look up a buffer and check a range of it. */
-static struct dma_buf *edu_get_range(int fd, u64 offset, u64 len)
+/*
+ * Read a transfer request and look up its buffer, with a reference; the
+ * range must be non-empty and inside the buffer.
+ */
+static struct dma_buf *edu_get_xfer(void __user *arg, struct edu_dmabuf_xfer *x)
 {
-	struct dma_buf *dmabuf = dma_buf_get(fd);
+	struct dma_buf *dmabuf;
 	u64 end;
 
+	if (copy_from_user(x, arg, sizeof(*x)))
+		return ERR_PTR(-EFAULT);
+	if (x->flags)
+		return ERR_PTR(-EINVAL);
+	dmabuf = dma_buf_get(x->fd);
 	if (IS_ERR(dmabuf))
 		return dmabuf;
-	if (!len || check_add_overflow(offset, len, &end) ||
+	if (!x->len || check_add_overflow(x->offset, x->len, &end) ||
 	    end > dmabuf->size) {
 		dma_buf_put(dmabuf);
 		return ERR_PTR(-EINVAL);
@@ -351,11 +359,7 @@ static long edu_ioctl_xfer(struct edu_dev *edu, struct file *file,
 	u32 crc = ~0U;
 	int ret;
 
-	if (copy_from_user(&x, arg, sizeof(x)))
-		return -EFAULT;
-	if (x.flags)
-		return -EINVAL;
-	dmabuf = edu_get_range(x.fd, x.offset, x.len);
+	dmabuf = edu_get_xfer(arg, &x);
 	if (IS_ERR(dmabuf))
 		return PTR_ERR(dmabuf);
 
@@ -397,11 +401,7 @@ static long edu_ioctl_kmap_crc(void __user *arg)
 	void *vaddr;
 	int ret;
 
-	if (copy_from_user(&x, arg, sizeof(x)))
-		return -EFAULT;
-	if (x.flags)
-		return -EINVAL;
-	dmabuf = edu_get_range(x.fd, x.offset, x.len);
+	dmabuf = edu_get_xfer(arg, &x);
 	if (IS_ERR(dmabuf))
 		return PTR_ERR(dmabuf);
 

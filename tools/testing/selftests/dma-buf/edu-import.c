@@ -127,14 +127,16 @@ static const char *open_test_bed(const char *heap_path, int *heap,
 	*edu32 = -1;
 	*heap = open(heap_path, O_RDONLY | O_CLOEXEC);
 	if (*heap < 0) {
-		snprintf(why, sizeof(why), "%s: %s (needs its heap driver, the test bed)",
+		snprintf(why, sizeof(why),
+			 "%s: %s (needs its heap driver, the test bed)",
 			 heap_path, strerror(errno));
 		return why;
 	}
 	*edu28 = open(EDU28, O_RDWR | O_CLOEXEC);
 	*edu32 = open(EDU32, O_RDWR | O_CLOEXEC);
 	if (*edu28 < 0 || *edu32 < 0) {
-		snprintf(why, sizeof(why), "%s or %s missing (needs CONFIG_DMABUF_EDU, the test bed)",
+		snprintf(why, sizeof(why),
+			 "%s or %s missing (needs CONFIG_DMABUF_EDU, the test bed)",
 			 EDU28, EDU32);
 		return why;
 	}
