@@ -32,6 +32,7 @@ tree_dirs="drivers include Documentation tools"
 log() { echo "overlay: $*"; }
 
 if [ ! -f "$dst/Makefile" ]; then
+	mkdir -p "$(dirname "$dst")"
 	rm -rf "$dst.tmp"
 	if [ -n "$ksrc" ]; then
 		[ -f "$ksrc/Makefile" ] || { echo "KERNEL_SRC=$ksrc is not a kernel tree" >&2; exit 1; }
