@@ -579,7 +579,7 @@ int dma_buf_fd(struct dma_buf *dmabuf, int flags)
 {
 	int fd;
 
-	if (dma_buf_misuse(!dmabuf || !dmabuf->file || (flags & ~O_CLOEXEC)))
+	if (dma_buf_misuse(!dmabuf || (flags & ~O_CLOEXEC)))
 		return -EINVAL;
 
 	fd = get_unused_fd_flags(flags);
@@ -625,7 +625,7 @@ EXPORT_SYMBOL_GPL(dma_buf_get);
  */
 void dma_buf_put(struct dma_buf *dmabuf)
 {
-	if (dma_buf_misuse(!dmabuf || !dmabuf->file))
+	if (dma_buf_misuse(!dmabuf))
 		return;
 	fput(dmabuf->file);
 }
@@ -639,7 +639,7 @@ EXPORT_SYMBOL_GPL(dma_buf_put);
  */
 void get_dma_buf(struct dma_buf *dmabuf)
 {
-	if (dma_buf_misuse(!dmabuf || !dmabuf->file))
+	if (dma_buf_misuse(!dmabuf))
 		return;
 	get_file(dmabuf->file);
 }

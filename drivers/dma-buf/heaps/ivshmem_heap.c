@@ -78,7 +78,6 @@ struct ivshmem_buffer {
 struct ivshmem_attachment {
 	struct sg_table sgt;
 	dma_addr_t dma;
-	bool mapped;			/* under dmabuf->lock */
 };
 
 static void ivshmem_heap_free(struct kref *ref)
@@ -155,7 +154,6 @@ static struct sg_table *ivshmem_map(struct dma_buf_attachment *attach,
 		dma_unmap_resource(attach->dev, a->dma, buf->size, dir, 0);
 		return ERR_PTR(ret);
 	}
-	a->mapped = true;
 	return &a->sgt;
 }
 
@@ -167,7 +165,6 @@ static void ivshmem_unmap(struct dma_buf_attachment *attach,
 
 	dma_unmap_resource(attach->dev, a->dma, buf->size, dir, 0);
 	sg_free_table(sgt);
-	a->mapped = false;
 }
 
 static void ivshmem_release(struct dma_buf *dmabuf)

@@ -72,6 +72,7 @@ static int system_heap_populate(struct system_heap_buffer *buf)
 	struct dma_buf_constraints c;
 	unsigned int i = 0, order, j;
 	struct page **pages, *page;
+	phys_addr_t last = 0;
 
 	lockdep_assert_held(&buf->dmabuf->lock);
 	if (buf->pages)
@@ -102,11 +103,10 @@ static int system_heap_populate(struct system_heap_buffer *buf)
 		split_page(page, order);
 		for (j = 0; j < 1U << order; j++)
 			pages[i++] = page + j;
+		last = max(last, page_to_phys(page) + (PAGE_SIZE << order) - 1);
 	}
 
-	buf->last = 0;
-	for (i = 0; i < buf->n_pages; i++)
-		buf->last = max(buf->last, page_to_phys(pages[i]) + PAGE_SIZE - 1);
+	buf->last = last;
 	buf->pages = pages;
 	return 0;
 }
