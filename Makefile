@@ -119,7 +119,7 @@ test: selftests-build
 	$(file >$(OUT)/guest-cmd,run-selftests)
 	@RUN_CMD_FILE=$(OUT)/guest-cmd $(MKINITRD)
 	@PROJECT=$(PROJECT) SRC=$(SRC) OUT=$(OUT) KUNIT_DIR=$(KUNIT_DIR) \
-		ARCH=$(ARCH) KERNEL=$(KERNEL) INITRD=$(INITRD) \
+		ARCH=$(ARCH) KERNEL=$(KERNEL) INITRD=$(INITRD) DEBUG=$(DEBUG) \
 		KUNIT_FRAGS="$(KUNIT_FRAGS)" KUNIT_ARGS="$(KUNIT_ARGS)" \
 		DEBUG_LABEL="$(if $(filter 1,$(DEBUG)),$(comma) DEBUG=1)" \
 		harness/test.sh

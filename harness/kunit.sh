@@ -41,9 +41,12 @@ if [ $action = build ]; then
 		--build_dir="$dir" --jobs="${JOBS:-2}" $configs
 	exit $?
 fi
+# Two CPUs, as in the guest; no_timer_check: a busy host must not make
+# the kernel give up on the timer interrupt at boot.
 # shellcheck disable=SC2086
 { python3 "$src/tools/testing/kunit/kunit.py" run --arch="$arch" \
 	--build_dir="$dir" --jobs="${JOBS:-2}" --timeout="${KUNIT_TIMEOUT:-900}" \
+	--qemu_args="-smp 2" --kernel_args=no_timer_check \
 	$configs "$@"; echo $? > "$status_file"; } 2>&1 | tee "$output"
 status=$(cat "$status_file")
 

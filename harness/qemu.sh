@@ -19,8 +19,13 @@
 #   ttyS1  results channel, LOGDIR/results.log: the guest's exit status and
 #          the selftests' TAP, never interleaved with kernel messages.
 #
-# Exit status: the guest command's, parsed from the results channel; 124 if
-# the watchdog fired; 125 if the guest stopped without reporting a status
+# The console log is scanned for kernel reports (results.py splats) unless
+# QEMU_SCAN=0 (make test counts them itself): in batch mode a report fails
+# the run, in interactive mode it is printed when the guest stops.
+#
+# Exit status: the guest command's, parsed from the results channel; 1 if
+# the command succeeded but the kernel log holds a report; 124 if the
+# watchdog fired; 125 if the guest stopped without reporting a status
 # (panic, triple fault).
 set -u
 
@@ -37,15 +42,21 @@ set -- qemu-system-x86_64 \
 	-nographic -no-reboot -nic none \
 	-serial mon:stdio -serial "file:$results" \
 	-kernel "$kernel" -initrd "$initrd" \
-	-append "console=ttyS0 panic=-1 kunit.enable=0 ${GUEST_APPEND:-}" \
+	-append "console=ttyS0 panic=-1 no_timer_check acpi=noirq kunit.enable=0 ${GUEST_APPEND:-}" \
 	-device edu,addr=04.0 \
 	-device edu,dma_mask=0xffffffff,addr=05.0 \
 	-object memory-backend-file,id=ivshmem,size=64M,share=on,mem-path="$logdir/ivshmem.bin" \
 	-device ivshmem-plain,memdev=ivshmem,addr=06.0
 
+scan() {
+	[ "${QEMU_SCAN:-1}" = 1 ] || return 0
+	python3 "$(dirname "$0")/results.py" splats "$console" guest
+}
+
 if [ "$mode" = interactive ]; then
-	"$@"
-	exit $?
+	"$@" 2>&1 | tee "$console"
+	scan || echo "harness: warning: the guest's kernel log ($console) holds the reports above" >&2
+	exit 0
 fi
 
 # The pipe to tee must not hide the watchdog's verdict: qemu's status goes
@@ -67,4 +78,8 @@ if [ -z "$status" ]; then
 	exit 125
 fi
 [ "$status" -eq 0 ] || echo "harness: the guest command exited with status $status" >&2
+if ! scan; then
+	echo "harness: the guest's kernel log ($console) holds the reports above" >&2
+	[ "$status" -eq 0 ] && status=1
+fi
 exit "$status"

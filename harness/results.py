@@ -8,22 +8,31 @@
       Read the guest's results channel (TAP between @@BEGIN/@@END markers),
       print every test's result, write the counts.
   results.py splats LOG [LABEL]
-      Fail if the kernel log LOG holds a report: BUG, Oops, a WARN outside
-      a declared window, KASAN, UBSAN, lockdep, kmemleak, DMA-API errors.
+      Fail if the kernel log LOG holds a kernel report of any class in
+      REPORT_CLASSES (BUG, Oops, panic, WARNING, KASAN/UBSAN, lockdep,
+      kmemleak, DMA-API debugging, RCU stalls, scheduling while atomic,
+      hung tasks and lockups, page allocation failures, OOM kills, x86 PAT
+      complaints, VM_FAULT_OOM leaks) that no test declared.
   results.py hostcheck RESULTS_LOG BACKING_FILE [COUNTS]
       Check, on the host, what the guest asked for with lines
       "HOST-CHECK ivshmem offset=N len=N seed=N" on its results channel:
       that the ivshmem backing file holds the edu device's pattern there.
       With COUNTS, at least one check is required, and the results are
       written there.
+  results.py testbed RESULTS_LOG KUNIT_LOG DEBUG COUNTS
+      Check the test bed itself: the guest reported two CPUs online (and,
+      with DEBUG=1, a preemptible kernel) on its results channel, and the
+      KUnit kernel brought up two CPUs.
   results.py summary COUNTS...
       Print the one-line total; exit 1 if anything failed.
 
-The expected-WARN convention: a test that provokes a WARN on purpose (a
-kernel-API misuse check) prints a line containing "EXPECT-WARN begin"
-before the call and "EXPECT-WARN end" after it. An ordinary WARN
-("WARNING: CPU: ...") between the two is allowed; nothing else is, and a
-lockdep, KASAN or kmemleak report is never allowed anywhere.
+Declared reports: a test that provokes a report on purpose puts a line
+"EXPECT-REPORT begin CLASS[,CLASS...]" into the kernel log before the call
+(pr_info() in KUnit, a write to /dev/kmsg from userspace) and
+"EXPECT-REPORT end CLASS[,CLASS...]" after it; "EXPECT-WARN begin|end"
+declares the class "warning". Only the classes in DECLARABLE (an ordinary
+WARN, a page allocation failure, an OOM kill) can be declared; every other
+class is a bug wherever it appears.
 """
 
 import re
@@ -135,42 +144,87 @@ def selftests(log, counts):
     return 1 if failed else 0
 
 
-# Reports that are never acceptable.
-FATAL = [
-    'BUG:', 'kernel BUG at', 'Oops', 'general protection fault',
-    'Kernel panic', 'KASAN:', 'UBSAN:', 'possible circular locking',
-    'possible recursive locking', 'inconsistent lock state',
-    'DEBUG_LOCKS_WARN_ON', 'lockdep is turned off', 'unreferenced object',
-    'suspected memory leak', 'INFO: task', 'stack-protector',
+# Every class of kernel report the scanner knows, with the patterns that
+# start one. Only the first line of a report is matched; the stack dump
+# that follows is not counted again.
+REPORT_CLASSES = [
+    ('bug', [r'\bBUG: ', r'kernel BUG at ', r'Bad rss-counter state',
+             r'list_(add|del) corruption', r'refcount_t: ']),
+    ('oops', [r'\bOops\b', r'general protection fault', r'stack-protector',
+              r'Unable to handle kernel', r'Internal error: ']),
+    ('panic', [r'Kernel panic']),
+    ('warning', [r'WARNING: CPU: \d+ PID: \d+ at ']),
+    ('kasan', [r'KASAN: ', r'UBSAN: ']),
+    ('lockdep', [r'possible circular locking', r'possible recursive locking',
+                 r'inconsistent lock state', r'DEBUG_LOCKS_WARN_ON',
+                 r'lockdep is turned off', r'suspicious RCU usage',
+                 r'bad unlock balance', r'held lock freed',
+                 r'possible irq lock inversion', r'lock held when returning']),
+    ('kmemleak', [r'unreferenced object', r'suspected memory leak']),
+    # An error names the driver and the device; the boot lines do not.
+    ('dma-api', [r'DMA-API: \S+ \S+: ', r'DMA-API: .*(out of memory|ENOMEM)',
+                 r'guest: dma-api errors: [1-9]']),
+    ('rcu-stall', [r'rcu: INFO: ', r'INFO: \S+ (self-)?detected (expedited )?stall',
+                   r'rcu_tasks\S* detected stalls']),
+    ('sched-atomic', [r'scheduling while atomic', r'sleeping function called from invalid context']),
+    ('hung-task', [r'INFO: task \S+ blocked for more than', r'soft lockup', r'hard LOCKUP']),
+    ('page-alloc', [r'page allocation failure: ', r'vmalloc error: ',
+                    r'SLUB: Unable to allocate memory']),
+    ('oom', [r'invoked oom-killer', r'Out of memory: Killed process',
+             r'System is deadlocked on memory']),
+    ('pat', [r'x86/PAT: \S+:\d+ ', r'x86/PAT: (reserve_ram_pages_type|memtype_reserve) failed']),
+    ('vm-fault-oom', [r'Huh VM_FAULT_OOM leaked out']),
 ]
-WARN = re.compile(r'WARNING: CPU: \d+ PID: \d+ at ')
-DMA_API = re.compile(r'guest: dma-api errors: (\d+)')
+COMPILED = [(name, re.compile('|'.join(pats))) for name, pats in REPORT_CLASSES]
+# Classes a test may provoke on purpose, inside a declared window. The
+# others mean a bug whoever provoked them.
+DECLARABLE = {'warning', 'page-alloc', 'oom'}
+DECLARE = re.compile(r'EXPECT-(REPORT|WARN) (begin|end)\b ?([\w,-]*)')
+
+
+def report_class(line):
+    for name, rx in COMPILED:
+        if rx.search(line):
+            return name
+    return None
 
 
 def splats(log, label):
+    """Print every kernel report of LOG not declared by a test; 1 if any."""
     bad = []
-    window = 0
-    with open(log, errors='replace') as f:
+    windows = {}
+    try:
+        f = open(log, errors='replace')
+    except FileNotFoundError:
+        print(f'{label}: {log}: no kernel log: counted as one failure')
+        return 1
+    with f:
         for no, raw in enumerate(f, 1):
             line = clean(raw)
-            if 'EXPECT-WARN begin' in line:
-                window += 1
+            m = DECLARE.search(line)
+            if m:
+                kind, edge, classes = m.groups()
+                names = ['warning'] if kind == 'WARN' else classes.split(',')
+                for name in names:
+                    if name not in DECLARABLE:
+                        bad.append((no, f'a test declared report class "{name}", '
+                                        f'which no test may provoke: {line}'))
+                        continue
+                    n = windows.get(name, 0) + (1 if edge == 'begin' else -1)
+                    windows[name] = max(0, n)
                 continue
-            if 'EXPECT-WARN end' in line:
-                window = max(0, window - 1)
-                continue
-            if any(p in line for p in FATAL):
-                bad.append((no, line))
-            elif WARN.search(line) and not window:
-                bad.append((no, line))
-            else:
-                m = DMA_API.search(line)
-                if m and int(m.group(1)):
-                    bad.append((no, line))
+            cls = report_class(line)
+            if cls and not windows.get(cls):
+                bad.append((no, f'[{cls}] {line.strip()}'))
     for no, line in bad[:20]:
-        print(f'{label}: {log}:{no}: {line.strip()}')
+        print(f'{label}: {log}:{no}: {line}')
     if bad:
-        print(f'{label}: {len(bad)} kernel report(s) in {log}: counted as one failure')
+        counts = {}
+        for _, line in bad:
+            c = line[1:line.index(']')] if line.startswith('[') else 'declaration'
+            counts[c] = counts.get(c, 0) + 1
+        what = ', '.join(f'{n} {c}' for c, n in sorted(counts.items()))
+        print(f'{label}: {len(bad)} kernel report(s) in {log} ({what}): counted as one failure')
         return 1
     return 0
 
@@ -221,6 +275,42 @@ def hostcheck(log, backing, counts=None):
     return 1 if failed else 0
 
 
+CPUS = 2
+
+
+def testbed(results, kunit_log, debug, counts):
+    checks = []
+    guest = None
+    try:
+        for line in open(results, errors='replace'):
+            m = re.match(r'TESTBED nproc=(\d+) version=(.*)$', clean(line))
+            if m:
+                guest = (int(m.group(1)), m.group(2))
+    except FileNotFoundError:
+        pass
+    if guest is None:
+        checks.append((False, 'the guest did not report its CPUs'))
+    else:
+        checks.append((guest[0] == CPUS, f'the guest has {guest[0]} CPUs online (nproc), {CPUS} expected'))
+        if debug == '1':
+            checks.append(('PREEMPT' in guest[1].split(),
+                           f'the debug guest kernel is preemptible ("{guest[1]}")'))
+    up = None
+    try:
+        for line in open(kunit_log, errors='replace'):
+            m = re.search(r'smp: Brought up \d+ nodes?, (\d+) CPUs?', clean(line))
+            if m:
+                up = int(m.group(1))
+    except FileNotFoundError:
+        pass
+    checks.append((up == CPUS, f'the KUnit kernel brought up {up if up is not None else "no secondary"} CPUs, {CPUS} expected'))
+    for ok, what in checks:
+        print(f'{"PASS" if ok else "FAIL"}    testbed: {what}')
+    passed = sum(1 for ok, _ in checks if ok)
+    write_counts(counts, passed, len(checks) - passed, 0)
+    return 0 if passed == len(checks) else 1
+
+
 def summary(paths):
     passed = failed = skipped = 0
     for p in paths:
@@ -247,6 +337,8 @@ def main(argv):
         return splats(argv[2], argv[3] if len(argv) == 4 else 'log')
     if cmd == 'hostcheck' and len(argv) in (4, 5):
         return hostcheck(argv[2], argv[3], argv[4] if len(argv) == 5 else None)
+    if cmd == 'testbed' and len(argv) == 6:
+        return testbed(argv[2], argv[3], argv[4], argv[5])
     if cmd == 'summary' and len(argv) > 2:
         return summary(argv[2:])
     print(__doc__, file=sys.stderr)

@@ -25,13 +25,14 @@ if [ -f "$KUNIT_DIR/test.log" ] && ! $py splats "$KUNIT_DIR/test.log" kunit >/de
 fi
 
 echo "=== guest selftests ($ARCH) ==="
-"$PROJECT/harness/qemu.sh" batch "$KERNEL" "$INITRD" "$res/guest"
+QEMU_SCAN=0 "$PROJECT/harness/qemu.sh" batch "$KERNEL" "$INITRD" "$res/guest"
 echo "--- guest selftest results ---"
 $py selftests "$res/guest/results.log" "$res/selftests.counts"
 $py hostcheck "$res/guest/results.log" "$res/guest/ivshmem.bin" "$res/hostcheck.counts"
 if ! $py splats "$res/guest/console.log" guest; then
 	echo "0 1 0" > "$res/guest-log.counts"
 fi
+$py testbed "$res/guest/results.log" "$KUNIT_DIR/test.log" "${DEBUG:-0}" "$res/testbed.counts"
 
 echo "=== summary ($ARCH${DEBUG_LABEL:-}) ==="
 $py summary "$res"/*.counts
