@@ -79,6 +79,14 @@
  *
  * An attachment does not hold a reference: an importer keeps the
  * reference it got from dma_buf_get() until after dma_buf_detach().
+ *
+ * The &struct dma_buf itself lives a little longer than the buffer: the
+ * file's dentry points at it (it names the buffer in /proc/<pid>/fd), and
+ * a dentry can outlive its file, for instance while a process holds an
+ * O_PATH descriptor of /proc/<pid>/fd/<n>. So the release of the file
+ * releases the buffer (the exporter's storage and its module) and the
+ * structure is freed when the dentry goes; in between, readlink() still
+ * answers "/dmabuf:<name>".
  */
 
 /**
@@ -279,6 +287,10 @@ static void dma_buf_get_name(struct dma_buf *dmabuf, char *name)
 	spin_unlock(&dmabuf->name_lock);
 }
 
+/*
+ * The last reference to the buffer is gone: release it. The structure
+ * stays until its dentry goes (dma_buf_d_release()).
+ */
 static int dma_buf_file_release(struct inode *inode, struct file *file)
 {
 	struct dma_buf *dmabuf = file->private_data;
@@ -292,8 +304,6 @@ static int dma_buf_file_release(struct inode *inode, struct file *file)
 	dma_buf_misuse(!list_empty(&dmabuf->attachments));
 
 	dmabuf->ops->release(dmabuf);
-	mutex_destroy(&dmabuf->lock);
-	kfree(dmabuf);
 	module_put(owner);
 	return 0;
 }
@@ -540,7 +550,10 @@ struct dma_buf *dma_buf_export_owner(void *priv, const struct dma_buf_ops *ops,
 		ret = file ? PTR_ERR(file) : -ENOMEM;
 		goto err_inode;
 	}
-	/* From here on, fput() frees the inode and calls the release. */
+	/*
+	 * From here on, fput() frees the inode and calls the release, and
+	 * the dentry frees the structure.
+	 */
 	file->private_data = dmabuf;
 	file->f_path.dentry->d_fsdata = dmabuf;
 	dmabuf->file = file;
@@ -1209,7 +1222,11 @@ EXPORT_SYMBOL_IF_KUNIT(dma_buf_bufinfo_show);
 
 DEFINE_SHOW_ATTRIBUTE(dma_buf_bufinfo);
 
-/* /proc/<pid>/fd/<n> reads "/dmabuf:<name>". */
+/*
+ * /proc/<pid>/fd/<n> reads "/dmabuf:<name>", also after the buffer was
+ * released if an O_PATH descriptor keeps the dentry: the structure lives
+ * as long as the dentry.
+ */
 static char *dma_buf_dname(struct dentry *dentry, char *buffer, int buflen)
 {
 	struct dma_buf *dmabuf = dentry->d_fsdata;
@@ -1221,8 +1238,20 @@ static char *dma_buf_dname(struct dentry *dentry, char *buffer, int buflen)
 			     name);
 }
 
+static void dma_buf_d_release(struct dentry *dentry)
+{
+	struct dma_buf *dmabuf = dentry->d_fsdata;
+
+	/* NULL only if dma_buf_export() failed before it set it. */
+	if (!dmabuf)
+		return;
+	mutex_destroy(&dmabuf->lock);
+	kfree(dmabuf);
+}
+
 static const struct dentry_operations dma_buf_dentry_ops = {
 	.d_dname = dma_buf_dname,
+	.d_release = dma_buf_d_release,
 };
 
 static int dma_buf_init_fs_context(struct fs_context *fc)

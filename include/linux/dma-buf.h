@@ -171,6 +171,10 @@ struct dma_buf_ops {
  * @list_node: entry in the core's list of live buffers (debugfs).
  * @cpu_access: with CONFIG_DMA_BUF_DEBUG, number of kernel CPU accesses
  *	in progress (dma_buf_begin_cpu_access() without its end).
+ *
+ * The structure lives until the last reference to its file's dentry is
+ * gone (see "Lifetime" in Documentation/driver-api/dma-buf.rst), which
+ * may be after the buffer was released: only @name stays meaningful then.
  */
 struct dma_buf {
 	size_t size;

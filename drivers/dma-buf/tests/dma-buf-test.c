@@ -24,6 +24,7 @@
 #include <linux/mm.h>
 #include <linux/mman.h>
 #include <linux/module.h>
+#include <linux/path.h>
 #include <linux/scatterlist.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
@@ -326,6 +327,22 @@ static struct device *test_device(struct kunit *test, const char *name)
 
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, dev);
 	return dev;
+}
+
+static long do_ioctl(struct file *file, unsigned int cmd, void __user *arg)
+{
+	return file->f_op->unlocked_ioctl(file, cmd, (unsigned long)arg);
+}
+
+/* Userspace memory for ioctl arguments; also gives the test an mm. */
+static void __user *user_page(struct kunit *test)
+{
+	unsigned long addr = kunit_vm_mmap(test, NULL, 0, PAGE_SIZE,
+					   PROT_READ | PROT_WRITE,
+					   MAP_ANONYMOUS | MAP_PRIVATE, 0);
+
+	KUNIT_ASSERT_FALSE(test, !addr || IS_ERR_VALUE(addr));
+	return (void __user *)addr;
 }
 
 /* The number of buffers the core's debugfs listing reports. */
@@ -1259,6 +1276,46 @@ static void cpu_access_rejects_bad_arguments(struct kunit *test)
 	put_and_flush(dmabuf);
 }
 
+/*
+ * The buffer's name outlives its release as long as its dentry does: an
+ * O_PATH descriptor of /proc/<pid>/fd/<n> keeps the dentry, and readlink()
+ * then names the buffer from the structure the dentry points to. The
+ * freed memory is reused in between, so that reading it would show.
+ */
+static void name_outlives_release(struct kunit *test)
+{
+	struct fake_exporter *fx = test->priv;
+	struct dma_buf *dmabuf = fake_export(test, &fake_ops);
+	char __user *uname = user_page(test);
+	size_t size = sizeof(struct dma_buf);
+	void *reuse[64];
+	struct path path;
+	char *buf, *name;
+	unsigned int i;
+
+	KUNIT_ASSERT_EQ(test, copy_to_user(uname, "kept", 5), 0);
+	KUNIT_ASSERT_EQ(test, do_ioctl(dmabuf->file, DMA_BUF_SET_NAME_B, uname), 0);
+	path = dmabuf->file->f_path;
+	path_get(&path);
+	put_and_flush(dmabuf);
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_RELEASE], 1U);
+
+	for (i = 0; i < ARRAY_SIZE(reuse); i++) {
+		reuse[i] = kmalloc(size, GFP_KERNEL);
+		if (reuse[i])
+			memset(reuse[i], 'X', size);
+	}
+	buf = kunit_kzalloc(test, PAGE_SIZE, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	name = d_path(&path, buf, PAGE_SIZE);
+	KUNIT_EXPECT_FALSE(test, IS_ERR(name));
+	if (!IS_ERR(name))
+		KUNIT_EXPECT_STREQ(test, name, "/dmabuf:kept");
+	for (i = 0; i < ARRAY_SIZE(reuse); i++)
+		kfree(reuse[i]);
+	path_put(&path);
+}
+
 /* --- kmap ------------------------------------------------------------------ */
 
 static void kmap_maps_pages(struct kunit *test)
@@ -1547,22 +1604,6 @@ static void segment_len_respects_constraints(struct kunit *test)
 }
 
 /* --- userspace interface --------------------------------------------------- */
-
-/* Userspace memory for ioctl arguments; also gives the test an mm. */
-static void __user *user_page(struct kunit *test)
-{
-	unsigned long addr = kunit_vm_mmap(test, NULL, 0, PAGE_SIZE,
-					   PROT_READ | PROT_WRITE,
-					   MAP_ANONYMOUS | MAP_PRIVATE, 0);
-
-	KUNIT_ASSERT_FALSE(test, !addr || IS_ERR_VALUE(addr));
-	return (void __user *)addr;
-}
-
-static long do_ioctl(struct file *file, unsigned int cmd, void __user *arg)
-{
-	return file->f_op->unlocked_ioctl(file, cmd, (unsigned long)arg);
-}
 
 static void llseek_reports_size(struct kunit *test)
 {
@@ -1885,6 +1926,7 @@ static struct kunit_case dma_buf_core_cases[] = {
 	KUNIT_CASE(export_records_exporter_name),
 	KUNIT_CASE(export_pins_owner_module),
 	KUNIT_CASE_PARAM(export_allocation_failure, alloc_failure_gen_params),
+	KUNIT_CASE(name_outlives_release),
 	KUNIT_CASE(fd_honours_cloexec),
 	KUNIT_CASE(fd_rejects_bad_arguments),
 	KUNIT_CASE(get_returns_the_buffer),

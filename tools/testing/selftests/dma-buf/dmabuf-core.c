@@ -21,7 +21,6 @@
 #include "../kselftest_harness.h"
 #include "dmabuf-util.h"
 
-#define BUFINFO "/sys/kernel/debug/dma_buf/bufinfo"
 #define PAGES 4
 
 FIXTURE(buf) {
@@ -369,6 +368,59 @@ TEST_F(buf, passed_over_scm_rights)
  * tab-indented line per attached device, and "Total N objects, M bytes".
  * N and M must agree with the buffer lines.
  */
+/*
+ * readlink() of a descriptor that only holds the path of a buffer (an
+ * O_PATH open of /proc/self/fd/<n>) after the buffer's last descriptor
+ * is closed: the name must come from memory that is still the buffer's.
+ * Between the close and the readlink, other buffers are created and freed
+ * so that freed memory is reused at once.
+ */
+#define READLINK_ROUNDS 2000
+
+TEST(readlink_after_last_close)
+{
+	char path[64], link[64], name[32], expect[48];
+	int heap, fd, opath, churn[4], round, i, before;
+	ssize_t n;
+
+	heap = open(SYSTEM_HEAP, O_RDONLY | O_CLOEXEC);
+	if (heap < 0)
+		SKIP(return, "%s: %s (needs CONFIG_DMABUF_HEAPS_SYSTEM)",
+		     SYSTEM_HEAP, strerror(errno));
+	before = live_buffers();
+	for (round = 0; round < READLINK_ROUNDS; round++) {
+		fd = heap_alloc(heap, 4096, O_RDWR);
+		ASSERT_LE(0, fd);
+		snprintf(name, sizeof(name), "round-%d", round);
+		ASSERT_EQ(0, ioctl(fd, DMA_BUF_SET_NAME, name));
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		opath = open(path, O_PATH | O_CLOEXEC);
+		ASSERT_LE(0, opath);
+		ASSERT_EQ(0, close(fd));
+
+		for (i = 0; i < 4; i++) {
+			churn[i] = heap_alloc(heap, 4096, O_RDWR);
+			if (churn[i] >= 0)
+				ioctl(churn[i], DMA_BUF_SET_NAME, "churn-churn-churn-churn");
+		}
+		for (i = 0; i < 4; i++)
+			if (churn[i] >= 0)
+				close(churn[i]);
+
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", opath);
+		n = readlink(path, link, sizeof(link) - 1);
+		ASSERT_LT(0, n);
+		link[n] = '\0';
+		snprintf(expect, sizeof(expect), "/dmabuf:%s", name);
+		ASSERT_STREQ(expect, link) TH_LOG("round %d", round);
+		close(opath);
+	}
+	/* Every buffer was released, though their dentries outlived them. */
+	if (before >= 0)
+		EXPECT_EQ(before, live_buffers());
+	close(heap);
+}
+
 TEST(bufinfo_is_consistent)
 {
 	unsigned long long size, sum = 0, total_bytes;

@@ -19,6 +19,7 @@
 #include <linux/dma-heap.h>
 #include <linux/edu-dmabuf.h>
 
+#define BUFINFO "/sys/kernel/debug/dma_buf/bufinfo"
 #define SYSTEM_HEAP "/dev/dma_heap/system"
 #define IVSHMEM_HEAP "/dev/dma_heap/ivshmem-0000:00:06.0"
 #define IVSHMEM_RESOURCE "/sys/bus/pci/devices/0000:00:06.0/resource"
@@ -201,6 +202,22 @@ static inline uint64_t ivshmem_bar2(void)
 			start = 0;
 	fclose(f);
 	return start;
+}
+
+/* The number of live buffers the debugfs listing reports, or -1. */
+static inline int live_buffers(void)
+{
+	char line[512];
+	int n = -1;
+	FILE *f = fopen(BUFINFO, "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Total %d objects", &n) == 1)
+			break;
+	fclose(f);
+	return n;
 }
 
 #endif /* __DMABUF_UTIL_H */
