@@ -13,6 +13,7 @@
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/iommu.h>
+#include <linux/memcontrol.h>
 #include <linux/minmax.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -84,9 +85,39 @@
  * file's dentry points at it (it names the buffer in /proc/<pid>/fd), and
  * a dentry can outlive its file, for instance while a process holds an
  * O_PATH descriptor of /proc/<pid>/fd/<n>. So the release of the file
- * releases the buffer (the exporter's storage and its module) and the
- * structure is freed when the dentry goes; in between, readlink() still
- * answers "/dmabuf:<name>".
+ * releases the buffer (the exporter's storage, its module, the
+ * accounting) and the structure is freed when the dentry goes; in
+ * between, readlink() still answers "/dmabuf:<name>".
+ */
+
+/**
+ * DOC: accounting
+ *
+ * Memory an exporter allocates because a process asked for a buffer is
+ * that process's memory, whenever the exporter allocates it: at export,
+ * or later at first use, possibly in another process that received the
+ * buffer's fd. dma_buf_export() records the exporting process (its mm)
+ * and its memory cgroup; an exporter then
+ *
+ * - allocates between dma_buf_charge_begin() and dma_buf_charge_end()
+ *   with __GFP_ACCOUNT, so that the pages are charged to that cgroup
+ *   (memory.current rises, memory.max holds: past it the allocation
+ *   fails) and uncharged when they are freed;
+ * - allocates with __GFP_RETRY_MAYFAIL | __GFP_NOWARN, so that running
+ *   out of memory fails the request of the process that made it
+ *   (-ENOMEM, or SIGBUS for a page fault) instead of invoking the OOM
+ *   killer or warning, and stops at a fatal signal;
+ * - counts the pages with dma_buf_account_pages() while it holds them,
+ *   so that they count toward the exporting process's memory footprint
+ *   (its RssShmem) as the OOM killer sees it: when memory runs out
+ *   elsewhere, the process that holds it in buffers is the one chosen,
+ *   not a bystander. fs/exec.c counts argument pages the same way before
+ *   they are mapped.
+ *
+ * A buffer that outlives its exporting process stays charged to the
+ * cgroup; the footprint count then goes with the process's mm, which the
+ * core keeps until the buffer is released so that the count can be
+ * taken back. Buffers exported by kernel threads are charged to nobody.
  */
 
 /**
@@ -239,14 +270,14 @@ EXPORT_SYMBOL_IF_KUNIT(dma_buf_misuse_hook);
 VISIBLE_IF_KUNIT struct dma_buf *dma_buf_alloc(void)
 {
 	KUNIT_STATIC_STUB_REDIRECT(dma_buf_alloc);
-	return kzalloc(sizeof(struct dma_buf), GFP_KERNEL);
+	return kzalloc(sizeof(struct dma_buf), GFP_KERNEL_ACCOUNT);
 }
 EXPORT_SYMBOL_IF_KUNIT(dma_buf_alloc);
 
 VISIBLE_IF_KUNIT struct dma_buf_attachment *dma_buf_alloc_attachment(void)
 {
 	KUNIT_STATIC_STUB_REDIRECT(dma_buf_alloc_attachment);
-	return kzalloc(sizeof(struct dma_buf_attachment), GFP_KERNEL);
+	return kzalloc(sizeof(struct dma_buf_attachment), GFP_KERNEL_ACCOUNT);
 }
 EXPORT_SYMBOL_IF_KUNIT(dma_buf_alloc_attachment);
 
@@ -288,6 +319,33 @@ static void dma_buf_get_name(struct dma_buf *dmabuf, char *name)
 }
 
 /*
+ * Record who made the kernel allocate this buffer; see "accounting". A
+ * kernel thread working for a process (kthread_use_mm()) counts as it.
+ */
+static void dma_buf_account_init(struct dma_buf *dmabuf)
+{
+	struct mm_struct *mm = current->mm;
+
+	if (!mm)
+		return;
+	mmgrab(mm);
+	dmabuf->acct_mm = mm;
+	dmabuf->acct_memcg = get_mem_cgroup_from_mm(mm);
+}
+
+static void dma_buf_account_release(struct dma_buf *dmabuf)
+{
+	long left = atomic_long_read(&dmabuf->acct_pages);
+
+	/* An exporter that freed pages without taking their count back. */
+	if (dma_buf_misuse(left))
+		dma_buf_account_pages(dmabuf, -left);
+	mem_cgroup_put(dmabuf->acct_memcg);
+	if (dmabuf->acct_mm)
+		mmdrop(dmabuf->acct_mm);
+}
+
+/*
  * The last reference to the buffer is gone: release it. The structure
  * stays until its dentry goes (dma_buf_d_release()).
  */
@@ -304,6 +362,7 @@ static int dma_buf_file_release(struct inode *inode, struct file *file)
 	dma_buf_misuse(!list_empty(&dmabuf->attachments));
 
 	dmabuf->ops->release(dmabuf);
+	dma_buf_account_release(dmabuf);
 	module_put(owner);
 	return 0;
 }
@@ -497,6 +556,9 @@ static const struct file_operations dma_buf_fops = {
  * Exporters call it through dma_buf_export() or dma_buf_export_named(),
  * which fill in @owner and @exp_name.
  *
+ * The calling process (if it is not a kernel thread) is recorded as the
+ * one the buffer's memory is charged to; see "accounting" above.
+ *
  * Context: Process context. May sleep.
  * Return: The new buffer, holding one reference for the caller, or an
  * ERR_PTR(): -EINVAL (with a WARN) for a missing or invalid argument,
@@ -538,6 +600,8 @@ struct dma_buf *dma_buf_export_owner(void *priv, const struct dma_buf_ops *ops,
 	__mutex_init(&dmabuf->lock, "&dmabuf->lock", &dma_buf_lock_key);
 	spin_lock_init(&dmabuf->name_lock);
 
+	dma_buf_account_init(dmabuf);
+
 	inode = dma_buf_alloc_inode();
 	if (IS_ERR_OR_NULL(inode)) {
 		ret = inode ? PTR_ERR(inode) : -ENOMEM;
@@ -566,6 +630,7 @@ struct dma_buf *dma_buf_export_owner(void *priv, const struct dma_buf_ops *ops,
 err_inode:
 	iput(inode);
 err_dmabuf:
+	dma_buf_account_release(dmabuf);
 	mutex_destroy(&dmabuf->lock);
 	kfree(dmabuf);
 err_module:
@@ -1183,6 +1248,60 @@ size_t dma_buf_segment_len(const struct dma_buf_constraints *c, u64 addr,
 	return min3(len, (u64)c->max_segment_size, to_boundary);
 }
 EXPORT_SYMBOL_GPL(dma_buf_segment_len);
+
+/**
+ * dma_buf_charge_begin() - charge allocations to a buffer's owner
+ * @dmabuf: the buffer the caller allocates memory for.
+ *
+ * Until dma_buf_charge_end(), allocations the current task makes with
+ * __GFP_ACCOUNT are charged to the memory cgroup of the process that
+ * created @dmabuf, whichever process the current task is (see
+ * "accounting" above). For exporters that allocate at first use.
+ *
+ * Context: Process context; pairs with dma_buf_charge_end() in the same
+ * task, without sleeping in another charging scope in between.
+ * Return: The charging scope that was active before, for
+ * dma_buf_charge_end().
+ */
+struct mem_cgroup *dma_buf_charge_begin(struct dma_buf *dmabuf)
+{
+	return set_active_memcg(dmabuf->acct_memcg);
+}
+EXPORT_SYMBOL_GPL(dma_buf_charge_begin);
+
+/**
+ * dma_buf_charge_end() - end a scope begun by dma_buf_charge_begin()
+ * @old: what dma_buf_charge_begin() returned.
+ *
+ * Context: Process context, the task that called dma_buf_charge_begin().
+ */
+void dma_buf_charge_end(struct mem_cgroup *old)
+{
+	set_active_memcg(old);
+}
+EXPORT_SYMBOL_GPL(dma_buf_charge_end);
+
+/**
+ * dma_buf_account_pages() - count pages in the owner's memory footprint
+ * @dmabuf: the buffer.
+ * @nr_pages: pages the exporter now holds for @dmabuf (positive) or has
+ *	freed (negative).
+ *
+ * Adds @nr_pages to the shared-memory resident count (RssShmem) of the
+ * process that created @dmabuf, which the OOM killer weighs, whether or
+ * not the pages are mapped (see "accounting" above). The exporter takes
+ * back everything it added before its &dma_buf_ops.release returns.
+ *
+ * Context: Any context.
+ */
+void dma_buf_account_pages(struct dma_buf *dmabuf, long nr_pages)
+{
+	if (!dmabuf->acct_mm)
+		return;
+	atomic_long_add(nr_pages, &dmabuf->acct_pages);
+	add_mm_counter(dmabuf->acct_mm, MM_SHMEMPAGES, nr_pages);
+}
+EXPORT_SYMBOL_GPL(dma_buf_account_pages);
 
 VISIBLE_IF_KUNIT int dma_buf_bufinfo_show(struct seq_file *s, void *unused)
 {

@@ -23,6 +23,8 @@ struct device;
 struct dma_buf;
 struct dma_buf_attachment;
 struct file;
+struct mem_cgroup;
+struct mm_struct;
 struct module;
 struct page;
 struct sg_table;
@@ -169,6 +171,13 @@ struct dma_buf_ops {
  * @name_lock: protects @name; readers may be in any context.
  * @name: name set by userspace with DMA_BUF_SET_NAME, or empty.
  * @list_node: entry in the core's list of live buffers (debugfs).
+ * @acct_mm: the process that created the buffer (its mm, grabbed), to
+ *	whose memory footprint dma_buf_account_pages() adds the buffer's
+ *	pages; NULL if a kernel thread exported it. Set at export.
+ * @acct_memcg: that process's memory cgroup (referenced), which
+ *	dma_buf_charge_begin() charges; NULL without one. Set at export.
+ * @acct_pages: pages currently counted in @acct_mm by
+ *	dma_buf_account_pages().
  * @cpu_access: with CONFIG_DMA_BUF_DEBUG, number of kernel CPU accesses
  *	in progress (dma_buf_begin_cpu_access() without its end).
  *
@@ -188,6 +197,9 @@ struct dma_buf {
 	spinlock_t name_lock;		/* protects @name */
 	char name[DMA_BUF_NAME_LEN];
 	struct list_head list_node;
+	struct mm_struct *acct_mm;
+	struct mem_cgroup *acct_memcg;
+	atomic_long_t acct_pages;
 #ifdef CONFIG_DMA_BUF_DEBUG
 	atomic_t cpu_access;
 #endif
@@ -289,6 +301,9 @@ struct sg_table *dma_buf_pages_to_sgt(struct page **pages,
 				      unsigned int n_pages,
 				      const struct dma_buf_constraints *c,
 				      gfp_t gfp);
+struct mem_cgroup *dma_buf_charge_begin(struct dma_buf *dmabuf);
+void dma_buf_charge_end(struct mem_cgroup *old);
+void dma_buf_account_pages(struct dma_buf *dmabuf, long nr_pages);
 
 #else /* !CONFIG_DMA_SHARED_BUFFER */
 
@@ -418,6 +433,20 @@ dma_buf_pages_to_sgt(struct page **pages, unsigned int n_pages,
 		     const struct dma_buf_constraints *c, gfp_t gfp)
 {
 	return ERR_PTR(-ENODEV);
+}
+
+static inline struct mem_cgroup *dma_buf_charge_begin(struct dma_buf *dmabuf)
+{
+	return NULL;
+}
+
+static inline void dma_buf_charge_end(struct mem_cgroup *old)
+{
+}
+
+static inline void dma_buf_account_pages(struct dma_buf *dmabuf,
+					 long nr_pages)
+{
 }
 
 #endif /* CONFIG_DMA_SHARED_BUFFER */

@@ -13,6 +13,7 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/scatterlist.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 
@@ -37,10 +38,28 @@
  * Pages are allocated in runs of up to 64 KiB where memory allows, so
  * that devices get few, long segments; each attachment's scatterlist is
  * cut to that device's maximum segment size and segment boundary.
+ *
+ * The pages, and the array that tracks them, are the memory of the
+ * process that allocated the buffer, whoever touches it first: they are
+ * charged to that process's memory cgroup (memory.current of the cgroup
+ * rises by the buffer's size when the pages come, and falls when the
+ * buffer is freed; memory.max holds), and they count in its RssShmem,
+ * which the OOM killer weighs. When memory runs out, or the cgroup's
+ * limit is reached, the use that needed the pages fails: ALLOC of a
+ * buffer larger than the machine's memory and DMA_BUF_IOCTL_SYNC,
+ * begin_cpu_access and device maps with ENOMEM, the first touch through
+ * mmap() with SIGBUS. The heap never invokes the OOM killer for them and
+ * never warns. A fatal signal stops a population in progress (EINTR).
  */
 
 /* Runs of 16 pages (64 KiB with 4 KiB pages) where memory allows. */
 #define SYSTEM_HEAP_RUN_ORDER	4
+
+/*
+ * The buffer's memory is its owner's (dma_buf_charge_begin()), fails
+ * rather than invokes the OOM killer, and fails quietly.
+ */
+#define SYSTEM_HEAP_GFP		(__GFP_ACCOUNT | __GFP_NOWARN)
 
 struct system_heap_buffer {
 	struct dma_buf *dmabuf;
@@ -66,35 +85,43 @@ static void system_heap_free_pages(struct page **pages, unsigned int n)
 	kvfree(pages);
 }
 
-/* Allocate the storage, below what every attached device can reach. */
-static int system_heap_populate(struct system_heap_buffer *buf)
+/*
+ * Allocate the storage, below what every attached device can reach,
+ * charged to the buffer's owner.
+ */
+static int system_heap_alloc_storage(struct system_heap_buffer *buf,
+				     const struct dma_buf_constraints *c)
 {
-	struct dma_buf_constraints c;
 	unsigned int i = 0, order, j;
 	struct page **pages, *page;
 	phys_addr_t last = 0;
 
-	lockdep_assert_held(&buf->dmabuf->lock);
-	if (buf->pages)
-		return 0;
-
-	dma_buf_attachments_constraints(buf->dmabuf, &c);
-	pages = kvcalloc(buf->n_pages, sizeof(*pages), GFP_KERNEL);
+	pages = kvcalloc(buf->n_pages, sizeof(*pages), GFP_KERNEL |
+			 __GFP_RETRY_MAYFAIL | SYSTEM_HEAP_GFP);
 	if (!pages)
 		return -ENOMEM;
 
 	while (i < buf->n_pages) {
+		/* A buffer of a gigabyte takes a while: stay killable. */
+		if (fatal_signal_pending(current)) {
+			system_heap_free_pages(pages, i);
+			return -EINTR;
+		}
+		cond_resched();
+
 		page = NULL;
 		order = SYSTEM_HEAP_RUN_ORDER;
 		if (buf->n_pages - i >= 1U << order)
-			page = dma_buf_alloc_pages_below(c.dma_limit, order,
+			page = dma_buf_alloc_pages_below(c->dma_limit, order,
 							 __GFP_ZERO |
 							 __GFP_NORETRY |
-							 __GFP_NOWARN);
+							 SYSTEM_HEAP_GFP);
 		if (!page) {
 			order = 0;
-			page = dma_buf_alloc_pages_below(c.dma_limit, 0,
-							 __GFP_ZERO);
+			page = dma_buf_alloc_pages_below(c->dma_limit, 0,
+							 __GFP_ZERO |
+							 __GFP_RETRY_MAYFAIL |
+							 SYSTEM_HEAP_GFP);
 		}
 		if (!page) {
 			system_heap_free_pages(pages, i);
@@ -109,6 +136,27 @@ static int system_heap_populate(struct system_heap_buffer *buf)
 	buf->last = last;
 	buf->pages = pages;
 	return 0;
+}
+
+/* The storage, allocated at first use. */
+static int system_heap_populate(struct system_heap_buffer *buf)
+{
+	struct dma_buf *dmabuf = buf->dmabuf;
+	struct dma_buf_constraints c;
+	struct mem_cgroup *old;
+	int ret;
+
+	lockdep_assert_held(&dmabuf->lock);
+	if (buf->pages)
+		return 0;
+
+	dma_buf_attachments_constraints(dmabuf, &c);
+	old = dma_buf_charge_begin(dmabuf);
+	ret = system_heap_alloc_storage(buf, &c);
+	dma_buf_charge_end(old);
+	if (!ret)
+		dma_buf_account_pages(dmabuf, buf->n_pages);
+	return ret;
 }
 
 static int system_heap_attach(struct dma_buf *dmabuf, struct device *dev,
@@ -144,6 +192,7 @@ static struct sg_table *system_heap_map(struct dma_buf_attachment *attach,
 	struct system_heap_buffer *buf = attach->dmabuf->priv;
 	struct system_heap_attachment *a = attach->priv;
 	struct dma_buf_constraints c;
+	struct mem_cgroup *old;
 	struct sg_table *sgt;
 	int ret;
 
@@ -152,7 +201,10 @@ static struct sg_table *system_heap_map(struct dma_buf_attachment *attach,
 		return ERR_PTR(ret);
 
 	dma_buf_device_constraints(attach->dev, &c);
-	sgt = dma_buf_pages_to_sgt(buf->pages, buf->n_pages, &c, GFP_KERNEL);
+	old = dma_buf_charge_begin(attach->dmabuf);
+	sgt = dma_buf_pages_to_sgt(buf->pages, buf->n_pages, &c,
+				   GFP_KERNEL_ACCOUNT);
+	dma_buf_charge_end(old);
 	if (IS_ERR(sgt))
 		return sgt;
 	/*
@@ -191,8 +243,10 @@ static void system_heap_release(struct dma_buf *dmabuf)
 {
 	struct system_heap_buffer *buf = dmabuf->priv;
 
-	if (buf->pages)
+	if (buf->pages) {
 		system_heap_free_pages(buf->pages, buf->n_pages);
+		dma_buf_account_pages(dmabuf, -(long)buf->n_pages);
+	}
 	kfree(buf);
 }
 
@@ -298,18 +352,27 @@ static vm_fault_t system_heap_fault(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
 	struct system_heap_buffer *buf = vma->vm_private_data;
+	pgoff_t pgoff = vmf->pgoff;
 	struct page *page;
 	int ret;
 
-	if (vmf->pgoff >= buf->n_pages)
+	if (pgoff >= buf->n_pages)
 		return VM_FAULT_SIGBUS;
 
-	mutex_lock(&buf->dmabuf->lock);
+	/* Killed while waiting: no page, and the task dies on its way out. */
+	if (mutex_lock_killable(&buf->dmabuf->lock))
+		return VM_FAULT_NOPAGE;
 	ret = system_heap_populate(buf);
-	page = ret ? NULL : buf->pages[vmf->pgoff];
+	page = ret ? NULL : buf->pages[pgoff];
 	mutex_unlock(&buf->dmabuf->lock);
-	if (!page)
-		return VM_FAULT_OOM;
+	if (ret == -EINTR)
+		return VM_FAULT_NOPAGE;
+	/*
+	 * Not VM_FAULT_OOM: the OOM killer would not find this memory's
+	 * owner, and the fault would be retried for ever.
+	 */
+	if (ret)
+		return VM_FAULT_SIGBUS;
 	return vmf_insert_pfn(vma, vmf->address, page_to_pfn(page));
 }
 
@@ -362,7 +425,7 @@ VISIBLE_IF_KUNIT struct dma_buf *system_heap_allocate(struct dma_heap *heap,
 	if (len >> PAGE_SHIFT > totalram_pages() || len >> PAGE_SHIFT > UINT_MAX)
 		return ERR_PTR(-ENOMEM);
 
-	buf = kzalloc(sizeof(*buf), GFP_KERNEL);
+	buf = kzalloc(sizeof(*buf), GFP_KERNEL_ACCOUNT);
 	if (!buf)
 		return ERR_PTR(-ENOMEM);
 	buf->n_pages = len >> PAGE_SHIFT;

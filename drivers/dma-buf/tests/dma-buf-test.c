@@ -1316,6 +1316,51 @@ static void name_outlives_release(struct kunit *test)
 	path_put(&path);
 }
 
+/* The process that exports a buffer owns its memory's accounting. */
+static void export_records_owner(struct kunit *test)
+{
+	struct fake_exporter *fx = test->priv;
+	struct dma_buf *dmabuf;
+	struct mm_struct *mm;
+	long before;
+
+	/* Gives this test's thread an mm of its own, as a process has. */
+	user_page(test);
+	mm = current->mm;
+	KUNIT_ASSERT_NOT_NULL(test, mm);
+	before = dma_buf_test_shmem_pages(mm);
+
+	dmabuf = fake_export(test, &fake_ops);
+	KUNIT_EXPECT_PTR_EQ(test, dmabuf->acct_mm, mm);
+	dma_buf_account_pages(dmabuf, 10);
+	KUNIT_EXPECT_EQ(test, dma_buf_test_shmem_pages(mm), before + 10);
+	dma_buf_account_pages(dmabuf, -4);
+	KUNIT_EXPECT_EQ(test, dma_buf_test_shmem_pages(mm), before + 6);
+
+	/*
+	 * An exporter that released the buffer without taking its count
+	 * back: the core takes it back, and warns.
+	 */
+	EXPECT_MISUSE(test, fx, put_and_flush(dmabuf));
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_RELEASE], 1U);
+	KUNIT_EXPECT_EQ(test, dma_buf_test_shmem_pages(mm), before);
+}
+
+/* A kernel thread's buffers are charged to nobody. */
+static void kthread_export_has_no_owner(struct kunit *test)
+{
+	struct dma_buf *dmabuf;
+
+	KUNIT_ASSERT_NULL(test, current->mm);
+	dmabuf = fake_export(test, &fake_ops);
+	KUNIT_EXPECT_NULL(test, dmabuf->acct_mm);
+	KUNIT_EXPECT_NULL(test, dmabuf->acct_memcg);
+	/* Nothing to count in. */
+	dma_buf_account_pages(dmabuf, 3);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&dmabuf->acct_pages), 0L);
+	put_and_flush(dmabuf);
+}
+
 /* --- kmap ------------------------------------------------------------------ */
 
 static void kmap_maps_pages(struct kunit *test)
@@ -1927,6 +1972,8 @@ static struct kunit_case dma_buf_core_cases[] = {
 	KUNIT_CASE(export_pins_owner_module),
 	KUNIT_CASE_PARAM(export_allocation_failure, alloc_failure_gen_params),
 	KUNIT_CASE(name_outlives_release),
+	KUNIT_CASE(export_records_owner),
+	KUNIT_CASE(kthread_export_has_no_owner),
 	KUNIT_CASE(fd_honours_cloexec),
 	KUNIT_CASE(fd_rejects_bad_arguments),
 	KUNIT_CASE(get_returns_the_buffer),

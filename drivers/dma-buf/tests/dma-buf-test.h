@@ -9,10 +9,13 @@
 
 struct device;
 struct kunit;
+struct mm_struct;
 
 struct device *dma_buf_test_device(struct kunit *test, const char *name,
 				   u64 mask, u64 bus_limit,
 				   unsigned int max_seg,
 				   unsigned long boundary);
+
+long dma_buf_test_shmem_pages(struct mm_struct *mm);
 
 #endif /* __DMA_BUF_TEST_H */

@@ -18,7 +18,9 @@
 #include <linux/file.h>
 #include <linux/highmem.h>
 #include <linux/mm.h>
+#include <linux/mman.h>
 #include <linux/scatterlist.h>
+#include <linux/sched/signal.h>
 #include <linux/sizes.h>
 
 #include "../heaps/system_heap.h"
@@ -347,6 +349,54 @@ static void storage_in_highmem(struct kunit *test)
 	heap_put(dmabuf);
 }
 
+/*
+ * The pages count in the footprint of the process that allocated the
+ * buffer (as the OOM killer sees it) from their first use to the
+ * buffer's release, not before.
+ */
+static void storage_counts_in_owner_footprint(struct kunit *test)
+{
+	struct dma_buf *dmabuf;
+	struct mm_struct *mm;
+	unsigned long addr;
+	long before;
+
+	/* Gives this test's thread an mm, as the allocating process has. */
+	addr = kunit_vm_mmap(test, NULL, 0, PAGE_SIZE, PROT_READ,
+			     MAP_ANONYMOUS | MAP_PRIVATE, 0);
+	KUNIT_ASSERT_FALSE(test, !addr || IS_ERR_VALUE(addr));
+	mm = current->mm;
+	before = dma_buf_test_shmem_pages(mm);
+
+	dmabuf = heap_buffer(test, 8 * PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, dma_buf_test_shmem_pages(mm), before);
+	populate(test, dmabuf);
+	KUNIT_EXPECT_EQ(test, dma_buf_test_shmem_pages(mm), before + 8);
+	heap_put(dmabuf);
+	KUNIT_EXPECT_EQ(test, dma_buf_test_shmem_pages(mm), before);
+}
+
+/*
+ * A fatal signal stops a population: the caller gets EINTR and no
+ * storage, and the buffer populates normally once the signal is gone.
+ */
+static void population_stops_at_fatal_signal(struct kunit *test)
+{
+	struct dma_buf *dmabuf = heap_buffer(test, 64 * PAGE_SIZE);
+
+	allow_signal(SIGKILL);
+	send_sig(SIGKILL, current, 0);
+	KUNIT_EXPECT_EQ(test, dma_buf_begin_cpu_access(dmabuf, 0, dmabuf->size,
+						       DMA_BIDIRECTIONAL), -EINTR);
+	flush_signals(current);
+	disallow_signal(SIGKILL);
+	KUNIT_EXPECT_NULL(test, system_heap_page(dmabuf, 0));
+
+	populate(test, dmabuf);
+	KUNIT_EXPECT_NOT_NULL(test, system_heap_page(dmabuf, 63));
+	heap_put(dmabuf);
+}
+
 static void too_large_fails_without_trying(struct kunit *test)
 {
 	size_t len = (totalram_pages() + 1) << PAGE_SHIFT;
@@ -363,6 +413,8 @@ static struct kunit_case system_heap_cases[] = {
 	KUNIT_CASE_PARAM(segments_respect_device_limits,
 			 segment_limits_gen_params),
 	KUNIT_CASE(cpu_access_syncs_mapped_range),
+	KUNIT_CASE(storage_counts_in_owner_footprint),
+	KUNIT_CASE(population_stops_at_fatal_signal),
 	KUNIT_CASE(kmap_reads_and_writes),
 	KUNIT_CASE(storage_in_highmem),
 	KUNIT_CASE(too_large_fails_without_trying),

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * KUnit devices with the DMA constraints of real hardware.
+ * Helpers of the dma-buf KUnit suites: devices with the DMA constraints
+ * of real hardware, and a process's footprint as the OOM killer sees it.
  */
 
 #include <kunit/device.h>
 #include <kunit/test.h>
 #include <linux/device.h>
+#include <linux/mm.h>
 
 #include "dma-buf-test.h"
 
@@ -44,4 +46,19 @@ struct device *dma_buf_test_device(struct kunit *test, const char *name,
 	td->parms.segment_boundary_mask = boundary;
 	td->dev->dma_parms = &td->parms;
 	return td->dev;
+}
+
+/**
+ * dma_buf_test_shmem_pages() - a process's shared-memory resident count
+ * @mm: the process's mm.
+ *
+ * The exact RssShmem count, summed over CPUs (get_mm_counter() reads it
+ * without the per-CPU deltas).
+ *
+ * Context: Process context.
+ * Return: The count, in pages.
+ */
+long dma_buf_test_shmem_pages(struct mm_struct *mm)
+{
+	return percpu_counter_sum(&mm->rss_stat[MM_SHMEMPAGES]);
 }

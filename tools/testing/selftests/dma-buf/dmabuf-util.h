@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <stdio.h>
@@ -218,6 +219,42 @@ static inline int live_buffers(void)
 			break;
 	fclose(f);
 	return n;
+}
+
+/*
+ * Put a line into the kernel log, in order with the kernel's own
+ * messages: how a test declares a report it provokes on purpose
+ * ("EXPECT-REPORT begin <class>" ... "EXPECT-REPORT end <class>"; see
+ * harness/results.py).
+ */
+static inline void log_to_kernel(const char *line)
+{
+	int fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	if (write(fd, line, strlen(line)) < 0)
+		perror("/dev/kmsg");
+	close(fd);
+}
+
+/* A /proc/meminfo field, in KiB, or -1. */
+static inline long meminfo_kb(const char *field)
+{
+	char line[256];
+	size_t n = strlen(field);
+	long kb = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, field, n) && line[n] == ':') {
+			kb = strtol(line + n + 1, NULL, 10);
+			break;
+		}
+	fclose(f);
+	return kb;
 }
 
 #endif /* __DMABUF_UTIL_H */
