@@ -219,6 +219,48 @@
  */
 
 /**
+ * DOC: coherency
+ *
+ * The same memory is seen by the CPU and by every device that maps it,
+ * each possibly through a cache or a bounce buffer of its own (swiotlb,
+ * an IOMMU that bounces, a non-coherent SoC). The core therefore treats
+ * the memory as owned by one side at a time, and tells the exporter each
+ * time ownership of a cached mapping changes, through the optional
+ * &dma_buf_ops.sync_for_device and &dma_buf_ops.sync_for_cpu (for memory
+ * with pages, dma_sync_sgtable_for_device() and
+ * dma_sync_sgtable_for_cpu() with the mapping's own direction):
+ *
+ * - Mapped per transfer (map, DMA, unmap, and eventually detach): the
+ *   device owns the memory from the first dma_buf_map_attachment() of
+ *   its cached mapping (sync for the device, which pushes what the CPU
+ *   wrote) to the last dma_buf_unmap_attachment() (sync for the CPU,
+ *   which brings back what the device wrote). Outside, the CPU owns it:
+ *   what the device wrote is visible to kmap, to mmap() after
+ *   DMA_BUF_IOCTL_SYNC, and to the next device to map it.
+ * - Cached across transfers: the same, at every transfer; the mapping
+ *   itself is made and released only once, and its release does not sync
+ *   again (the memory is the CPU's by then).
+ * - Two devices alternating: each device's transfer starts with a sync
+ *   for that device and ends with a sync for the CPU, so the second
+ *   device sees what the first wrote, and no stale copy of one device's
+ *   ever overwrites the other's data later.
+ * - A direction change: only an unused mapping is replaced, and it was
+ *   synced for the CPU when its last user unmapped it.
+ * - CPU access while a device holds a mapping (a long-lived mapping, such
+ *   as a display's): dma_buf_begin_cpu_access() and DMA_BUF_IOCTL_SYNC
+ *   START sync every held mapping for the CPU after the exporter's own
+ *   &dma_buf_ops.begin_cpu_access, and dma_buf_end_cpu_access() and
+ *   SYNC END sync them back for their devices after
+ *   &dma_buf_ops.end_cpu_access.
+ *
+ * A scatterlist mapping is synced as a whole: the DMA API has no partial
+ * sync of one, so the byte range of a CPU access bounds what the exporter
+ * prepares, not what the core syncs. Exporters of memory that needs no
+ * maintenance (uncached or write-combined memory, a coherent pool)
+ * provide neither callback.
+ */
+
+/**
  * DOC: negotiation
  *
  * Devices differ in what memory they can reach and in the scatterlists
@@ -367,27 +409,52 @@ static int dma_buf_file_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
+/* Hand an attachment's cached mapping to its device, or back to the CPU. */
+static void dma_buf_sync_mapping(struct dma_buf_attachment *attach,
+				 bool for_cpu)
+{
+	const struct dma_buf_ops *ops = attach->dmabuf->ops;
+
+	lockdep_assert_held(&attach->dmabuf->lock);
+	if (for_cpu && ops->sync_for_cpu)
+		ops->sync_for_cpu(attach, attach->exporter_sgt, attach->dir);
+	else if (!for_cpu && ops->sync_for_device)
+		ops->sync_for_device(attach, attach->exporter_sgt, attach->dir);
+}
+
+/* The same for every mapping an importer is using. */
+static void dma_buf_sync_held(struct dma_buf *dmabuf, bool for_cpu)
+{
+	struct dma_buf_attachment *attach;
+
+	lockdep_assert_held(&dmabuf->lock);
+	list_for_each_entry(attach, &dmabuf->attachments, node)
+		if (attach->map_count)
+			dma_buf_sync_mapping(attach, for_cpu);
+}
+
 static int __dma_buf_begin_cpu_access(struct dma_buf *dmabuf, size_t start,
 				      size_t len, enum dma_data_direction dir)
 {
 	int ret = 0;
 
-	if (dmabuf->ops->begin_cpu_access) {
-		mutex_lock(&dmabuf->lock);
+	mutex_lock(&dmabuf->lock);
+	if (dmabuf->ops->begin_cpu_access)
 		ret = dmabuf->ops->begin_cpu_access(dmabuf, start, len, dir);
-		mutex_unlock(&dmabuf->lock);
-	}
+	if (!ret)
+		dma_buf_sync_held(dmabuf, true);
+	mutex_unlock(&dmabuf->lock);
 	return ret;
 }
 
 static void __dma_buf_end_cpu_access(struct dma_buf *dmabuf, size_t start,
 				     size_t len, enum dma_data_direction dir)
 {
-	if (dmabuf->ops->end_cpu_access) {
-		mutex_lock(&dmabuf->lock);
+	mutex_lock(&dmabuf->lock);
+	if (dmabuf->ops->end_cpu_access)
 		dmabuf->ops->end_cpu_access(dmabuf, start, len, dir);
-		mutex_unlock(&dmabuf->lock);
-	}
+	dma_buf_sync_held(dmabuf, false);
+	mutex_unlock(&dmabuf->lock);
 }
 
 /* Can @vma, whose vm_pgoff is an offset into the buffer, map it? */
@@ -774,6 +841,9 @@ static void dma_buf_release_mapping(struct dma_buf_attachment *attach)
 	struct dma_buf *dmabuf = attach->dmabuf;
 
 	lockdep_assert_held(&dmabuf->lock);
+	/* Detached while in use (a misuse): the device's writes still count. */
+	if (attach->map_count)
+		dma_buf_sync_mapping(attach, true);
 	if (attach->sgt != attach->exporter_sgt)
 		dma_buf_debug_unwrap(attach->sgt);
 	dmabuf->ops->unmap_dma_buf(attach, attach->exporter_sgt, attach->dir);
@@ -827,7 +897,11 @@ EXPORT_SYMBOL_GPL(dma_buf_detach);
  *
  * The importer uses only sg_dma_address() and sg_dma_len() of the
  * table's DMA entries (for_each_sgtable_dma_sg()), and balances each call
- * with dma_buf_unmap_attachment().
+ * with dma_buf_unmap_attachment(). From the first map to the last unmap
+ * the memory belongs to the device: the core hands it over with the
+ * exporter's &dma_buf_ops.sync_for_device when the mapping's first user
+ * maps it, and back with &dma_buf_ops.sync_for_cpu when its last user
+ * unmaps it (see "coherency" above).
  *
  * Context: Process context. Takes &dma_buf.lock; may sleep.
  * Return: The mapping, or an ERR_PTR(): -EINVAL (with a WARN) for a NULL
@@ -847,7 +921,8 @@ struct sg_table *dma_buf_map_attachment(struct dma_buf_attachment *attach,
 	mutex_lock(&dmabuf->lock);
 	if (attach->sgt) {
 		if (attach->dir == dir) {
-			attach->map_count++;
+			if (!attach->map_count++)
+				dma_buf_sync_mapping(attach, false);
 			sgt = attach->sgt;
 			goto out;
 		}
@@ -877,6 +952,7 @@ struct sg_table *dma_buf_map_attachment(struct dma_buf_attachment *attach,
 	attach->exporter_sgt = exp_sgt;
 	attach->dir = dir;
 	attach->map_count = 1;
+	dma_buf_sync_mapping(attach, false);
 out:
 	mutex_unlock(&dmabuf->lock);
 	return sgt;
@@ -891,9 +967,12 @@ EXPORT_SYMBOL_GPL(dma_buf_map_attachment);
  *
  * The mapping stays cached in the attachment for the next
  * dma_buf_map_attachment(); the exporter's &dma_buf_ops.unmap_dma_buf is
- * called when the attachment is detached. An unmap that does not match a
- * map (another table, another direction, nothing mapped) is a bug: it
- * warns and changes nothing.
+ * called when the attachment is detached. When this was the mapping's
+ * last user, the memory goes back to the CPU (&dma_buf_ops.sync_for_cpu):
+ * what the device wrote is then visible to dma_buf_begin_cpu_access(),
+ * to mmap() after DMA_BUF_IOCTL_SYNC and to other devices' mappings. An
+ * unmap that does not match a map (another table, another direction,
+ * nothing mapped) is a bug: it warns and changes nothing.
  *
  * Context: Process context. Takes &dma_buf.lock; may sleep.
  */
@@ -909,8 +988,8 @@ void dma_buf_unmap_attachment(struct dma_buf_attachment *attach,
 
 	mutex_lock(&dmabuf->lock);
 	if (!dma_buf_misuse(!attach->map_count || sgt != attach->sgt ||
-			    dir != attach->dir))
-		attach->map_count--;
+			    dir != attach->dir) && !--attach->map_count)
+		dma_buf_sync_mapping(attach, true);
 	mutex_unlock(&dmabuf->lock);
 }
 EXPORT_SYMBOL_GPL(dma_buf_unmap_attachment);
@@ -925,7 +1004,8 @@ EXPORT_SYMBOL_GPL(dma_buf_unmap_attachment);
  *
  * Must precede dma_buf_kmap() and dma_buf_kmap_atomic(); coherency is
  * guaranteed only inside the range, in the given direction. The exporter
- * may allocate or pin storage here.
+ * may allocate or pin storage here, and the mappings importers hold go
+ * back to the CPU until dma_buf_end_cpu_access() (see "coherency").
  *
  * Context: Process context. Takes &dma_buf.lock; may sleep.
  * Return: 0, or a negative errno: -EINVAL (with a WARN) for a NULL

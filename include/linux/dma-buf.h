@@ -76,11 +76,42 @@ struct dma_buf_ops {
 	 * @unmap_dma_buf: Mandatory. Called with the table @map_dma_buf
 	 * returned and its direction, when the core drops its cached
 	 * mapping: at dma_buf_detach(), or when the attachment is mapped in
-	 * another direction. Cannot fail.
+	 * another direction. The memory belongs to the CPU by then (the core
+	 * called @sync_for_cpu when the last importer unmapped), so an
+	 * exporter that has @sync_for_cpu unmaps without syncing again
+	 * (DMA_ATTR_SKIP_CPU_SYNC). Cannot fail.
 	 */
 	void (*unmap_dma_buf)(struct dma_buf_attachment *attach,
 			      struct sg_table *sgt,
 			      enum dma_data_direction dir);
+
+	/**
+	 * @sync_for_device: Optional. Hands the memory behind a cached
+	 * mapping to the mapping's device: makes what the CPU wrote visible
+	 * to it (cache write-back, a copy into a bounce buffer). Called with
+	 * the table @map_dma_buf returned and the mapping's direction when
+	 * an importer starts using the mapping (dma_buf_map_attachment()
+	 * finds it unused, including right after @map_dma_buf created it),
+	 * and by dma_buf_end_cpu_access() for every mapping an importer
+	 * holds. Typically dma_sync_sgtable_for_device(). Absent for memory
+	 * that needs no maintenance (uncached memory, a coherent pool).
+	 */
+	void (*sync_for_device)(struct dma_buf_attachment *attach,
+				struct sg_table *sgt,
+				enum dma_data_direction dir);
+
+	/**
+	 * @sync_for_cpu: Optional. Hands the memory behind a cached mapping
+	 * back to the CPU: makes what the device wrote visible to the CPU
+	 * (cache invalidation, a copy out of a bounce buffer). Called with
+	 * the mapping's table and direction when its last importer unmaps
+	 * it (dma_buf_unmap_attachment()), and by dma_buf_begin_cpu_access()
+	 * for every mapping an importer holds. Typically
+	 * dma_sync_sgtable_for_cpu().
+	 */
+	void (*sync_for_cpu)(struct dma_buf_attachment *attach,
+			     struct sg_table *sgt,
+			     enum dma_data_direction dir);
 
 	/**
 	 * @release: Mandatory. Called once, after the last reference to the
@@ -96,17 +127,19 @@ struct dma_buf_ops {
 	 * and DMA_BUF_IOCTL_SYNC(START) before the CPU accesses the bytes
 	 * [@start, @start + @len) in direction @dir (the range is already
 	 * checked against the size). Allocates or pins the backing storage
-	 * and makes the range coherent for the CPU, so that the kmap
-	 * callbacks that follow cannot fail. Returns 0 or a negative errno,
-	 * which the caller sees. Absent means CPU access needs no preparation.
+	 * and does whatever the CPU's side needs, so that the kmap callbacks
+	 * that follow cannot fail; the core then calls @sync_for_cpu for
+	 * the mappings importers hold. Returns 0 or a negative errno, which
+	 * the caller sees. Absent means CPU access needs no preparation.
 	 */
 	int (*begin_cpu_access)(struct dma_buf *dmabuf, size_t start,
 				size_t len, enum dma_data_direction dir);
 
 	/**
 	 * @end_cpu_access: Optional. Called by dma_buf_end_cpu_access() and
-	 * DMA_BUF_IOCTL_SYNC(END) after the CPU is done with the range;
-	 * makes the CPU's writes visible to the devices. Cannot fail.
+	 * DMA_BUF_IOCTL_SYNC(END) after the CPU is done with the range,
+	 * before the core calls @sync_for_device for the mappings importers
+	 * hold. Cannot fail.
 	 */
 	void (*end_cpu_access)(struct dma_buf *dmabuf, size_t start,
 			       size_t len, enum dma_data_direction dir);

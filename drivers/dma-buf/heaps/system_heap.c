@@ -70,12 +70,6 @@ struct system_heap_buffer {
 	phys_addr_t last;
 };
 
-struct system_heap_attachment {
-	/* The device's mapping, or NULL. Under dmabuf->lock. */
-	struct sg_table *sgt;
-	enum dma_data_direction dir;
-};
-
 static void system_heap_free_pages(struct page **pages, unsigned int n)
 {
 	unsigned int i;
@@ -163,34 +157,15 @@ static int system_heap_attach(struct dma_buf *dmabuf, struct device *dev,
 			      struct dma_buf_attachment *attach)
 {
 	struct system_heap_buffer *buf = dmabuf->priv;
-	struct system_heap_attachment *a;
-	int ret;
 
 	/* Storage placed before this device came must be within its reach. */
-	if (buf->pages) {
-		ret = dma_buf_check_reach(dev, buf->last);
-		if (ret)
-			return ret;
-	}
-
-	a = kzalloc(sizeof(*a), GFP_KERNEL);
-	if (!a)
-		return -ENOMEM;
-	attach->priv = a;
-	return 0;
-}
-
-static void system_heap_detach(struct dma_buf *dmabuf,
-			       struct dma_buf_attachment *attach)
-{
-	kfree(attach->priv);
+	return buf->pages ? dma_buf_check_reach(dev, buf->last) : 0;
 }
 
 static struct sg_table *system_heap_map(struct dma_buf_attachment *attach,
 					enum dma_data_direction dir)
 {
 	struct system_heap_buffer *buf = attach->dmabuf->priv;
-	struct system_heap_attachment *a = attach->priv;
 	struct dma_buf_constraints c;
 	struct mem_cgroup *old;
 	struct sg_table *sgt;
@@ -208,11 +183,10 @@ static struct sg_table *system_heap_map(struct dma_buf_attachment *attach,
 	if (IS_ERR(sgt))
 		return sgt;
 	/*
-	 * Reachable by construction: never bounced. The same pages may be
-	 * mapped for several devices at once, which is what sharing means;
-	 * the DMA API tolerates overlapping mappings only without implicit
-	 * cache maintenance, so it is done here explicitly, and by
-	 * begin/end_cpu_access afterwards.
+	 * The same pages may be mapped for several devices at once, which
+	 * is what sharing means; the DMA API tolerates overlapping mappings
+	 * only without implicit cache maintenance. The core hands the
+	 * memory to the device and back through the sync callbacks.
 	 */
 	ret = dma_map_sgtable(attach->dev, sgt, dir, DMA_ATTR_SKIP_CPU_SYNC);
 	if (ret) {
@@ -220,9 +194,6 @@ static struct sg_table *system_heap_map(struct dma_buf_attachment *attach,
 		kfree(sgt);
 		return ERR_PTR(ret);
 	}
-	dma_sync_sgtable_for_device(attach->dev, sgt, dir);
-	a->sgt = sgt;
-	a->dir = dir;
 	return sgt;
 }
 
@@ -230,13 +201,24 @@ static void system_heap_unmap(struct dma_buf_attachment *attach,
 			      struct sg_table *sgt,
 			      enum dma_data_direction dir)
 {
-	struct system_heap_attachment *a = attach->priv;
-
-	/* The CPU's view is made coherent by begin_cpu_access, not here. */
+	/* The core synced it for the CPU when its last user unmapped it. */
 	dma_unmap_sgtable(attach->dev, sgt, dir, DMA_ATTR_SKIP_CPU_SYNC);
 	sg_free_table(sgt);
 	kfree(sgt);
-	a->sgt = NULL;
+}
+
+static void system_heap_sync_for_device(struct dma_buf_attachment *attach,
+					struct sg_table *sgt,
+					enum dma_data_direction dir)
+{
+	dma_sync_sgtable_for_device(attach->dev, sgt, dir);
+}
+
+static void system_heap_sync_for_cpu(struct dma_buf_attachment *attach,
+				     struct sg_table *sgt,
+				     enum dma_data_direction dir)
+{
+	dma_sync_sgtable_for_cpu(attach->dev, sgt, dir);
 }
 
 static void system_heap_release(struct dma_buf *dmabuf)
@@ -250,65 +232,10 @@ static void system_heap_release(struct dma_buf *dmabuf)
 	kfree(buf);
 }
 
-static void system_heap_sync_range(struct device *dev, dma_addr_t addr,
-				   size_t offset, size_t size,
-				   enum dma_data_direction dir, bool for_cpu)
-{
-	if (for_cpu)
-		dma_sync_single_range_for_cpu(dev, addr, offset, size, dir);
-	else
-		dma_sync_single_range_for_device(dev, addr, offset, size, dir);
-}
-
-/*
- * Make [start, start + len) of the buffer coherent for the CPU (@for_cpu)
- * or for the devices, in every attachment that has a mapping. Only the
- * DMA segments that overlap the range are synced, and only their
- * overlapping part.
- */
-static void system_heap_sync(struct dma_buf *dmabuf, size_t start, size_t len,
-			     bool for_cpu)
-{
-	size_t seg_start, seg_len, from, to;
-	struct dma_buf_attachment *attach;
-	struct system_heap_attachment *a;
-	struct scatterlist *sg;
-	unsigned int i;
-
-	list_for_each_entry(attach, &dmabuf->attachments, node) {
-		a = attach->priv;
-		if (!a->sgt)
-			continue;
-		seg_start = 0;
-		for_each_sgtable_dma_sg(a->sgt, sg, i) {
-			seg_len = sg_dma_len(sg);
-			from = max(start, seg_start);
-			to = min(start + len, seg_start + seg_len);
-			if (from < to)
-				system_heap_sync_range(attach->dev,
-						       sg_dma_address(sg),
-						       from - seg_start,
-						       to - from, a->dir,
-						       for_cpu);
-			seg_start += seg_len;
-		}
-	}
-}
-
 static int system_heap_begin_cpu_access(struct dma_buf *dmabuf, size_t start,
 					size_t len, enum dma_data_direction dir)
 {
-	int ret = system_heap_populate(dmabuf->priv);
-
-	if (!ret)
-		system_heap_sync(dmabuf, start, len, true);
-	return ret;
-}
-
-static void system_heap_end_cpu_access(struct dma_buf *dmabuf, size_t start,
-				       size_t len, enum dma_data_direction dir)
-{
-	system_heap_sync(dmabuf, start, len, false);
+	return system_heap_populate(dmabuf->priv);
 }
 
 /*
@@ -391,12 +318,12 @@ static int system_heap_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma)
 
 static const struct dma_buf_ops system_heap_buf_ops = {
 	.attach		  = system_heap_attach,
-	.detach		  = system_heap_detach,
 	.map_dma_buf	  = system_heap_map,
 	.unmap_dma_buf	  = system_heap_unmap,
+	.sync_for_device  = system_heap_sync_for_device,
+	.sync_for_cpu	  = system_heap_sync_for_cpu,
 	.release	  = system_heap_release,
 	.begin_cpu_access = system_heap_begin_cpu_access,
-	.end_cpu_access	  = system_heap_end_cpu_access,
 	.kmap_atomic	  = system_heap_kmap_atomic,
 	.kunmap_atomic	  = system_heap_kunmap_atomic,
 	.kmap		  = system_heap_kmap,

@@ -41,7 +41,7 @@
 enum fake_op {
 	OP_ATTACH, OP_DETACH, OP_MAP, OP_UNMAP, OP_BEGIN, OP_END,
 	OP_KMAP, OP_KUNMAP, OP_KMAP_ATOMIC, OP_KUNMAP_ATOMIC, OP_MMAP,
-	OP_RELEASE,
+	OP_SYNC_DEV, OP_SYNC_CPU, OP_RELEASE,
 };
 
 struct fake_exporter {
@@ -68,6 +68,11 @@ struct fake_exporter {
 	void *unmap_vaddr;
 	unsigned long mmap_pgoff;
 	struct file *mmap_file;
+	/*
+	 * The mapping and ownership callbacks in order, as
+	 * "<device>.<callback>(<direction>)" and "begin"/"end" words.
+	 */
+	char log[512];
 
 	/* Misuse the core reported, and misuse the case asked for. */
 	unsigned int misuse;
@@ -92,6 +97,41 @@ static void fake_record(struct fake_exporter *fx, struct dma_buf *dmabuf,
 	fx->calls[op]++;
 	if (mutex_is_locked(&dmabuf->lock) != locked)
 		fx->lock_wrong |= BIT(op);
+}
+
+static const char *dir_word(enum dma_data_direction dir)
+{
+	switch (dir) {
+	case DMA_TO_DEVICE:
+		return "to";
+	case DMA_FROM_DEVICE:
+		return "from";
+	case DMA_BIDIRECTIONAL:
+		return "bidi";
+	default:
+		return "none";
+	}
+}
+
+/*
+ * Append an event to the log; @attach is NULL for buffer-wide events.
+ * Devices are named as the case named them ("<case>.<name>" in sysfs).
+ */
+static void fake_log(struct fake_exporter *fx, struct dma_buf_attachment *attach,
+		     const char *what, enum dma_data_direction dir)
+{
+	size_t n = strlen(fx->log);
+	const char *dev;
+
+	if (attach) {
+		dev = strrchr(dev_name(attach->dev), '.');
+		dev = dev ? dev + 1 : dev_name(attach->dev);
+		snprintf(fx->log + n, sizeof(fx->log) - n, "%s%s.%s(%s)",
+			 n ? " " : "", dev, what, dir_word(dir));
+	} else {
+		snprintf(fx->log + n, sizeof(fx->log) - n, "%s%s",
+			 n ? " " : "", what);
+	}
 }
 
 static int fake_attach(struct dma_buf *dmabuf, struct device *dev,
@@ -130,6 +170,7 @@ static struct sg_table *fake_map(struct dma_buf_attachment *attach,
 
 	fake_record(fx, attach->dmabuf, OP_MAP, true);
 	fx->map_dir = dir;
+	fake_log(fx, attach, "map", dir);
 	if (fx->map_null)
 		return NULL;
 	if (fx->map_ret)
@@ -160,10 +201,36 @@ static void fake_unmap(struct dma_buf_attachment *attach,
 	fake_record(fx, attach->dmabuf, OP_UNMAP, true);
 	fx->unmap_dir = dir;
 	fx->unmapped = sgt;
+	fake_log(fx, attach, "unmap", dir);
 	if (sgt == fx->mapped) {
 		sg_free_table(sgt);
 		kfree(sgt);
 	}
+}
+
+static void fake_sync_for_device(struct dma_buf_attachment *attach,
+				 struct sg_table *sgt,
+				 enum dma_data_direction dir)
+{
+	struct fake_exporter *fx = attach->dmabuf->priv;
+
+	fake_record(fx, attach->dmabuf, OP_SYNC_DEV, true);
+	/* The exporter's own table, not the importer's copy. */
+	KUNIT_EXPECT_PTR_EQ(fx->test, sgt, attach->exporter_sgt);
+	KUNIT_EXPECT_EQ(fx->test, dir, attach->dir);
+	fake_log(fx, attach, "dev", dir);
+}
+
+static void fake_sync_for_cpu(struct dma_buf_attachment *attach,
+			      struct sg_table *sgt,
+			      enum dma_data_direction dir)
+{
+	struct fake_exporter *fx = attach->dmabuf->priv;
+
+	fake_record(fx, attach->dmabuf, OP_SYNC_CPU, true);
+	KUNIT_EXPECT_PTR_EQ(fx->test, sgt, attach->exporter_sgt);
+	KUNIT_EXPECT_EQ(fx->test, dir, attach->dir);
+	fake_log(fx, attach, "cpu", dir);
 }
 
 static void fake_release(struct dma_buf *dmabuf)
@@ -179,6 +246,7 @@ static int fake_begin(struct dma_buf *dmabuf, size_t start, size_t len,
 	struct fake_exporter *fx = dmabuf->priv;
 
 	fake_record(fx, dmabuf, OP_BEGIN, true);
+	fake_log(fx, NULL, "begin", dir);
 	fx->begin_start = start;
 	fx->begin_len = len;
 	fx->begin_dir = dir;
@@ -191,6 +259,7 @@ static void fake_end(struct dma_buf *dmabuf, size_t start, size_t len,
 	struct fake_exporter *fx = dmabuf->priv;
 
 	fake_record(fx, dmabuf, OP_END, true);
+	fake_log(fx, NULL, "end", dir);
 	fx->end_start = start;
 	fx->end_len = len;
 	fx->end_dir = dir;
@@ -249,6 +318,8 @@ static const struct dma_buf_ops fake_ops = {
 	.detach		  = fake_detach,
 	.map_dma_buf	  = fake_map,
 	.unmap_dma_buf	  = fake_unmap,
+	.sync_for_device  = fake_sync_for_device,
+	.sync_for_cpu	  = fake_sync_for_cpu,
 	.release	  = fake_release,
 	.begin_cpu_access = fake_begin,
 	.end_cpu_access	  = fake_end,
@@ -1172,6 +1243,224 @@ static void map_hides_pages_from_importer(struct kunit *test)
 	KUNIT_EXPECT_PTR_EQ(test, fx->unmapped, fx->mapped);
 }
 
+/* --- who owns the memory: the sync callbacks ------------------------------- */
+
+/* Check the events since the last check, then forget them. */
+static void expect_log(struct kunit *test, const char *events)
+{
+	struct fake_exporter *fx = test->priv;
+
+	KUNIT_EXPECT_STREQ(test, fx->log, events);
+	fx->log[0] = '\0';
+}
+
+static struct dma_buf_attachment *attach_dev(struct kunit *test,
+					     struct dma_buf *dmabuf,
+					     const char *name)
+{
+	struct dma_buf_attachment *attach;
+
+	attach = dma_buf_attach(dmabuf, test_device(test, name));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, attach);
+	return attach;
+}
+
+static struct sg_table *map_ok(struct kunit *test,
+			       struct dma_buf_attachment *attach,
+			       enum dma_data_direction dir)
+{
+	struct sg_table *sgt = dma_buf_map_attachment(attach, dir);
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, sgt);
+	return sgt;
+}
+
+/* Map, DMA, unmap, detach: the device owns the memory in between. */
+static void sync_per_transfer(struct kunit *test)
+{
+	struct dma_buf *dmabuf = fake_export(test, &fake_ops);
+	struct dma_buf_attachment *a = attach_dev(test, dmabuf, "a");
+	struct sg_table *sgt;
+
+	sgt = map_ok(test, a, DMA_TO_DEVICE);
+	expect_log(test, "a.map(to) a.dev(to)");
+	dma_buf_unmap_attachment(a, sgt, DMA_TO_DEVICE);
+	expect_log(test, "a.cpu(to)");
+	dma_buf_detach(dmabuf, a);
+	/* Already the CPU's: the release does not sync again. */
+	expect_log(test, "a.unmap(to)");
+	put_and_flush(dmabuf);
+}
+
+/* A cached mapping changes hands at every transfer, not only once. */
+static void sync_cached_mapping_every_transfer(struct kunit *test)
+{
+	struct dma_buf *dmabuf = fake_export(test, &fake_ops);
+	struct dma_buf_attachment *a = attach_dev(test, dmabuf, "a");
+	struct sg_table *sgt;
+
+	sgt = map_ok(test, a, DMA_FROM_DEVICE);
+	dma_buf_unmap_attachment(a, sgt, DMA_FROM_DEVICE);
+	sgt = map_ok(test, a, DMA_FROM_DEVICE);
+	dma_buf_unmap_attachment(a, sgt, DMA_FROM_DEVICE);
+	expect_log(test, "a.map(from) a.dev(from) a.cpu(from) a.dev(from) a.cpu(from)");
+	dma_buf_detach(dmabuf, a);
+	expect_log(test, "a.unmap(from)");
+	put_and_flush(dmabuf);
+}
+
+/* Several users of one mapping: handed over by the first, back by the last. */
+static void sync_nested_maps_once(struct kunit *test)
+{
+	struct dma_buf *dmabuf = fake_export(test, &fake_ops);
+	struct dma_buf_attachment *a = attach_dev(test, dmabuf, "a");
+	struct sg_table *sgt;
+
+	sgt = map_ok(test, a, DMA_BIDIRECTIONAL);
+	map_ok(test, a, DMA_BIDIRECTIONAL);
+	expect_log(test, "a.map(bidi) a.dev(bidi)");
+	dma_buf_unmap_attachment(a, sgt, DMA_BIDIRECTIONAL);
+	expect_log(test, "");
+	dma_buf_unmap_attachment(a, sgt, DMA_BIDIRECTIONAL);
+	expect_log(test, "a.cpu(bidi)");
+	dma_buf_detach(dmabuf, a);
+	put_and_flush(dmabuf);
+}
+
+/*
+ * Two devices taking turns: each transfer ends with the memory back with
+ * the CPU, so the next device is handed what the previous one wrote.
+ */
+static void sync_two_devices_alternate(struct kunit *test)
+{
+	struct dma_buf *dmabuf = fake_export(test, &fake_ops);
+	struct dma_buf_attachment *a = attach_dev(test, dmabuf, "a");
+	struct dma_buf_attachment *b = attach_dev(test, dmabuf, "b");
+	struct sg_table *sgt;
+
+	sgt = map_ok(test, a, DMA_FROM_DEVICE);
+	dma_buf_unmap_attachment(a, sgt, DMA_FROM_DEVICE);
+	expect_log(test, "a.map(from) a.dev(from) a.cpu(from)");
+	sgt = map_ok(test, b, DMA_TO_DEVICE);
+	dma_buf_unmap_attachment(b, sgt, DMA_TO_DEVICE);
+	expect_log(test, "b.map(to) b.dev(to) b.cpu(to)");
+	sgt = map_ok(test, a, DMA_FROM_DEVICE);
+	dma_buf_unmap_attachment(a, sgt, DMA_FROM_DEVICE);
+	expect_log(test, "a.dev(from) a.cpu(from)");
+	dma_buf_detach(dmabuf, b);
+	dma_buf_detach(dmabuf, a);
+	put_and_flush(dmabuf);
+}
+
+/* A direction change replaces a mapping that was already synced back. */
+static void sync_direction_change(struct kunit *test)
+{
+	struct dma_buf *dmabuf = fake_export(test, &fake_ops);
+	struct dma_buf_attachment *a = attach_dev(test, dmabuf, "a");
+	struct sg_table *sgt;
+
+	sgt = map_ok(test, a, DMA_FROM_DEVICE);
+	dma_buf_unmap_attachment(a, sgt, DMA_FROM_DEVICE);
+	expect_log(test, "a.map(from) a.dev(from) a.cpu(from)");
+	sgt = map_ok(test, a, DMA_TO_DEVICE);
+	dma_buf_unmap_attachment(a, sgt, DMA_TO_DEVICE);
+	expect_log(test, "a.unmap(from) a.map(to) a.dev(to) a.cpu(to)");
+	dma_buf_detach(dmabuf, a);
+	put_and_flush(dmabuf);
+}
+
+/*
+ * CPU access while a device holds its mapping: the held mapping comes
+ * back to the CPU after the exporter's begin, and goes to the device
+ * again after the exporter's end. Unused mappings are not touched.
+ */
+static void sync_cpu_access_while_held(struct kunit *test)
+{
+	struct dma_buf *dmabuf = fake_export(test, &fake_ops);
+	struct dma_buf_attachment *a = attach_dev(test, dmabuf, "a");
+	struct dma_buf_attachment *b = attach_dev(test, dmabuf, "b");
+	struct sg_table *sa, *sb;
+
+	sb = map_ok(test, b, DMA_TO_DEVICE);
+	dma_buf_unmap_attachment(b, sb, DMA_TO_DEVICE);
+	sa = map_ok(test, a, DMA_FROM_DEVICE);
+	expect_log(test, "b.map(to) b.dev(to) b.cpu(to) a.map(from) a.dev(from)");
+
+	KUNIT_ASSERT_EQ(test, dma_buf_begin_cpu_access(dmabuf, 0, PAGE_SIZE,
+						       DMA_FROM_DEVICE), 0);
+	expect_log(test, "begin a.cpu(from)");
+	dma_buf_end_cpu_access(dmabuf, 0, PAGE_SIZE, DMA_FROM_DEVICE);
+	expect_log(test, "end a.dev(from)");
+
+	dma_buf_unmap_attachment(a, sa, DMA_FROM_DEVICE);
+	expect_log(test, "a.cpu(from)");
+	/* Nothing held: CPU access involves only the exporter. */
+	KUNIT_ASSERT_EQ(test, dma_buf_begin_cpu_access(dmabuf, 0, PAGE_SIZE,
+						       DMA_BIDIRECTIONAL), 0);
+	dma_buf_end_cpu_access(dmabuf, 0, PAGE_SIZE, DMA_BIDIRECTIONAL);
+	expect_log(test, "begin end");
+	dma_buf_detach(dmabuf, b);
+	dma_buf_detach(dmabuf, a);
+	put_and_flush(dmabuf);
+}
+
+/* A failed begin hands nothing over. */
+static void sync_not_after_failed_begin(struct kunit *test)
+{
+	struct fake_exporter *fx = test->priv;
+	struct dma_buf *dmabuf = fake_export(test, &fake_ops);
+	struct dma_buf_attachment *a = attach_dev(test, dmabuf, "a");
+	struct sg_table *sgt;
+
+	sgt = map_ok(test, a, DMA_FROM_DEVICE);
+	fx->begin_ret = -ENOMEM;
+	KUNIT_EXPECT_EQ(test, dma_buf_begin_cpu_access(dmabuf, 0, PAGE_SIZE,
+						       DMA_FROM_DEVICE), -ENOMEM);
+	expect_log(test, "a.map(from) a.dev(from) begin");
+	dma_buf_unmap_attachment(a, sgt, DMA_FROM_DEVICE);
+	dma_buf_detach(dmabuf, a);
+	put_and_flush(dmabuf);
+}
+
+/* Detached while in use (a misuse): what the device wrote still counts. */
+static void sync_detach_while_held(struct kunit *test)
+{
+	struct fake_exporter *fx = test->priv;
+	struct dma_buf *dmabuf = fake_export(test, &fake_ops);
+	struct dma_buf_attachment *a = attach_dev(test, dmabuf, "a");
+
+	map_ok(test, a, DMA_FROM_DEVICE);
+	expect_log(test, "a.map(from) a.dev(from)");
+	EXPECT_MISUSE(test, fx, dma_buf_detach(dmabuf, a));
+	expect_log(test, "a.cpu(from) a.unmap(from)");
+	put_and_flush(dmabuf);
+}
+
+/* DMA_BUF_IOCTL_SYNC brackets userspace access the same way. */
+static void sync_ioctl_hands_over_held(struct kunit *test)
+{
+	struct dma_buf *dmabuf = fake_export(test, &fake_ops);
+	struct dma_buf_attachment *a = attach_dev(test, dmabuf, "a");
+	struct dma_buf_sync sync = {
+		.flags = DMA_BUF_SYNC_START | DMA_BUF_SYNC_RW,
+	};
+	void __user *arg = user_page(test);
+	struct sg_table *sgt;
+
+	sgt = map_ok(test, a, DMA_BIDIRECTIONAL);
+	expect_log(test, "a.map(bidi) a.dev(bidi)");
+	KUNIT_ASSERT_EQ(test, copy_to_user(arg, &sync, sizeof(sync)), 0);
+	KUNIT_EXPECT_EQ(test, do_ioctl(dmabuf->file, DMA_BUF_IOCTL_SYNC, arg), 0);
+	expect_log(test, "begin a.cpu(bidi)");
+	sync.flags = DMA_BUF_SYNC_END | DMA_BUF_SYNC_RW;
+	KUNIT_ASSERT_EQ(test, copy_to_user(arg, &sync, sizeof(sync)), 0);
+	KUNIT_EXPECT_EQ(test, do_ioctl(dmabuf->file, DMA_BUF_IOCTL_SYNC, arg), 0);
+	expect_log(test, "end a.dev(bidi)");
+	dma_buf_unmap_attachment(a, sgt, DMA_BIDIRECTIONAL);
+	dma_buf_detach(dmabuf, a);
+	put_and_flush(dmabuf);
+}
+
 /* --- kernel CPU access ----------------------------------------------------- */
 
 struct cpu_range {
@@ -1997,6 +2286,15 @@ static struct kunit_case dma_buf_core_cases[] = {
 	KUNIT_CASE(detach_while_mapped),
 	KUNIT_CASE(map_exporter_returns_null),
 	KUNIT_CASE(map_hides_pages_from_importer),
+	KUNIT_CASE(sync_per_transfer),
+	KUNIT_CASE(sync_cached_mapping_every_transfer),
+	KUNIT_CASE(sync_nested_maps_once),
+	KUNIT_CASE(sync_two_devices_alternate),
+	KUNIT_CASE(sync_direction_change),
+	KUNIT_CASE(sync_cpu_access_while_held),
+	KUNIT_CASE(sync_not_after_failed_begin),
+	KUNIT_CASE(sync_detach_while_held),
+	KUNIT_CASE(sync_ioctl_hands_over_held),
 	KUNIT_CASE_PARAM(cpu_access_range_checked, bad_range_gen_params),
 	KUNIT_CASE(cpu_access_reaches_exporter),
 	KUNIT_CASE(cpu_access_error_propagates),

@@ -255,13 +255,14 @@ static void segments_respect_device_limits(struct kunit *test)
 }
 
 /*
- * CPU access syncs only the requested range of each mapped attachment.
- * With CONFIG_DMA_API_DEBUG (make test DEBUG=1) a sync outside a mapping
- * or in the wrong direction is reported and fails the run, and so are
- * overlapping writable mappings made with implicit cache maintenance:
- * both devices here map the same pages for writing.
+ * CPU access while two devices hold mappings of the same pages: each
+ * held mapping is synced as the DMA API expects a mapped table to be.
+ * With CONFIG_DMA_API_DEBUG (make test DEBUG=1) a sync of memory the
+ * device did not map, or in another direction, is reported and fails the
+ * run, and so are overlapping writable mappings made with implicit cache
+ * maintenance: both devices here map the same pages for writing.
  */
-static void cpu_access_syncs_mapped_range(struct kunit *test)
+static void cpu_access_syncs_held_mappings(struct kunit *test)
 {
 	struct dma_buf *dmabuf = heap_buffer(test, 40 * PAGE_SIZE);
 	struct dma_buf_attachment *a, *b;
@@ -412,7 +413,7 @@ static struct kunit_case system_heap_cases[] = {
 	KUNIT_CASE(late_device_out_of_reach_refused),
 	KUNIT_CASE_PARAM(segments_respect_device_limits,
 			 segment_limits_gen_params),
-	KUNIT_CASE(cpu_access_syncs_mapped_range),
+	KUNIT_CASE(cpu_access_syncs_held_mappings),
 	KUNIT_CASE(storage_counts_in_owner_footprint),
 	KUNIT_CASE(population_stops_at_fatal_signal),
 	KUNIT_CASE(kmap_reads_and_writes),
