@@ -28,15 +28,18 @@ static bool dma_buf_pages_below(struct page *page, unsigned int order,
  *	dma_buf_attachments_constraints().
  * @order: allocation order, as for alloc_pages(); the pages are not
  *	compound, so split_page() may split them.
- * @gfp: extra flags (__GFP_ZERO, __GFP_NOWARN, __GFP_NORETRY...); no zone
- *	modifier, the helper picks the zone.
+ * @gfp: extra flags (__GFP_ZERO, __GFP_NOWARN, __GFP_RETRY_MAYFAIL,
+ *	__GFP_ACCOUNT...); no zone modifier, the helper picks the zone.
  *
  * Pages come from the largest zone that lies wholly below @limit (highmem
  * when every page of the machine does). When @limit falls inside a zone,
  * as a 28-bit mask does inside ZONE_DMA32, the helper tries that zone
- * once, checks the result, and otherwise falls back to ZONE_DMA when that
- * lies below @limit, as the DMA API's own allocator does. It never hands
- * out pages that a device would need bounce buffers to reach.
+ * once without retrying or warning, checks the result, and otherwise
+ * falls back to ZONE_DMA when that lies below @limit, as the DMA API's own
+ * allocator does. A failure of that fallback is the ordinary answer for
+ * more memory than a narrow device can reach, so it never warns either.
+ * The helper never hands out pages that a device would need bounce
+ * buffers to reach.
  *
  * Context: Process context; may sleep unless @gfp says otherwise.
  * Return: The first page of the allocation, or NULL if no memory below
@@ -54,9 +57,13 @@ struct page *dma_buf_alloc_pages_below(u64 limit, unsigned int order,
 	if (IS_ENABLED(CONFIG_ZONE_DMA32) && limit >= DMA_BIT_MASK(32))
 		return alloc_pages(GFP_USER | __GFP_DMA32 | gfp, order);
 
-	/* The narrowest zone that may still reach above the limit. */
+	/*
+	 * The narrowest zone that may still reach above the limit: a try,
+	 * not worth reclaiming for, since the page may lie above the limit.
+	 */
 	zone = IS_ENABLED(CONFIG_ZONE_DMA32) ? __GFP_DMA32 : 0;
-	page = alloc_pages(GFP_USER | zone | gfp | __GFP_NOWARN, order);
+	page = alloc_pages(GFP_USER | zone | (gfp & ~__GFP_RETRY_MAYFAIL) |
+			   __GFP_NORETRY | __GFP_NOWARN, order);
 	if (page && dma_buf_pages_below(page, order, limit))
 		return page;
 	if (page)
@@ -64,7 +71,7 @@ struct page *dma_buf_alloc_pages_below(u64 limit, unsigned int order,
 
 	if (!IS_ENABLED(CONFIG_ZONE_DMA) || limit < zone_dma_limit)
 		return NULL;
-	page = alloc_pages(GFP_USER | __GFP_DMA | gfp, order);
+	page = alloc_pages(GFP_USER | __GFP_DMA | gfp | __GFP_NOWARN, order);
 	/* ZONE_DMA may be smaller than zone_dma_limit says, never larger. */
 	if (page && !dma_buf_pages_below(page, order, limit)) {
 		__free_pages(page, order);
@@ -74,43 +81,43 @@ struct page *dma_buf_alloc_pages_below(u64 limit, unsigned int order,
 }
 EXPORT_SYMBOL_GPL(dma_buf_alloc_pages_below);
 
-/* Bytes of physically contiguous memory from byte @pos of @pages. */
-static size_t dma_buf_contiguous(struct page **pages, unsigned int n_pages,
-				 size_t pos)
-{
-	unsigned int first = pos >> PAGE_SHIFT, i;
-
-	for (i = first + 1; i < n_pages; i++)
-		if (page_to_pfn(pages[i]) != page_to_pfn(pages[first]) + i - first)
-			break;
-	return ((size_t)i << PAGE_SHIFT) - pos;
-}
-
 /*
  * Walk the segments of @pages under @c; with @sgt, fill its entries.
+ * Each page is looked at about once: a segment grows page by page only
+ * while the memory is contiguous and the constraints allow it, so the
+ * walk is linear in the number of pages whatever their layout.
  * Return the number of segments.
  */
 static unsigned int dma_buf_walk_segments(struct page **pages,
 					  unsigned int n_pages,
 					  const struct dma_buf_constraints *c,
-					  struct sg_table *sgt)
+					  struct sg_table *sgt, bool can_sleep)
 {
 	struct scatterlist *sg = sgt ? sgt->sgl : NULL;
-	size_t pos = 0, end = (size_t)n_pages << PAGE_SHIFT, len;
-	unsigned int nents = 0;
+	size_t pos = 0, end = (size_t)n_pages << PAGE_SHIFT, len, max;
+	unsigned int nents = 0, i;
 	struct page *page;
 
 	while (pos < end) {
-		page = pages[pos >> PAGE_SHIFT];
-		len = dma_buf_segment_len(c, page_to_phys(page) +
-					  offset_in_page(pos),
-					  dma_buf_contiguous(pages, n_pages, pos));
+		i = pos >> PAGE_SHIFT;
+		page = pages[i];
+		max = dma_buf_segment_len(c, page_to_phys(page) +
+					  offset_in_page(pos), end - pos);
+		len = PAGE_SIZE - offset_in_page(pos);
+		while (len < max && i + 1 < n_pages &&
+		       page_to_pfn(pages[i + 1]) == page_to_pfn(pages[i]) + 1) {
+			len += PAGE_SIZE;
+			i++;
+		}
+		len = min(len, max);
 		if (sg) {
 			sg_set_page(sg, page, len, offset_in_page(pos));
 			sg = sg_next(sg);
 		}
 		pos += len;
 		nents++;
+		if (can_sleep)
+			cond_resched();
 	}
 	return nents;
 }
@@ -128,7 +135,8 @@ static unsigned int dma_buf_walk_segments(struct page **pages,
  * attaching device's constraints (dma_buf_device_constraints()), then
  * dma_map_sgtable() it for that device.
  *
- * Context: Process context; may sleep unless @gfp says otherwise.
+ * Context: Process context; may sleep (and yields the CPU on long
+ * arrays) unless @gfp says otherwise.
  * Return: The table, to be freed with sg_free_table() and kfree(), or an
  * ERR_PTR(): -EINVAL for an empty array or constraints that allow no
  * segment at all, -ENOMEM.
@@ -138,13 +146,14 @@ struct sg_table *dma_buf_pages_to_sgt(struct page **pages,
 				      const struct dma_buf_constraints *c,
 				      gfp_t gfp)
 {
+	bool can_sleep = gfpflags_allow_blocking(gfp);
 	struct sg_table *sgt;
 	unsigned int nents;
 
 	if (!n_pages || !c->max_segment_size)
 		return ERR_PTR(-EINVAL);
 
-	nents = dma_buf_walk_segments(pages, n_pages, c, NULL);
+	nents = dma_buf_walk_segments(pages, n_pages, c, NULL, can_sleep);
 	sgt = kzalloc(sizeof(*sgt), gfp);
 	if (!sgt)
 		return ERR_PTR(-ENOMEM);
@@ -152,7 +161,7 @@ struct sg_table *dma_buf_pages_to_sgt(struct page **pages,
 		kfree(sgt);
 		return ERR_PTR(-ENOMEM);
 	}
-	dma_buf_walk_segments(pages, n_pages, c, sgt);
+	dma_buf_walk_segments(pages, n_pages, c, sgt, can_sleep);
 	return sgt;
 }
 EXPORT_SYMBOL_GPL(dma_buf_pages_to_sgt);

@@ -27,6 +27,7 @@
 #include <linux/path.h>
 #include <linux/scatterlist.h>
 #include <linux/seq_file.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
@@ -1937,6 +1938,50 @@ static void segment_len_respects_constraints(struct kunit *test)
 			p->expect);
 }
 
+/*
+ * The scatterlist of a large buffer is built in time linear in its pages,
+ * whatever the constraints: here 896 MiB of contiguous pages cut into
+ * one-page segments, for which a walk that rescans each contiguous run
+ * from its start takes some 25 billion steps and keeps the CPU for
+ * minutes (the soft-lockup detector reports it after 20 seconds).
+ */
+static void segment_walk_is_linear(struct kunit *test)
+{
+	unsigned int n = (SZ_512M + SZ_256M + SZ_128M) >> PAGE_SHIFT, i;
+	unsigned long base = PHYS_PFN(SZ_16M);
+	struct dma_buf_constraints c = {
+		.dma_limit = U64_MAX,
+		.max_segment_size = PAGE_SIZE,
+		.seg_boundary_mask = ULONG_MAX,
+	};
+	struct sg_table *sgt;
+	struct page **pages;
+
+	if (!pfn_valid(base + n - 1))
+		kunit_skip(test, "needs 912 MiB of memory");
+	pages = kvmalloc_array(n, sizeof(*pages), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, pages);
+	for (i = 0; i < n; i++)
+		pages[i] = pfn_to_page(base + i);
+
+	sgt = dma_buf_pages_to_sgt(pages, n, &c, GFP_KERNEL);
+	KUNIT_EXPECT_FALSE(test, IS_ERR(sgt));
+	if (!IS_ERR(sgt)) {
+		KUNIT_EXPECT_EQ(test, sgt->orig_nents, n);
+		sg_free_table(sgt);
+		kfree(sgt);
+	}
+	c.max_segment_size = SZ_64K;
+	sgt = dma_buf_pages_to_sgt(pages, n, &c, GFP_KERNEL);
+	KUNIT_EXPECT_FALSE(test, IS_ERR(sgt));
+	if (!IS_ERR(sgt)) {
+		KUNIT_EXPECT_EQ(test, sgt->orig_nents, n / 16);
+		sg_free_table(sgt);
+		kfree(sgt);
+	}
+	kvfree(pages);
+}
+
 /* --- userspace interface --------------------------------------------------- */
 
 static void llseek_reports_size(struct kunit *test)
@@ -2320,6 +2365,7 @@ static struct kunit_case dma_buf_negotiation_cases[] = {
 	KUNIT_CASE(constraints_of_one_device),
 	KUNIT_CASE(constraints_intersect_attached),
 	KUNIT_CASE(check_reach),
+	KUNIT_CASE(segment_walk_is_linear),
 	KUNIT_CASE_PARAM(segment_len_respects_constraints,
 			 segment_gen_params),
 	{}

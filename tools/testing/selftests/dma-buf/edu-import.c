@@ -432,6 +432,26 @@ TEST_F(edu, bad_input)
 	close(fd);
 }
 
+/*
+ * More memory than a 28-bit device can ever reach, for a buffer attached
+ * to it before first use: the use that needs the pages fails with ENOMEM,
+ * and quietly (no allocation-failure report in the kernel log).
+ */
+TEST_F(edu, narrow_device_beyond_its_reach)
+{
+	struct edu_dmabuf_map_info info;
+	size_t size = 320 << 20;
+	int fd;
+
+	fd = heap_alloc(self->heap, size, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, edu_attach(self->edu28, fd, true));
+	EXPECT_EQ(-ENOMEM, buf_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_RW));
+	EXPECT_EQ(-ENOMEM, edu_map_info(self->edu28, fd, &info));
+	EXPECT_EQ(0, edu_attach(self->edu28, fd, false));
+	close(fd);
+}
+
 static void on_alarm(int sig)
 {
 }
