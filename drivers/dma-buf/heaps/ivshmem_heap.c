@@ -40,8 +40,12 @@
  *   CPU's reads come after the device's writes it was told about),
  *   end_cpu_access a write barrier, which also drains the CPU's
  *   write-combining buffers before a device reads.
- * - Userspace maps the BAR's frames write-combining, within the buffer,
- *   shared only.
+ * - Userspace maps the BAR's frames write-combining, within the buffer.
+ *   The frames are inserted at fault time, page by page, with the cache
+ *   mode the heap's own ioremap_wc() reserved for the whole BAR, rather
+ *   than remapped at mmap() time: a remapped range is one x86 PAT
+ *   reservation per mapping, which a partial munmap(), an mremap() or a
+ *   fork() would tear in pieces.
  *
  * Under QEMU without an IOMMU, dma_map_resource() returns the BAR's
  * physical address and another device's DMA to it lands in the host
@@ -200,15 +204,30 @@ static void *ivshmem_kmap(struct dma_buf *dmabuf, unsigned long page_num)
 	return (void __force *)buf->vaddr + page_num * PAGE_SIZE;
 }
 
+static vm_fault_t ivshmem_fault(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct ivshmem_buffer *buf = vma->vm_private_data;
+
+	if (vmf->pgoff >= buf->size >> PAGE_SHIFT)
+		return VM_FAULT_SIGBUS;
+	return vmf_insert_pfn_prot(vma, vmf->address,
+				   PHYS_PFN(buf->phys) + vmf->pgoff,
+				   vma->vm_page_prot);
+}
+
+static const struct vm_operations_struct ivshmem_vm_ops = {
+	.fault = ivshmem_fault,
+};
+
 static int ivshmem_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma)
 {
-	struct ivshmem_buffer *buf = dmabuf->priv;
-
 	/* The core checked the range against the buffer. */
-	return io_remap_pfn_range(vma, vma->vm_start,
-				  PHYS_PFN(buf->phys) + vma->vm_pgoff,
-				  vma->vm_end - vma->vm_start,
-				  pgprot_writecombine(vma->vm_page_prot));
+	vm_flags_set(vma, VM_PFNMAP | VM_IO | VM_DONTDUMP);
+	vma->vm_page_prot = pgprot_writecombine(vma->vm_page_prot);
+	vma->vm_ops = &ivshmem_vm_ops;
+	vma->vm_private_data = dmabuf->priv;
+	return 0;
 }
 
 static const struct dma_buf_ops ivshmem_buf_ops = {
