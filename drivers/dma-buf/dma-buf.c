@@ -549,6 +549,21 @@ static long dma_buf_ioctl_sync(struct dma_buf *dmabuf,
 	return __dma_buf_begin_cpu_access(dmabuf, 0, dmabuf->size, dir);
 }
 
+/*
+ * Names appear in fdinfo and debugfs, one field of one line: no control
+ * character (a newline would forge lines). Bytes from 0x80 up are allowed,
+ * for UTF-8.
+ */
+static bool dma_buf_name_ok(const char *name, long len)
+{
+	long i;
+
+	for (i = 0; i < len; i++)
+		if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f)
+			return false;
+	return true;
+}
+
 static long dma_buf_ioctl_set_name(struct dma_buf *dmabuf,
 				   const char __user *uname)
 {
@@ -558,7 +573,7 @@ static long dma_buf_ioctl_set_name(struct dma_buf *dmabuf,
 	len = strncpy_from_user(name, uname, sizeof(name));
 	if (len < 0)
 		return len;
-	if (len == sizeof(name))
+	if (len == sizeof(name) || !dma_buf_name_ok(name, len))
 		return -EINVAL;
 
 	spin_lock(&dmabuf->name_lock);

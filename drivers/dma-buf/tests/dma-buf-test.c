@@ -2113,6 +2113,22 @@ static void set_name_and_fdinfo(struct kunit *test)
 			-EINVAL);
 	KUNIT_EXPECT_STREQ(test, dmabuf->name, longest);
 
+	/* Control characters would forge lines in fdinfo and debugfs. */
+	KUNIT_ASSERT_EQ(test, copy_to_user(uname, "a\nsize:\t1", sizeof("a\nsize:\t1")), 0);
+	KUNIT_EXPECT_EQ(test, do_ioctl(dmabuf->file, DMA_BUF_SET_NAME_B, uname),
+			-EINVAL);
+	KUNIT_ASSERT_EQ(test, copy_to_user(uname, "tab\there", sizeof("tab\there")), 0);
+	KUNIT_EXPECT_EQ(test, do_ioctl(dmabuf->file, DMA_BUF_SET_NAME_B, uname),
+			-EINVAL);
+	KUNIT_ASSERT_EQ(test, copy_to_user(uname, "del\x7f", sizeof("del\x7f")), 0);
+	KUNIT_EXPECT_EQ(test, do_ioctl(dmabuf->file, DMA_BUF_SET_NAME_B, uname),
+			-EINVAL);
+	KUNIT_EXPECT_STREQ(test, dmabuf->name, longest);
+	/* UTF-8 is fine. */
+	KUNIT_ASSERT_EQ(test, copy_to_user(uname, "caf\xc3\xa9", sizeof("caf\xc3\xa9")), 0);
+	KUNIT_EXPECT_EQ(test, do_ioctl(dmabuf->file, DMA_BUF_SET_NAME_B, uname), 0);
+	KUNIT_EXPECT_STREQ(test, dmabuf->name, "caf\xc3\xa9");
+
 	KUNIT_ASSERT_EQ(test, copy_to_user(uname, "frame", 6), 0);
 	KUNIT_EXPECT_EQ(test, do_ioctl(dmabuf->file, DMA_BUF_SET_NAME_B, uname), 0);
 	KUNIT_EXPECT_EQ(test, do_ioctl(dmabuf->file, DMA_BUF_SET_NAME_A, NULL),

@@ -40,9 +40,12 @@ struct dma_buf_sync {
 #define DMA_BUF_IOCTL_SYNC	_IOW(DMA_BUF_BASE, 0, struct dma_buf_sync)
 
 /*
- * DMA_BUF_SET_NAME takes a pointer to a NUL-terminated string. Its number
- * encodes the size of a pointer, so it differs between 32-bit and 64-bit
- * userspace; the kernel answers both.
+ * DMA_BUF_SET_NAME takes a pointer to a NUL-terminated string of at most
+ * DMA_BUF_NAME_LEN - 1 bytes, shown in /proc/<pid>/fdinfo and debugfs. A
+ * longer string, or one holding a control character (a byte below 0x20,
+ * or 0x7f), is refused with EINVAL. Its number encodes the size of a
+ * pointer, so it differs between 32-bit and 64-bit userspace; the kernel
+ * answers both.
  */
 #define DMA_BUF_SET_NAME	_IOW(DMA_BUF_BASE, 1, const char *)
 #define DMA_BUF_SET_NAME_A	_IOW(DMA_BUF_BASE, 1, __u32)

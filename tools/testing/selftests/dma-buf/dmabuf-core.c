@@ -221,6 +221,20 @@ TEST_F(buf, name_fdinfo_and_link)
 	read_fdinfo(self->fd, "name", val, sizeof(val));
 	EXPECT_STREQ("0123456789abcdefghijklmnopqrstu", val);
 
+	/*
+	 * A control character would forge lines in fdinfo and debugfs:
+	 * refused, and the old name stays. UTF-8 is fine.
+	 */
+	EXPECT_EQ(-1, ioctl(self->fd, DMA_BUF_SET_NAME, "x\nname:\tforged"));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, ioctl(self->fd, DMA_BUF_SET_NAME, "bell\a"));
+	EXPECT_EQ(EINVAL, errno);
+	read_fdinfo(self->fd, "name", val, sizeof(val));
+	EXPECT_STREQ("0123456789abcdefghijklmnopqrstu", val);
+	EXPECT_EQ(0, ioctl(self->fd, DMA_BUF_SET_NAME, "cam\xc3\xa9ra"));
+	read_fdinfo(self->fd, "name", val, sizeof(val));
+	EXPECT_STREQ("cam\xc3\xa9ra", val);
+
 	/* Both request numbers, whatever this program's pointer size. */
 	EXPECT_EQ(0, ioctl(self->fd, DMA_BUF_SET_NAME_A, "a"));
 	EXPECT_EQ(0, ioctl(self->fd, DMA_BUF_SET_NAME_B, "b"));
