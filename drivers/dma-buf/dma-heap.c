@@ -11,6 +11,7 @@
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/stddef.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
 #include <uapi/linux/dma-heap.h>
@@ -31,7 +32,9 @@
  * The request structure may grow. The ioctl number carries the size of
  * the structure the program was built with: a shorter one is read with
  * its missing fields as zero, a longer one with its unknown tail ignored,
- * and only as many bytes as the program passed are written back.
+ * and only as many bytes as the program passed are written back. A
+ * structure too short to hold the fd field is refused with EINVAL: the
+ * new descriptor could not be reported.
  *
  * The new descriptor appears in the process only once the result was
  * written back: a program whose argument is not writable gets EFAULT and
@@ -64,6 +67,8 @@ static long dma_heap_alloc(struct dma_heap *heap, void __user *uarg,
 	u64 len;
 	int fd;
 
+	if (usize < offsetofend(struct dma_heap_allocation_data, fd))
+		return -EINVAL;
 	if (copy_from_user(&data, uarg, size))
 		return -EFAULT;
 

@@ -34,6 +34,8 @@
  * The structure may grow at its end. The kernel accepts a shorter one
  * (missing fields read as zero) and a longer one (fields it does not know
  * are ignored); the ioctl number carries the size userspace was built with.
+ * One too short to hold @fd is refused with EINVAL, and nothing is
+ * allocated.
  */
 struct dma_heap_allocation_data {
 	__u64 len;

@@ -138,6 +138,22 @@ TEST_F(heap, older_shorter_struct)
 	close(fd);
 }
 
+/*
+ * One too short to hold the fd field: the new descriptor could not be
+ * reported, so nothing is allocated and no descriptor appears.
+ */
+TEST_F(heap, struct_without_fd_field)
+{
+	uint64_t len = 4096;
+	int next = lowest_free_fd(), before = live_buffers();
+
+	EXPECT_EQ(-1, ioctl(self->heap, _IOWR(DMA_HEAP_IOC_MAGIC, 0, len), &len));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(next, lowest_free_fd());
+	if (before >= 0)
+		EXPECT_EQ(before, live_buffers());
+}
+
 /* A longer one: the unknown tail is neither read nor written. */
 TEST_F(heap, newer_longer_struct)
 {
