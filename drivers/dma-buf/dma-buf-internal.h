@@ -15,6 +15,7 @@ struct file;
 struct inode;
 struct seq_file;
 struct sg_table;
+struct vfsmount;
 
 /*
  * Seed 003: an importer holds at most two kmaps at once (so that it can
@@ -45,6 +46,7 @@ void dma_buf_misuse_hook(void);
 #if IS_ENABLED(CONFIG_KUNIT)
 struct dma_buf *dma_buf_alloc(void);
 struct dma_buf_attachment *dma_buf_alloc_attachment(void);
+struct vfsmount *dma_buf_mount(void);
 struct inode *dma_buf_alloc_inode(void);
 struct file *dma_buf_alloc_file(struct inode *inode, int flags);
 int dma_buf_bufinfo_show(struct seq_file *s, void *unused);

@@ -18,6 +18,7 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/mount.h>
+#include <linux/nospec.h>
 #include <linux/overflow.h>
 #include <linux/pseudo_fs.h>
 #include <linux/sched/mm.h>
@@ -323,6 +324,14 @@ VISIBLE_IF_KUNIT struct dma_buf_attachment *dma_buf_alloc_attachment(void)
 }
 EXPORT_SYMBOL_IF_KUNIT(dma_buf_alloc_attachment);
 
+/* The core's pseudo filesystem; NULL if it could not be mounted at boot. */
+VISIBLE_IF_KUNIT struct vfsmount *dma_buf_mount(void)
+{
+	KUNIT_STATIC_STUB_REDIRECT(dma_buf_mount);
+	return dma_buf_mnt;
+}
+EXPORT_SYMBOL_IF_KUNIT(dma_buf_mount);
+
 VISIBLE_IF_KUNIT struct inode *dma_buf_alloc_inode(void)
 {
 	KUNIT_STATIC_STUB_REDIRECT(dma_buf_alloc_inode);
@@ -438,7 +447,8 @@ static int __dma_buf_begin_cpu_access(struct dma_buf *dmabuf, size_t start,
 {
 	int ret = 0;
 
-	mutex_lock(&dmabuf->lock);
+	if (mutex_lock_killable(&dmabuf->lock))
+		return -EINTR;
 	if (dmabuf->ops->begin_cpu_access)
 		ret = dmabuf->ops->begin_cpu_access(dmabuf, start, len, dir);
 	if (!ret)
@@ -469,11 +479,12 @@ static int dma_buf_check_mmap(struct dma_buf *dmabuf,
 	    end > dma_buf_num_pages(dmabuf))
 		return -EINVAL;
 	/*
-	 * A private copy-on-write mapping of shared memory is meaningless.
+	 * A private copy-on-write copy of shared memory is meaningless, but
+	 * a private mapping that can never be written is just a view of it.
 	 * VM_MAYSHARE, not VM_SHARED: mmap() drops the latter from a shared
 	 * mapping of a file not open for writing.
 	 */
-	if (!(vma->vm_flags & VM_MAYSHARE))
+	if (!(vma->vm_flags & VM_MAYSHARE) && (vma->vm_flags & VM_WRITE))
 		return -EINVAL;
 	return 0;
 }
@@ -485,8 +496,12 @@ static int dma_buf_call_mmap(struct dma_buf *dmabuf,
 
 	/* mremap() must never grow the mapping past the buffer. */
 	vm_flags_set(vma, VM_DONTEXPAND);
+	/* A private view stays read-only: mprotect() cannot make it COW. */
+	if (!(vma->vm_flags & VM_MAYSHARE))
+		vm_flags_clear(vma, VM_MAYWRITE);
 
-	mutex_lock(&dmabuf->lock);
+	if (mutex_lock_killable(&dmabuf->lock))
+		return -EINTR;
 	ret = dmabuf->ops->mmap(dmabuf, vma);
 	mutex_unlock(&dmabuf->lock);
 	return ret;
@@ -644,7 +659,8 @@ static const struct file_operations dma_buf_fops = {
  * Context: Process context. May sleep.
  * Return: The new buffer, holding one reference for the caller, or an
  * ERR_PTR(): -EINVAL (with a WARN) for a missing or invalid argument,
- * -ENODEV if @owner is being unloaded, -ENOMEM.
+ * -ENODEV if @owner is being unloaded or the core failed to initialise,
+ * -ENOMEM.
  */
 struct dma_buf *dma_buf_export_owner(void *priv, const struct dma_buf_ops *ops,
 				     size_t size, int flags,
@@ -665,6 +681,8 @@ struct dma_buf *dma_buf_export_owner(void *priv, const struct dma_buf_ops *ops,
 			   (flags & O_ACCMODE) == O_ACCMODE))
 		return ERR_PTR(-EINVAL);
 
+	if (!dma_buf_mount())
+		return ERR_PTR(-ENODEV);
 	if (!try_module_get(owner))
 		return ERR_PTR(-ENODEV);
 
@@ -816,8 +834,9 @@ EXPORT_SYMBOL_GPL(get_dma_buf);
  *
  * Context: Process context. Takes &dma_buf.lock; may sleep.
  * Return: The attachment, or an ERR_PTR(): -EINVAL (with a WARN) for a
- * NULL argument, -ENOMEM, -ERANGE if @dev cannot reach the buffer's
- * storage, or another error of the exporter's &dma_buf_ops.attach.
+ * NULL argument, -ENOMEM, -EINTR if a fatal signal came while waiting for
+ * the buffer's lock, -ERANGE if @dev cannot reach the buffer's storage,
+ * or another error of the exporter's &dma_buf_ops.attach.
  */
 struct dma_buf_attachment *dma_buf_attach(struct dma_buf *dmabuf,
 					  struct device *dev)
@@ -835,7 +854,10 @@ struct dma_buf_attachment *dma_buf_attach(struct dma_buf *dmabuf,
 	attach->dev = dev;
 	attach->dir = DMA_NONE;
 
-	mutex_lock(&dmabuf->lock);
+	if (mutex_lock_killable(&dmabuf->lock)) {
+		kfree(attach);
+		return ERR_PTR(-EINTR);
+	}
 	if (dmabuf->ops->attach) {
 		ret = dmabuf->ops->attach(dmabuf, dev, attach);
 		if (ret) {
@@ -920,7 +942,8 @@ EXPORT_SYMBOL_GPL(dma_buf_detach);
  *
  * Context: Process context. Takes &dma_buf.lock; may sleep.
  * Return: The mapping, or an ERR_PTR(): -EINVAL (with a WARN) for a NULL
- * @attach or an invalid @dir, -EBUSY as above, or the exporter's error.
+ * @attach or an invalid @dir, -EBUSY as above, -EINTR if a fatal signal
+ * came while waiting for the buffer's lock, or the exporter's error.
  */
 struct sg_table *dma_buf_map_attachment(struct dma_buf_attachment *attach,
 					enum dma_data_direction dir)
@@ -933,7 +956,8 @@ struct sg_table *dma_buf_map_attachment(struct dma_buf_attachment *attach,
 		return ERR_PTR(-EINVAL);
 	dmabuf = attach->dmabuf;
 
-	mutex_lock(&dmabuf->lock);
+	if (mutex_lock_killable(&dmabuf->lock))
+		return ERR_PTR(-EINTR);
 	if (attach->sgt) {
 		if (attach->dir == dir) {
 			if (!attach->map_count++)
@@ -1024,8 +1048,9 @@ EXPORT_SYMBOL_GPL(dma_buf_unmap_attachment);
  *
  * Context: Process context. Takes &dma_buf.lock; may sleep.
  * Return: 0, or a negative errno: -EINVAL (with a WARN) for a NULL
- * @dmabuf, an invalid direction or a range not inside the buffer; the
- * exporter's error (-ENOMEM, for one).
+ * @dmabuf, an invalid direction or a range not inside the buffer; -EINTR
+ * if a fatal signal came while waiting for the buffer's lock or while the
+ * exporter allocated; the exporter's error (-ENOMEM, for one).
  */
 int dma_buf_begin_cpu_access(struct dma_buf *dmabuf, size_t start,
 			     size_t len, enum dma_data_direction dir)
@@ -1080,10 +1105,22 @@ typedef void *(*dma_buf_kmap_fn)(struct dma_buf *dmabuf,
 typedef void (*dma_buf_kunmap_fn)(struct dma_buf *dmabuf,
 				  unsigned long page_num, void *vaddr);
 
-static bool dma_buf_page_ok(struct dma_buf *dmabuf, unsigned long page_num)
+/*
+ * Is @page_num a page of the buffer? On success it is clamped, so that a
+ * mispredicted bound check cannot make an exporter index its page array
+ * speculatively past the end.
+ */
+static bool dma_buf_page_ok(struct dma_buf *dmabuf, unsigned long *page_num)
 {
-	return !dma_buf_misuse(!dmabuf ||
-			       page_num >= dma_buf_num_pages(dmabuf));
+	size_t n;
+
+	if (dma_buf_misuse(!dmabuf))
+		return false;
+	n = dma_buf_num_pages(dmabuf);
+	if (dma_buf_misuse(*page_num >= n))
+		return false;
+	*page_num = array_index_nospec(*page_num, n);
+	return true;
 }
 
 /**
@@ -1102,12 +1139,15 @@ static bool dma_buf_page_ok(struct dma_buf *dmabuf, unsigned long page_num)
 void *dma_buf_kmap_atomic(struct dma_buf *dmabuf, unsigned long page_num)
 {
 	dma_buf_kmap_fn map;
+	void *vaddr;
 
-	if (!dma_buf_page_ok(dmabuf, page_num))
+	if (!dma_buf_page_ok(dmabuf, &page_num))
 		return NULL;
-	dma_buf_debug_kmap(dmabuf);
 	map = dmabuf->ops->kmap_atomic;
-	return map(dmabuf, page_num);
+	vaddr = map(dmabuf, page_num);
+	if (vaddr)
+		dma_buf_debug_kmap(dmabuf);
+	return vaddr;
 }
 EXPORT_SYMBOL_GPL(dma_buf_kmap_atomic);
 
@@ -1124,7 +1164,7 @@ void dma_buf_kunmap_atomic(struct dma_buf *dmabuf, unsigned long page_num,
 {
 	dma_buf_kunmap_fn unmap;
 
-	if (!dma_buf_page_ok(dmabuf, page_num))
+	if (!dma_buf_page_ok(dmabuf, &page_num))
 		return;
 	unmap = dmabuf->ops->kunmap_atomic;
 	if (unmap)
@@ -1153,7 +1193,7 @@ void *dma_buf_kmap(struct dma_buf *dmabuf, unsigned long page_num)
 	void *vaddr;
 
 	might_sleep();
-	if (!dma_buf_page_ok(dmabuf, page_num))
+	if (!dma_buf_page_ok(dmabuf, &page_num))
 		return NULL;
 
 	map = dmabuf->ops->kmap;
@@ -1180,7 +1220,7 @@ void dma_buf_kunmap(struct dma_buf *dmabuf, unsigned long page_num,
 	dma_buf_kunmap_fn unmap;
 
 	might_sleep();
-	if (!dma_buf_page_ok(dmabuf, page_num))
+	if (!dma_buf_page_ok(dmabuf, &page_num))
 		return;
 
 	unmap = dmabuf->ops->kunmap;
@@ -1409,7 +1449,12 @@ VISIBLE_IF_KUNIT int dma_buf_bufinfo_show(struct seq_file *s, void *unused)
 	seq_printf(s, "%-10s\t%-8s\t%-6s\t%-20s\t%-8s\t%s\n",
 		   "size", "flags", "count", "exp_name", "ino", "name");
 
-	mutex_lock(&dma_buf_list_lock);
+	/*
+	 * A buffer's lock may be held for a long time (an exporter filling
+	 * a large buffer): a reader that waits for it can still be killed.
+	 */
+	if (mutex_lock_killable(&dma_buf_list_lock))
+		return -EINTR;
 	list_for_each_entry(dmabuf, &dma_buf_list, list_node) {
 		dma_buf_get_name(dmabuf, name);
 		seq_printf(s, "%-10zu\t%08x\t%-6ld\t%-20s\t%-8lu\t%s\n",
@@ -1417,7 +1462,10 @@ VISIBLE_IF_KUNIT int dma_buf_bufinfo_show(struct seq_file *s, void *unused)
 			   file_count(dmabuf->file), dmabuf->exp_name,
 			   file_inode(dmabuf->file)->i_ino, name);
 
-		mutex_lock(&dmabuf->lock);
+		if (mutex_lock_killable(&dmabuf->lock)) {
+			mutex_unlock(&dma_buf_list_lock);
+			return -EINTR;
+		}
 		list_for_each_entry(attach, &dmabuf->attachments, node)
 			seq_printf(s, "\tattached: %s %s\n",
 				   dev_driver_string(attach->dev),
@@ -1515,8 +1563,10 @@ static int __init dma_buf_lockdep_prime(void)
 	return 0;
 }
 
+/* On failure dma_buf_mnt stays NULL, and dma_buf_export() fails. */
 static int __init dma_buf_init(void)
 {
+	struct vfsmount *mnt;
 	struct dentry *dir;
 	int ret;
 
@@ -1524,9 +1574,10 @@ static int __init dma_buf_init(void)
 	if (ret)
 		return ret;
 
-	dma_buf_mnt = kern_mount(&dma_buf_fs_type);
-	if (IS_ERR(dma_buf_mnt))
-		return PTR_ERR(dma_buf_mnt);
+	mnt = kern_mount(&dma_buf_fs_type);
+	if (IS_ERR(mnt))
+		return PTR_ERR(mnt);
+	dma_buf_mnt = mnt;
 
 	dir = debugfs_create_dir("dma_buf", NULL);
 	debugfs_create_file("bufinfo", 0444, dir, NULL, &dma_buf_bufinfo_fops);

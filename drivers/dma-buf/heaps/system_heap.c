@@ -12,6 +12,7 @@
 #include <linux/minmax.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/nospec.h>
 #include <linux/scatterlist.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
@@ -285,6 +286,7 @@ static vm_fault_t system_heap_fault(struct vm_fault *vmf)
 
 	if (pgoff >= buf->n_pages)
 		return VM_FAULT_SIGBUS;
+	pgoff = array_index_nospec(pgoff, buf->n_pages);
 
 	/* Killed while waiting: no page, and the task dies on its way out. */
 	if (mutex_lock_killable(&buf->dmabuf->lock))

@@ -14,18 +14,22 @@
 #include <kunit/test.h>
 
 #include <linux/anon_inodes.h>
+#include <linux/completion.h>
 #include <linux/dcache.h>
+#include <linux/delay.h>
 #include <linux/device.h>
 #include <linux/dma-buf.h>
 #include <linux/dma-mapping.h>
 #include <linux/fdtable.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/kthread.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
 #include <linux/module.h>
 #include <linux/path.h>
 #include <linux/scatterlist.h>
+#include <linux/sched/signal.h>
 #include <linux/seq_file.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
@@ -74,6 +78,7 @@ struct fake_exporter {
 	 * "<device>.<callback>(<direction>)" and "begin"/"end" words.
 	 */
 	char log[512];
+	bool kmap_null;			/* the kmap callbacks fail */
 
 	/* Misuse the core reported, and misuse the case asked for. */
 	unsigned int misuse;
@@ -272,7 +277,7 @@ static void *fake_kmap_atomic(struct dma_buf *dmabuf, unsigned long page_num)
 
 	fake_record(fx, dmabuf, OP_KMAP_ATOMIC, false);
 	fx->page_num = page_num;
-	return fx->storage + page_num * PAGE_SIZE;
+	return fx->kmap_null ? NULL : fx->storage + page_num * PAGE_SIZE;
 }
 
 static void fake_kunmap_atomic(struct dma_buf *dmabuf, unsigned long page_num,
@@ -291,7 +296,7 @@ static void *fake_kmap(struct dma_buf *dmabuf, unsigned long page_num)
 
 	fake_record(fx, dmabuf, OP_KMAP, true);
 	fx->page_num = page_num;
-	return fx->storage + page_num * PAGE_SIZE;
+	return fx->kmap_null ? NULL : fx->storage + page_num * PAGE_SIZE;
 }
 
 static void fake_kunmap(struct dma_buf *dmabuf, unsigned long page_num,
@@ -683,6 +688,26 @@ static void export_allocation_failure(struct kunit *test)
 	dmabuf = dma_buf_export(fx, &fake_ops, PAGE_SIZE, O_RDWR);
 	KUNIT_EXPECT_EQ(test, PTR_ERR(dmabuf), -ENOMEM);
 	flush_delayed_fput();
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_RELEASE], 0U);
+	KUNIT_EXPECT_EQ(test, live_buffers(test, NULL, NULL), before);
+}
+
+static struct vfsmount *no_mount(void)
+{
+	return NULL;
+}
+
+/* The core's filesystem failed to mount at boot: exports fail cleanly. */
+static void export_without_core_fs(struct kunit *test)
+{
+	struct fake_exporter *fx = test->priv;
+	struct dma_buf *dmabuf;
+	unsigned int before;
+
+	before = live_buffers(test, NULL, NULL);
+	kunit_activate_static_stub(test, dma_buf_mount, no_mount);
+	dmabuf = dma_buf_export(fx, &fake_ops, PAGE_SIZE, O_RDWR);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(dmabuf), -ENODEV);
 	KUNIT_EXPECT_EQ(test, fx->calls[OP_RELEASE], 0U);
 	KUNIT_EXPECT_EQ(test, live_buffers(test, NULL, NULL), before);
 }
@@ -1749,6 +1774,24 @@ static void kunmap_optional(struct kunit *test)
 	put_and_flush(dmabuf);
 }
 
+/* An exporter whose kmap fails: the caller holds no mapping. */
+static void kmap_failure_holds_nothing(struct kunit *test)
+{
+	struct fake_exporter *fx = test->priv;
+	struct dma_buf *dmabuf = fake_export(test, &fake_ops);
+
+	KUNIT_ASSERT_EQ(test, dma_buf_begin_cpu_access(dmabuf, 0, FAKE_SIZE,
+						       DMA_TO_DEVICE), 0);
+	fx->kmap_null = true;
+	KUNIT_EXPECT_NULL(test, dma_buf_kmap(dmabuf, 0));
+	KUNIT_EXPECT_NULL(test, dma_buf_kmap_atomic(dmabuf, 1));
+#ifdef CONFIG_DMA_BUF_DEBUG
+	KUNIT_EXPECT_EQ(test, dma_buf_debug_kmaps_held(), 0U);
+#endif
+	dma_buf_end_cpu_access(dmabuf, 0, FAKE_SIZE, DMA_TO_DEVICE);
+	put_and_flush(dmabuf);
+}
+
 #ifdef CONFIG_DMA_BUF_DEBUG
 static void kmap_at_most_two(struct kunit *test)
 {
@@ -2179,6 +2222,63 @@ static void bufinfo_lists_buffers(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, found);
 }
 
+struct bufinfo_reader {
+	struct completion started, done;
+	int ret;
+};
+
+static int bufinfo_reader_fn(void *data)
+{
+	struct bufinfo_reader *r = data;
+	struct seq_file m = { .size = PAGE_SIZE };
+
+	allow_signal(SIGKILL);
+	complete(&r->started);
+	m.buf = kzalloc(m.size, GFP_KERNEL);
+	r->ret = m.buf ? dma_buf_bufinfo_show(&m, NULL) : -ENOMEM;
+	kfree(m.buf);
+	complete(&r->done);
+	return 0;
+}
+
+/*
+ * The listing waits for each buffer's lock, which an exporter may hold
+ * for long (filling a large buffer): a reader waiting there can be
+ * killed, and gets EINTR.
+ */
+static void bufinfo_reader_killable(struct kunit *test)
+{
+	struct dma_buf *dmabuf = fake_export(test, &fake_ops);
+	struct bufinfo_reader *r;
+	struct task_struct *task;
+	bool returned;
+
+	r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, r);
+	init_completion(&r->started);
+	init_completion(&r->done);
+
+	mutex_lock(&dmabuf->lock);
+	task = kthread_run(bufinfo_reader_fn, r, "bufinfo-reader");
+	if (IS_ERR(task)) {
+		mutex_unlock(&dmabuf->lock);
+		KUNIT_FAIL(test, "no reader thread: %ld", PTR_ERR(task));
+		put_and_flush(dmabuf);
+		return;
+	}
+	wait_for_completion(&r->started);
+	msleep(100);
+	send_sig(SIGKILL, task, 1);
+	returned = wait_for_completion_timeout(&r->done, 5 * HZ);
+	mutex_unlock(&dmabuf->lock);
+	KUNIT_EXPECT_TRUE_MSG(test, returned,
+			      "the killed reader waited for the buffer's lock");
+	if (!returned)
+		wait_for_completion(&r->done);
+	KUNIT_EXPECT_EQ(test, r->ret, -EINTR);
+	put_and_flush(dmabuf);
+}
+
 /* --- mmap ------------------------------------------------------------------ */
 
 struct mmap_case {
@@ -2201,7 +2301,9 @@ static const struct mmap_case mmap_cases[] = {
 	  -EINVAL },
 	{ "private", 1, 0, MAP_PRIVATE, false, O_RDWR, RW, -EINVAL },
 	{ "private read-only", 1, 0, MAP_PRIVATE, false, O_RDONLY, PROT_READ,
-	  -EINVAL },
+	  0 },
+	{ "private read-only of a writable buffer", 1, 0, MAP_PRIVATE, false,
+	  O_RDWR, PROT_READ, 0 },
 	{ "read-only buffer, shared", 1, 0, MAP_SHARED, false, O_RDONLY,
 	  PROT_READ, 0 },
 	{ "read-only buffer, writable", 1, 0, MAP_SHARED, false, O_RDONLY, RW,
@@ -2241,6 +2343,9 @@ static void mmap_through_fd(struct kunit *test)
 	mmap_read_lock(current->mm);
 	vma = find_vma(current->mm, addr);
 	KUNIT_EXPECT_TRUE(test, vma && (vma->vm_flags & VM_DONTEXPAND));
+	/* A private view can never become a writable copy. */
+	if (vma && p->flags == MAP_PRIVATE)
+		KUNIT_EXPECT_FALSE(test, vma->vm_flags & VM_MAYWRITE);
 	mmap_read_unlock(current->mm);
 
 	KUNIT_EXPECT_EQ(test, vm_munmap(addr, p->pages * PAGE_SIZE), 0);
@@ -2321,6 +2426,7 @@ static struct kunit_case dma_buf_core_cases[] = {
 	KUNIT_CASE(export_records_exporter_name),
 	KUNIT_CASE(export_pins_owner_module),
 	KUNIT_CASE_PARAM(export_allocation_failure, alloc_failure_gen_params),
+	KUNIT_CASE(export_without_core_fs),
 	KUNIT_CASE(name_outlives_release),
 	KUNIT_CASE(export_records_owner),
 	KUNIT_CASE(kthread_export_has_no_owner),
@@ -2365,6 +2471,7 @@ static struct kunit_case dma_buf_core_cases[] = {
 	KUNIT_CASE(kmap_atomic_in_atomic_context),
 	KUNIT_CASE(kmap_page_bounds),
 	KUNIT_CASE(kunmap_optional),
+	KUNIT_CASE(kmap_failure_holds_nothing),
 	KUNIT_CASE(kmap_at_most_two),
 	KUNIT_CASE(kmap_needs_cpu_access),
 	{}
@@ -2400,6 +2507,7 @@ static struct kunit_case dma_buf_file_cases[] = {
 	KUNIT_CASE(sync_ioctl_errors),
 	KUNIT_CASE(set_name_and_fdinfo),
 	KUNIT_CASE(bufinfo_lists_buffers),
+	KUNIT_CASE(bufinfo_reader_killable),
 	KUNIT_CASE_PARAM(mmap_through_fd, mmap_gen_params),
 	KUNIT_CASE(mmap_for_importer),
 	{}

@@ -110,6 +110,32 @@ TEST_F(buf, mremap_cannot_grow)
 	EXPECT_EQ(0, munmap(q, self->page));
 }
 
+/*
+ * A private mapping that is never written is only a view: allowed, and it
+ * shows the buffer's bytes; it can never be made writable.
+ */
+TEST_F(buf, private_read_only_view)
+{
+	unsigned char *w, *r;
+
+	w = mmap(NULL, self->size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		 self->fd, 0);
+	ASSERT_NE(MAP_FAILED, w);
+	r = mmap(NULL, self->size, PROT_READ, MAP_PRIVATE, self->fd, 0);
+	ASSERT_NE(MAP_FAILED, r) TH_LOG("private read-only mmap: %s",
+					strerror(errno));
+	ASSERT_EQ(0, buf_sync(self->fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE));
+	w[0] = 0x42;
+	w[self->size - 1] = 0x24;
+	ASSERT_EQ(0, buf_sync(self->fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE));
+	EXPECT_EQ(0x42, r[0]);
+	EXPECT_EQ(0x24, r[self->size - 1]);
+	EXPECT_EQ(-1, mprotect(r, self->size, PROT_READ | PROT_WRITE));
+	EXPECT_EQ(EACCES, errno);
+	munmap(r, self->size);
+	munmap(w, self->size);
+}
+
 TEST_F(buf, data_through_mappings)
 {
 	unsigned char *a, *b;
