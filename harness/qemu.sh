@@ -9,7 +9,9 @@
 #
 # The test bed, at fixed PCI slots on bus 0 (see README.md):
 #   00:04.0  edu, QEMU's default 28-bit DMA mask
-#   00:05.0  edu, dma_mask=0xffffffff (32 bits)
+#   00:05.0  edu, dma_mask=0xffffffff (32 bits); the device cannot report
+#            it, so the kernel command line tells the importer
+#            (edu_dmabuf.dma_bits=00:05.0=32)
 #   00:06.0  ivshmem-plain, 64 MiB of memory shared with the host file
 #            LOGDIR/ivshmem.bin (created anew for each boot), BAR 2
 #
@@ -42,7 +44,7 @@ set -- qemu-system-x86_64 \
 	-nographic -no-reboot -nic none \
 	-serial mon:stdio -serial "file:$results" \
 	-kernel "$kernel" -initrd "$initrd" \
-	-append "console=ttyS0 panic=-1 no_timer_check acpi=noirq kunit.enable=0 ${GUEST_APPEND:-}" \
+	-append "console=ttyS0 panic=-1 no_timer_check acpi=noirq kunit.enable=0 edu_dmabuf.dma_bits=00:05.0=32 ${GUEST_APPEND:-}" \
 	-device edu,addr=04.0 \
 	-device edu,dma_mask=0xffffffff,addr=05.0 \
 	-object memory-backend-file,id=ivshmem,size=64M,share=on,mem-path="$logdir/ivshmem.bin" \

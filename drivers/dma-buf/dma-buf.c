@@ -282,6 +282,21 @@
  * wrong memory.
  */
 
+/**
+ * DOC: access mode
+ *
+ * A buffer's file has an access mode, set by its exporter (a heap uses the
+ * fd_flags of the allocation): O_RDWR, O_RDONLY or O_WRONLY. Every
+ * descriptor of the buffer shares that file and therefore that mode, and
+ * mmap() honours it as for any file. The core cannot tell what a device
+ * will do with a mapping (a display reads, a camera writes, many map
+ * DMA_BIDIRECTIONAL either way), so importers enforce it: an importer
+ * that lets a device write into a buffer it got from userspace checks
+ * that the buffer's file was opened for writing (FMODE_WRITE in
+ * &dma_buf.file's f_mode) and otherwise fails with -EBADF, as write(2)
+ * does on a descriptor not open for writing. Device reads need no check.
+ */
+
 static struct vfsmount *dma_buf_mnt;
 static const struct file_operations dma_buf_fops;
 

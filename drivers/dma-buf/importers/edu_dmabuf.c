@@ -12,6 +12,7 @@
 #include <linux/crc32.h>
 #include <linux/dma-buf.h>
 #include <linux/dma-mapping.h>
+#include <linux/fs.h>
 #include <linux/interrupt.h>
 #include <linux/io.h>
 #include <linux/kref.h>
@@ -20,11 +21,13 @@
 #include <linux/mutex.h>
 #include <linux/overflow.h>
 #include <linux/pci.h>
+#include <linux/refcount.h>
 #include <linux/scatterlist.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
+#include <linux/wait.h>
 #include <uapi/linux/edu-dmabuf.h>
 
 /**
@@ -61,18 +64,30 @@
  * buffer until the device is done, so a descriptor closed meanwhile does
  * not free memory under the DMA.
  *
- * Errors: EBADF (not a descriptor), EINVAL (not a dma-buf, flags set,
- * a range that is empty, overflows or leaves the buffer), ERANGE (the
- * buffer's storage is out of the device's reach), EINTR (a signal
- * arrived; the chunk in flight finished, later ones did not start),
- * ETIMEDOUT (the device did not complete; it is then unusable, EIO,
- * and the buffer stays mapped until the device is removed), ENODEV (the
- * device was removed), EEXIST and ENOENT (attach twice, detach what was
- * not attached).
+ * The device does one chunk at a time, and the driver holds the device
+ * only for one chunk: transfers of several processes interleave chunk by
+ * chunk, and neither close() nor the removal of the device waits for more
+ * than the chunk in flight. A transfer, or a process waiting for the
+ * device, stops at a signal between chunks.
+ *
+ * A device writes into a buffer (EDU_DMABUF_IOCTL_FROM_DEVICE) only if the
+ * buffer's file is open for writing, as write(2) requires of a
+ * descriptor: a buffer allocated O_RDONLY can be read by the device, but
+ * a write into it fails with EBADF.
+ *
+ * Errors: EBADF (not a descriptor, or a device write into a read-only
+ * buffer), EINVAL (not a dma-buf, flags set, a range that is empty,
+ * overflows or leaves the buffer), ERANGE (the buffer's storage is out of
+ * the device's reach), EINTR (a signal arrived; the chunk in flight
+ * finished, later ones did not start), ETIMEDOUT (the device did not
+ * complete within the module parameter timeout_ms; it is then unusable,
+ * EIO, and the buffer stays mapped until the device is removed), ENODEV
+ * (the device was removed), EEXIST and ENOENT (attach twice, detach what
+ * was not attached), ENOMEM.
  *
  * The device cannot report its DMA mask: it is 28 bits unless the module
- * parameter dma_bits names the device, as "00:05.0=32" (the default,
- * matching the test bed) or a comma-separated list of such entries.
+ * parameter dma_bits names the device, as "00:05.0=32" or a
+ * comma-separated list of such entries.
  */
 
 #define EDU_REG_ID		0x00
@@ -92,20 +107,41 @@
 #define EDU_BUF_ADDR		0x40000	/* the device's own buffer */
 #define EDU_CHUNK		4095
 #define EDU_DEFAULT_BITS	28
-#define EDU_TIMEOUT_MS		5000	/* transfers take 100 ms */
 
-static char *dma_bits = "00:05.0=32";
+static char *dma_bits = "";
 module_param(dma_bits, charp, 0444);
 MODULE_PARM_DESC(dma_bits,
 		 "DMA mask width per device, as \"SLOT=BITS[,...]\" with SLOT a PCI name with or without domain; others get 28");
 
-/* A buffer attached to the device, by a file (EDU_DMABUF_IOCTL_ATTACH) or parked. */
+static unsigned int timeout_ms = 5000;
+module_param(timeout_ms, uint, 0644);
+MODULE_PARM_DESC(timeout_ms,
+		 "How long one DMA may take before the device is declared hung (ms; transfers take 100)");
+
+/*
+ * A buffer a file attached to the device (EDU_DMABUF_IOCTL_ATTACH). It is
+ * released when its last user lets go: the registration, until detach,
+ * close or removal, and each transfer using it.
+ */
 struct edu_attachment {
-	struct list_head node;
-	struct file *owner;		/* NULL: parked after a timeout */
+	struct list_head node;		/* on edu->attachments; empty once unregistered */
+	refcount_t users;
+	struct file *owner;
 	struct dma_buf *dmabuf;		/* holds a reference */
 	struct dma_buf_attachment *attach;
-	struct sg_table *sgt;		/* parked: the mapping still in use */
+};
+
+/*
+ * A buffer mapped for the device by one call: through its file's
+ * registered attachment, or through a temporary one. After a timeout it
+ * is parked on edu->parked until the device is removed.
+ */
+struct edu_mapping {
+	struct list_head node;
+	struct dma_buf *dmabuf;		/* the call's reference */
+	struct edu_attachment *ea;	/* a user reference, or NULL */
+	struct dma_buf_attachment *attach;
+	struct sg_table *sgt;
 	enum dma_data_direction dir;
 };
 
@@ -117,10 +153,13 @@ struct edu_dev {
 	void __iomem *mmio;
 	unsigned int dma_bits;
 	bool broken;			/* a transfer timed out */
+	unsigned int active;		/* calls using the device; remove waits */
+	wait_queue_head_t idle;
 	struct completion done;
 	void *bounce;			/* one chunk, coherent, the driver's own */
 	dma_addr_t bounce_dma;
 	struct list_head attachments;
+	struct list_head parked;
 	struct miscdevice misc;
 	char name[32];
 	char nodename[32];
@@ -160,11 +199,59 @@ static int edu_dma(struct edu_dev *edu, dma_addr_t src, dma_addr_t dst,
 	writel(len, edu->mmio + EDU_REG_DMA_COUNT);
 	writel(EDU_DMA_START | EDU_DMA_IRQ | (to_ram ? EDU_DMA_TO_RAM : 0),
 	       edu->mmio + EDU_REG_DMA_CMD);
-	/* Not interruptible: the buffer must outlive the transfer. */
+	/*
+	 * Not interruptible: the memory must outlive the DMA. One DMA is
+	 * short; callers check for signals between them.
+	 */
 	if (!wait_for_completion_timeout(&edu->done,
-					 msecs_to_jiffies(EDU_TIMEOUT_MS)))
+					 msecs_to_jiffies(READ_ONCE(timeout_ms))))
 		return -ETIMEDOUT;
 	return 0;
+}
+
+/*
+ * Take the edu lock for a device that is still there and working; a
+ * fatal signal stops the wait.
+ */
+static int edu_lock_usable(struct edu_dev *edu)
+{
+	if (mutex_lock_killable(&edu->lock))
+		return -EINTR;
+	if (!edu->pdev) {
+		mutex_unlock(&edu->lock);
+		return -ENODEV;
+	}
+	if (edu->broken) {
+		mutex_unlock(&edu->lock);
+		return -EIO;
+	}
+	return 0;
+}
+
+/*
+ * Start a call that uses the device: the device's removal waits for it
+ * to edu_leave(). Returns the device to attach, or an ERR_PTR().
+ */
+static struct device *edu_enter(struct edu_dev *edu)
+{
+	struct device *dev;
+	int ret;
+
+	ret = edu_lock_usable(edu);
+	if (ret)
+		return ERR_PTR(ret);
+	edu->active++;
+	dev = &edu->pdev->dev;
+	mutex_unlock(&edu->lock);
+	return dev;
+}
+
+static void edu_leave(struct edu_dev *edu)
+{
+	mutex_lock(&edu->lock);
+	if (!--edu->active)
+		wake_up_all(&edu->idle);
+	mutex_unlock(&edu->lock);
 }
 
 /* The registered attachment of @dmabuf by @file, if any. */
@@ -180,80 +267,84 @@ static struct edu_attachment *edu_find(struct edu_dev *edu, struct file *file,
 	return NULL;
 }
 
-static void edu_release_attachment(struct edu_attachment *ea)
+static void edu_put_attachment(struct edu_attachment *ea)
 {
-	if (ea->sgt)
-		dma_buf_unmap_attachment(ea->attach, ea->sgt, ea->dir);
+	if (!refcount_dec_and_test(&ea->users))
+		return;
 	dma_buf_detach(ea->dmabuf, ea->attach);
 	dma_buf_put(ea->dmabuf);
-	list_del(&ea->node);
 	kfree(ea);
 }
 
-/* A buffer mapped for the device, through a registered attachment or not. */
-struct edu_mapping {
-	struct dma_buf *dmabuf;
-	struct edu_attachment *ea;	/* the file's registration, or NULL */
-	struct dma_buf_attachment *attach;
-	struct sg_table *sgt;
-	enum dma_data_direction dir;
-};
-
 /*
  * Map @dmabuf for the device in @dir: through @file's registered
- * attachment if it has one, else through a temporary attachment.
+ * attachment if it has one, else through a temporary attachment. The
+ * caller is between edu_enter() and edu_leave().
  */
-static int edu_map(struct edu_dev *edu, struct file *file,
-		   struct dma_buf *dmabuf, enum dma_data_direction dir,
-		   struct edu_mapping *m)
+static struct edu_mapping *edu_map(struct edu_dev *edu, struct device *dev,
+				   struct file *file, struct dma_buf *dmabuf,
+				   enum dma_data_direction dir)
 {
-	lockdep_assert_held(&edu->lock);
+	struct edu_mapping *m;
+	int ret;
 
+	m = kzalloc(sizeof(*m), GFP_KERNEL);
+	if (!m)
+		return ERR_PTR(-ENOMEM);
 	m->dmabuf = dmabuf;
 	m->dir = dir;
+
+	mutex_lock(&edu->lock);
 	m->ea = edu_find(edu, file, dmabuf);
-	m->attach = m->ea ? m->ea->attach :
-			    dma_buf_attach(dmabuf, &edu->pdev->dev);
-	if (IS_ERR(m->attach))
-		return PTR_ERR(m->attach);
+	if (m->ea)
+		refcount_inc(&m->ea->users);
+	mutex_unlock(&edu->lock);
+
+	m->attach = m->ea ? m->ea->attach : dma_buf_attach(dmabuf, dev);
+	if (IS_ERR(m->attach)) {
+		ret = PTR_ERR(m->attach);
+		goto err_free;
+	}
 	m->sgt = dma_buf_map_attachment(m->attach, dir);
 	if (IS_ERR(m->sgt)) {
-		if (!m->ea)
-			dma_buf_detach(dmabuf, m->attach);
-		return PTR_ERR(m->sgt);
+		ret = PTR_ERR(m->sgt);
+		goto err_detach;
 	}
-	return 0;
+	return m;
+
+err_detach:
+	if (m->ea)
+		edu_put_attachment(m->ea);
+	else
+		dma_buf_detach(dmabuf, m->attach);
+err_free:
+	kfree(m);
+	return ERR_PTR(ret);
 }
 
+/* Undo edu_map(); the call's reference to the buffer stays the caller's. */
 static void edu_unmap(struct edu_mapping *m)
 {
 	dma_buf_unmap_attachment(m->attach, m->sgt, m->dir);
-	if (!m->ea)
+	if (m->ea)
+		edu_put_attachment(m->ea);
+	else
 		dma_buf_detach(m->dmabuf, m->attach);
+	kfree(m);
 }
 
 /*
- * A transfer timed out: the device may still write through the mapping.
- * Keep it, its attachment and the buffer (the caller's reference) until
- * the device is removed (with bus mastering off), and refuse any further
+ * A DMA timed out: the device may still write through the mapping. Keep
+ * it, its attachment and the call's reference to the buffer until the
+ * device is removed (with bus mastering off), and refuse any further
  * work.
  */
 static void edu_park(struct edu_dev *edu, struct edu_mapping *m)
 {
-	struct edu_attachment *ea = m->ea;
-
 	lockdep_assert_held(&edu->lock);
 	edu->broken = true;
 	dev_err(&edu->pdev->dev, "DMA did not complete; device disabled\n");
-	if (!ea) {
-		ea = kzalloc(sizeof(*ea), GFP_KERNEL | __GFP_NOFAIL);
-		ea->dmabuf = m->dmabuf;
-		ea->attach = m->attach;
-		list_add(&ea->node, &edu->attachments);
-	}
-	ea->owner = NULL;
-	ea->sgt = m->sgt;
-	ea->dir = m->dir;
+	list_add(&m->node, &edu->parked);
 }
 
 /*
@@ -280,22 +371,6 @@ static struct dma_buf *edu_get_xfer(void __user *arg, struct edu_dmabuf_xfer *x)
 	return dmabuf;
 }
 
-/* Take the edu lock, for a device that is still there and working. */
-static int edu_lock_usable(struct edu_dev *edu)
-{
-	if (mutex_lock_interruptible(&edu->lock))
-		return -EINTR;
-	if (!edu->pdev) {
-		mutex_unlock(&edu->lock);
-		return -ENODEV;
-	}
-	if (edu->broken) {
-		mutex_unlock(&edu->lock);
-		return -EIO;
-	}
-	return 0;
-}
-
 /* Move one chunk between memory at @addr and the device, both ways round. */
 static int edu_chunk(struct edu_dev *edu, dma_addr_t addr, u32 n,
 		     bool to_device, struct edu_dmabuf_xfer *x, u64 pos,
@@ -305,6 +380,7 @@ static int edu_chunk(struct edu_dev *edu, dma_addr_t addr, u32 n,
 	int ret;
 	u32 i;
 
+	lockdep_assert_held(&edu->lock);
 	if (to_device) {
 		ret = edu_dma(edu, addr, EDU_BUF_ADDR, n, false);
 		if (!ret)
@@ -322,8 +398,30 @@ static int edu_chunk(struct edu_dev *edu, dma_addr_t addr, u32 n,
 	return ret;
 }
 
-/* Walk the DMA segments of @sgt over the transfer's range. */
-static int edu_transfer(struct edu_dev *edu, struct sg_table *sgt,
+/*
+ * One chunk, holding the device only for it. A timed-out chunk parks the
+ * mapping (then owned by the device's removal) and returns -ETIMEDOUT.
+ */
+static int edu_chunk_locked(struct edu_dev *edu, struct edu_mapping *m,
+			    dma_addr_t addr, u32 n, bool to_device,
+			    struct edu_dmabuf_xfer *x, u64 pos, u32 *crc)
+{
+	int ret;
+
+	if (signal_pending(current))
+		return -EINTR;
+	ret = edu_lock_usable(edu);
+	if (ret)
+		return ret;
+	ret = edu_chunk(edu, addr, n, to_device, x, pos, crc);
+	if (ret == -ETIMEDOUT)
+		edu_park(edu, m);
+	mutex_unlock(&edu->lock);
+	return ret;
+}
+
+/* Walk the DMA segments of the mapping over the transfer's range. */
+static int edu_transfer(struct edu_dev *edu, struct edu_mapping *m,
 			struct edu_dmabuf_xfer *x, bool to_device, u32 *crc)
 {
 	u64 seg_start = 0, from, to, end = x->offset + x->len;
@@ -332,15 +430,14 @@ static int edu_transfer(struct edu_dev *edu, struct sg_table *sgt,
 	u32 n;
 	int ret;
 
-	for_each_sgtable_dma_sg(sgt, sg, i) {
+	for_each_sgtable_dma_sg(m->sgt, sg, i) {
 		from = max_t(u64, x->offset, seg_start);
 		to = min_t(u64, end, seg_start + sg_dma_len(sg));
 		for (; from < to; from += n) {
-			if (signal_pending(current))
-				return -EINTR;
 			n = min_t(u64, to - from, EDU_CHUNK);
-			ret = edu_chunk(edu, sg_dma_address(sg) + from - seg_start,
-					n, to_device, x, from - x->offset, crc);
+			ret = edu_chunk_locked(edu, m, sg_dma_address(sg) +
+					       from - seg_start, n, to_device,
+					       x, from - x->offset, crc);
 			if (ret)
 				return ret;
 		}
@@ -354,32 +451,40 @@ static long edu_ioctl_xfer(struct edu_dev *edu, struct file *file,
 {
 	enum dma_data_direction dir = to_device ? DMA_TO_DEVICE : DMA_FROM_DEVICE;
 	struct edu_dmabuf_xfer x;
+	struct edu_mapping *m;
 	struct dma_buf *dmabuf;
-	struct edu_mapping m;
+	struct device *dev;
 	u32 crc = ~0U;
 	int ret;
 
 	dmabuf = edu_get_xfer(arg, &x);
 	if (IS_ERR(dmabuf))
 		return PTR_ERR(dmabuf);
-
-	ret = edu_lock_usable(edu);
-	if (ret)
+	/* The device writes only where the buffer's file may be written. */
+	if (!to_device && !(dmabuf->file->f_mode & FMODE_WRITE)) {
+		ret = -EBADF;
 		goto put;
-	ret = edu_map(edu, file, dmabuf, dir, &m);
-	if (ret)
-		goto unlock;
+	}
 
-	ret = edu_transfer(edu, m.sgt, &x, to_device, &crc);
+	dev = edu_enter(edu);
+	if (IS_ERR(dev)) {
+		ret = PTR_ERR(dev);
+		goto put;
+	}
+	m = edu_map(edu, dev, file, dmabuf, dir);
+	if (IS_ERR(m)) {
+		ret = PTR_ERR(m);
+		goto leave;
+	}
+	ret = edu_transfer(edu, m, &x, to_device, &crc);
 	if (ret == -ETIMEDOUT) {
-		/* The parked mapping keeps the buffer's reference. */
-		edu_park(edu, &m);
-		mutex_unlock(&edu->lock);
+		/* The parked mapping keeps the call's reference. */
+		edu_leave(edu);
 		return ret;
 	}
-	edu_unmap(&m);
-unlock:
-	mutex_unlock(&edu->lock);
+	edu_unmap(m);
+leave:
+	edu_leave(edu);
 put:
 	dma_buf_put(dmabuf);
 	if (!ret && to_device) {
@@ -441,9 +546,11 @@ static long edu_ioctl_map_info(struct edu_dev *edu, struct file *file,
 			       struct edu_dmabuf_map_info __user *arg)
 {
 	struct edu_dmabuf_map_info *info;
+	enum dma_data_direction dir;
 	struct dma_buf *dmabuf;
+	struct edu_mapping *m;
 	struct scatterlist *sg;
-	struct edu_mapping m;
+	struct device *dev;
 	unsigned int i;
 	int ret;
 
@@ -460,24 +567,30 @@ static long edu_ioctl_map_info(struct edu_dev *edu, struct file *file,
 	ret = PTR_ERR(dmabuf);
 	if (IS_ERR(dmabuf))
 		goto free;
+	/* As a transfer would map it: both ways only if it may be written. */
+	dir = dmabuf->file->f_mode & FMODE_WRITE ? DMA_BIDIRECTIONAL :
+						   DMA_TO_DEVICE;
 
-	ret = edu_lock_usable(edu);
-	if (ret)
+	dev = edu_enter(edu);
+	ret = PTR_ERR(dev);
+	if (IS_ERR(dev))
 		goto put;
-	ret = edu_map(edu, file, dmabuf, DMA_BIDIRECTIONAL, &m);
-	if (ret)
-		goto unlock;
-	info->dma_mask = dma_get_mask(&edu->pdev->dev);
-	for_each_sgtable_dma_sg(m.sgt, sg, i) {
+	m = edu_map(edu, dev, file, dmabuf, dir);
+	ret = PTR_ERR(m);
+	if (IS_ERR(m))
+		goto leave;
+	ret = 0;
+	info->dma_mask = dma_get_mask(dev);
+	for_each_sgtable_dma_sg(m->sgt, sg, i) {
 		if (i < EDU_DMABUF_MAX_SEGS) {
 			info->segs[i].addr = sg_dma_address(sg);
 			info->segs[i].len = sg_dma_len(sg);
 		}
 		info->nr_segs++;
 	}
-	edu_unmap(&m);
-unlock:
-	mutex_unlock(&edu->lock);
+	edu_unmap(m);
+leave:
+	edu_leave(edu);
 put:
 	dma_buf_put(dmabuf);
 	if (!ret && copy_to_user(arg, info, sizeof(*info)))
@@ -487,12 +600,33 @@ free:
 	return ret;
 }
 
+static long edu_ioctl_detach(struct edu_dev *edu, struct file *file,
+			     struct dma_buf *dmabuf)
+{
+	struct edu_attachment *ea;
+	int ret;
+
+	ret = edu_lock_usable(edu);
+	if (ret)
+		return ret;
+	ea = edu_find(edu, file, dmabuf);
+	if (ea)
+		list_del_init(&ea->node);
+	mutex_unlock(&edu->lock);
+	if (!ea)
+		return -ENOENT;
+	/* Transfers still using it keep it until they are done. */
+	edu_put_attachment(ea);
+	return 0;
+}
+
 static long edu_ioctl_attach(struct edu_dev *edu, struct file *file,
 			     void __user *arg, bool attach)
 {
 	struct edu_dmabuf_attach a;
 	struct edu_attachment *ea;
 	struct dma_buf *dmabuf;
+	struct device *dev;
 	int ret;
 
 	if (copy_from_user(&a, arg, sizeof(a)))
@@ -502,41 +636,46 @@ static long edu_ioctl_attach(struct edu_dev *edu, struct file *file,
 	dmabuf = dma_buf_get(a.fd);
 	if (IS_ERR(dmabuf))
 		return PTR_ERR(dmabuf);
-
-	ret = edu_lock_usable(edu);
-	if (ret)
-		goto put;
-	ea = edu_find(edu, file, dmabuf);
 	if (!attach) {
-		if (ea)
-			edu_release_attachment(ea);
-		ret = ea ? 0 : -ENOENT;
-		goto unlock;
-	}
-	if (ea) {
-		ret = -EEXIST;
-		goto unlock;
+		ret = edu_ioctl_detach(edu, file, dmabuf);
+		goto put;
 	}
 
 	ea = kzalloc(sizeof(*ea), GFP_KERNEL);
 	if (!ea) {
 		ret = -ENOMEM;
-		goto unlock;
+		goto put;
 	}
-	ea->attach = dma_buf_attach(dmabuf, &edu->pdev->dev);
+	dev = edu_enter(edu);
+	if (IS_ERR(dev)) {
+		ret = PTR_ERR(dev);
+		goto free;
+	}
+	ea->attach = dma_buf_attach(dmabuf, dev);
 	if (IS_ERR(ea->attach)) {
 		ret = PTR_ERR(ea->attach);
-		kfree(ea);
-		goto unlock;
+		goto leave;
 	}
+	refcount_set(&ea->users, 1);
 	ea->owner = file;
 	ea->dmabuf = dmabuf;
-	list_add(&ea->node, &edu->attachments);
-	/* The registration keeps the reference. */
-	dmabuf = NULL;
-	ret = 0;
-unlock:
+
+	/* Attached without the lock: another call may have won the race. */
+	mutex_lock(&edu->lock);
+	ret = edu_find(edu, file, dmabuf) ? -EEXIST : 0;
+	if (!ret) {
+		list_add(&ea->node, &edu->attachments);
+		/* The registration keeps the reference. */
+		dmabuf = NULL;
+	}
 	mutex_unlock(&edu->lock);
+	if (ret)
+		dma_buf_detach(dmabuf, ea->attach);
+leave:
+	edu_leave(edu);
+free:
+	if (ret)
+		kfree(ea);
 put:
 	if (dmabuf)
 		dma_buf_put(dmabuf);
@@ -566,6 +705,31 @@ static long edu_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	}
 }
 
+/*
+ * Unregister every attachment of @file (every one, if NULL) and return
+ * them on @list for edu_put_list().
+ */
+static void edu_unregister(struct edu_dev *edu, struct file *file,
+			   struct list_head *list)
+{
+	struct edu_attachment *ea, *tmp;
+
+	lockdep_assert_held(&edu->lock);
+	list_for_each_entry_safe(ea, tmp, &edu->attachments, node)
+		if (!file || ea->owner == file)
+			list_move(&ea->node, list);
+}
+
+static void edu_put_list(struct list_head *list)
+{
+	struct edu_attachment *ea, *tmp;
+
+	list_for_each_entry_safe(ea, tmp, list, node) {
+		list_del_init(&ea->node);
+		edu_put_attachment(ea);
+	}
+}
+
 static int edu_open(struct inode *inode, struct file *file)
 {
 	struct edu_dev *edu = container_of(file->private_data, struct edu_dev,
@@ -579,13 +743,12 @@ static int edu_open(struct inode *inode, struct file *file)
 static int edu_release(struct inode *inode, struct file *file)
 {
 	struct edu_dev *edu = file->private_data;
-	struct edu_attachment *ea, *tmp;
+	LIST_HEAD(list);
 
 	mutex_lock(&edu->lock);
-	list_for_each_entry_safe(ea, tmp, &edu->attachments, node)
-		if (ea->owner == file)
-			edu_release_attachment(ea);
+	edu_unregister(edu, file, &list);
 	mutex_unlock(&edu->lock);
+	edu_put_list(&list);
 	kref_put(&edu->ref, edu_free);
 	return 0;
 }
@@ -635,17 +798,34 @@ static unsigned int edu_dma_bits(struct pci_dev *pdev)
 static void edu_remove(struct pci_dev *pdev)
 {
 	struct edu_dev *edu = pci_get_drvdata(pdev);
-	struct edu_attachment *ea, *tmp;
+	struct edu_mapping *m, *tmp;
+	LIST_HEAD(parked);
+	LIST_HEAD(list);
 
 	misc_deregister(&edu->misc);
 
 	mutex_lock(&edu->lock);
 	/* Nothing the device still does may reach memory from now on. */
 	pci_clear_master(pdev);
-	list_for_each_entry_safe(ea, tmp, &edu->attachments, node)
-		edu_release_attachment(ea);
 	edu->pdev = NULL;
 	mutex_unlock(&edu->lock);
+
+	/* Calls in progress stop at their next chunk and let go of it. */
+	wait_event(edu->idle, !READ_ONCE(edu->active));
+
+	mutex_lock(&edu->lock);
+	edu_unregister(edu, NULL, &list);
+	list_splice_init(&edu->parked, &parked);
+	mutex_unlock(&edu->lock);
+
+	list_for_each_entry_safe(m, tmp, &parked, node) {
+		struct dma_buf *dmabuf = m->dmabuf;
+
+		list_del(&m->node);
+		edu_unmap(m);
+		dma_buf_put(dmabuf);
+	}
+	edu_put_list(&list);
 	/* The probe's reference goes with the device's managed resources. */
 }
 
@@ -674,8 +854,10 @@ static int edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		return -ENOMEM;
 	kref_init(&edu->ref);
 	mutex_init(&edu->lock);
+	init_waitqueue_head(&edu->idle);
 	init_completion(&edu->done);
 	INIT_LIST_HEAD(&edu->attachments);
+	INIT_LIST_HEAD(&edu->parked);
 	edu->pdev = pdev;
 	edu->mmio = pcim_iomap_table(pdev)[0];
 	/*

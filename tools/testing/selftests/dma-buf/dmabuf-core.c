@@ -314,37 +314,6 @@ TEST_F(buf, listed_in_bufinfo)
 	EXPECT_TRUE(found);
 }
 
-static void fill(int fd, size_t size, unsigned char seed)
-{
-	unsigned char *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED,
-				fd, 0);
-	size_t i;
-
-	if (p == MAP_FAILED)
-		exit(2);
-	buf_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE);
-	for (i = 0; i < size; i++)
-		p[i] = seed + i;
-	buf_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE);
-	munmap(p, size);
-}
-
-static bool holds(int fd, size_t size, unsigned char seed)
-{
-	unsigned char *p = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
-	bool ok = true;
-	size_t i;
-
-	if (p == MAP_FAILED)
-		return false;
-	buf_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ);
-	for (i = 0; i < size; i++)
-		ok &= p[i] == (unsigned char)(seed + i);
-	buf_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ);
-	munmap(p, size);
-	return ok;
-}
-
 /* A child inherits the fd across fork(); its writes reach the parent. */
 TEST_F(buf, shared_across_fork)
 {
@@ -359,7 +328,7 @@ TEST_F(buf, shared_across_fork)
 	}
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	EXPECT_TRUE(holds(self->fd, self->size, 0x40));
+	EXPECT_TRUE(holds_fill(self->fd, self->size, 0x40));
 }
 
 /*
@@ -384,7 +353,7 @@ TEST_F(buf, passed_over_scm_rights)
 			_exit(3);
 		if (lseek(fd, 0, SEEK_END) != (off_t)self->size)
 			_exit(4);
-		if (!holds(fd, self->size, 0x11))
+		if (!holds_fill(fd, self->size, 0x11))
 			_exit(5);
 		fill(fd, self->size, 0x77);
 		/* Hand it back, so the parent sees the child's writes. */
@@ -399,7 +368,7 @@ TEST_F(buf, passed_over_scm_rights)
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	ASSERT_TRUE(WIFEXITED(status));
 	ASSERT_EQ(0, WEXITSTATUS(status));
-	EXPECT_TRUE(holds(self->fd, self->size, 0x77));
+	EXPECT_TRUE(holds_fill(self->fd, self->size, 0x77));
 	close(sv[0]);
 }
 

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <stdio.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -255,6 +256,60 @@ static inline long meminfo_kb(const char *field)
 		}
 	fclose(f);
 	return kb;
+}
+
+/* Fill through a mapping, bracketed as userspace must; return the CRC. */
+static inline uint32_t fill(int fd, size_t size, unsigned char seed)
+{
+	unsigned char *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED,
+				fd, 0);
+	uint32_t crc;
+	size_t i;
+
+	if (p == MAP_FAILED)
+		return 0;
+	buf_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE);
+	for (i = 0; i < size; i++)
+		p[i] = seed ^ (i * 131);
+	buf_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE);
+	crc = crc32_bytes(p, size);
+	munmap(p, size);
+	return crc;
+}
+
+/* Does the buffer hold what fill() wrote with @seed? */
+static inline bool holds_fill(int fd, size_t size, unsigned char seed)
+{
+	unsigned char *p = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+	bool ok = true;
+	size_t i;
+
+	if (p == MAP_FAILED)
+		return false;
+	buf_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ);
+	for (i = 0; i < size; i++)
+		ok &= p[i] == (unsigned char)(seed ^ (i * 131));
+	buf_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ);
+	munmap(p, size);
+	return ok;
+}
+
+/* Does [off, off + len) hold the device's pattern for @seed? */
+static inline bool holds_pattern(int fd, size_t size, uint64_t off,
+				 uint64_t len, uint32_t seed)
+{
+	unsigned char *p = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+	bool ok = true;
+	uint64_t i;
+
+	if (p == MAP_FAILED)
+		return false;
+	buf_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ);
+	for (i = 0; i < len; i++)
+		ok &= p[off + i] == edu_dmabuf_pattern(seed, i);
+	buf_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ);
+	munmap(p, size);
+	return ok;
 }
 
 #endif /* __DMABUF_UTIL_H */

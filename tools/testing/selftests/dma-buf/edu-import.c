@@ -24,43 +24,6 @@
 
 #define LOW_256M (256ULL << 20)
 
-/* Fill through a mapping, bracketed as userspace must; return the CRC. */
-static uint32_t fill(int fd, size_t size, unsigned char seed)
-{
-	unsigned char *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED,
-				fd, 0);
-	uint32_t crc;
-	size_t i;
-
-	if (p == MAP_FAILED)
-		return 0;
-	buf_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE);
-	for (i = 0; i < size; i++)
-		p[i] = seed ^ (i * 131);
-	buf_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE);
-	crc = crc32_bytes(p, size);
-	munmap(p, size);
-	return crc;
-}
-
-/* Does [off, off + len) hold the device's pattern for @seed? */
-static bool holds_pattern(int fd, size_t size, uint64_t off, uint64_t len,
-			  uint32_t seed)
-{
-	unsigned char *p = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
-	bool ok = true;
-	uint64_t i;
-
-	if (p == MAP_FAILED)
-		return false;
-	buf_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ);
-	for (i = 0; i < len; i++)
-		ok &= p[off + i] == edu_dmabuf_pattern(seed, i);
-	buf_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ);
-	munmap(p, size);
-	return ok;
-}
-
 #define BALLAST_SIZE	(32 << 20)
 #define BALLAST_MAX	48
 /*
@@ -429,6 +392,31 @@ TEST_F(edu, bad_input)
 	close(null);
 	close(pipefd[0]);
 	close(pipefd[1]);
+	close(fd);
+}
+
+/*
+ * A buffer whose file is not open for writing can be read by the device,
+ * not written: EBADF, as write(2) on such a descriptor.
+ */
+TEST_F(edu, read_only_buffer_not_written)
+{
+	struct edu_dmabuf_map_info info;
+	unsigned char zero[16] = {};
+	uint32_t crc = 0;
+	int fd;
+
+	fd = heap_alloc(self->heap, self->page, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-EBADF, edu_from_device(self->edu32, fd, 0, 16, 7));
+	/* Reading works, and the buffer is still as new: zeroes. */
+	EXPECT_EQ(0, edu_to_device(self->edu32, fd, 0, 16, &crc));
+	EXPECT_EQ(crc32_bytes(zero, sizeof(zero)), crc);
+	EXPECT_EQ(0, edu_map_info(self->edu32, fd, &info));
+	/* Attached for both directions, it still may not be written. */
+	EXPECT_EQ(0, edu_attach(self->edu32, fd, true));
+	EXPECT_EQ(-EBADF, edu_from_device(self->edu32, fd, 0, 16, 7));
+	EXPECT_EQ(0, edu_attach(self->edu32, fd, false));
 	close(fd);
 }
 
