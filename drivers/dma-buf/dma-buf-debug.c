@@ -155,6 +155,8 @@ struct sg_table *dma_buf_debug_wrap(struct sg_table *sgt)
 	unsigned long bits;
 	unsigned int i;
 
+	if (dma_buf_alloc_fails(DMA_BUF_ALLOC_DEBUG_COPY))
+		return ERR_PTR(-ENOMEM);
 	copy = kzalloc(sizeof(*copy), GFP_KERNEL);
 	if (!copy)
 		return ERR_PTR(-ENOMEM);

@@ -11,8 +11,6 @@
 #include <linux/types.h>
 
 struct dma_buf;
-struct file;
-struct inode;
 struct seq_file;
 struct sg_table;
 struct vfsmount;
@@ -43,12 +41,19 @@ void dma_buf_misuse_hook(void);
 	WARN_ON_ONCE(__misuse);						\
 })
 
+/* The core's allocations, for dma_buf_alloc_fails(). */
+enum dma_buf_alloc_site {
+	DMA_BUF_ALLOC_BUFFER,		/* struct dma_buf */
+	DMA_BUF_ALLOC_INODE,		/* the buffer's inode */
+	DMA_BUF_ALLOC_FILE,		/* the buffer's file */
+	DMA_BUF_ALLOC_ATTACHMENT,	/* struct dma_buf_attachment */
+	DMA_BUF_ALLOC_DEBUG_COPY,	/* CONFIG_DMA_BUF_DEBUG's table copy */
+};
+
+bool dma_buf_alloc_fails(enum dma_buf_alloc_site site);
+
 #if IS_ENABLED(CONFIG_KUNIT)
-struct dma_buf *dma_buf_alloc(void);
-struct dma_buf_attachment *dma_buf_alloc_attachment(void);
 struct vfsmount *dma_buf_mount(void);
-struct inode *dma_buf_alloc_inode(void);
-struct file *dma_buf_alloc_file(struct inode *inode, int flags);
 int dma_buf_bufinfo_show(struct seq_file *s, void *unused);
 #endif
 

@@ -321,23 +321,37 @@ void dma_buf_misuse_hook(void)
 }
 EXPORT_SYMBOL_IF_KUNIT(dma_buf_misuse_hook);
 
-/*
- * The core's allocations, one function each so that the KUnit suites can
- * make any one of them fail.
+/**
+ * dma_buf_alloc_fails() - a point where an allocation of the core may fail
+ * @site: which allocation.
+ *
+ * Every allocation of the core asks first, so that the KUnit suites can
+ * make any one of them fail, in turn or by site; the kernel's own fault
+ * injection (failslab, fail_page_alloc) reaches the allocations behind.
+ *
+ * Context: Any context.
+ * Return: false, unless a KUnit case replaced it.
  */
-VISIBLE_IF_KUNIT struct dma_buf *dma_buf_alloc(void)
+bool dma_buf_alloc_fails(enum dma_buf_alloc_site site)
 {
-	KUNIT_STATIC_STUB_REDIRECT(dma_buf_alloc);
+	KUNIT_STATIC_STUB_REDIRECT(dma_buf_alloc_fails, site);
+	return false;
+}
+EXPORT_SYMBOL_IF_KUNIT(dma_buf_alloc_fails);
+
+static struct dma_buf *dma_buf_alloc(void)
+{
+	if (dma_buf_alloc_fails(DMA_BUF_ALLOC_BUFFER))
+		return NULL;
 	return kzalloc(sizeof(struct dma_buf), GFP_KERNEL_ACCOUNT);
 }
-EXPORT_SYMBOL_IF_KUNIT(dma_buf_alloc);
 
-VISIBLE_IF_KUNIT struct dma_buf_attachment *dma_buf_alloc_attachment(void)
+static struct dma_buf_attachment *dma_buf_alloc_attachment(void)
 {
-	KUNIT_STATIC_STUB_REDIRECT(dma_buf_alloc_attachment);
+	if (dma_buf_alloc_fails(DMA_BUF_ALLOC_ATTACHMENT))
+		return NULL;
 	return kzalloc(sizeof(struct dma_buf_attachment), GFP_KERNEL_ACCOUNT);
 }
-EXPORT_SYMBOL_IF_KUNIT(dma_buf_alloc_attachment);
 
 /* The core's pseudo filesystem; NULL if it could not be mounted at boot. */
 VISIBLE_IF_KUNIT struct vfsmount *dma_buf_mount(void)
@@ -347,20 +361,20 @@ VISIBLE_IF_KUNIT struct vfsmount *dma_buf_mount(void)
 }
 EXPORT_SYMBOL_IF_KUNIT(dma_buf_mount);
 
-VISIBLE_IF_KUNIT struct inode *dma_buf_alloc_inode(void)
+static struct inode *dma_buf_alloc_inode(void)
 {
-	KUNIT_STATIC_STUB_REDIRECT(dma_buf_alloc_inode);
+	if (dma_buf_alloc_fails(DMA_BUF_ALLOC_INODE))
+		return ERR_PTR(-ENOMEM);
 	return alloc_anon_inode(dma_buf_mnt->mnt_sb);
 }
-EXPORT_SYMBOL_IF_KUNIT(dma_buf_alloc_inode);
 
-VISIBLE_IF_KUNIT struct file *dma_buf_alloc_file(struct inode *inode, int flags)
+static struct file *dma_buf_alloc_file(struct inode *inode, int flags)
 {
-	KUNIT_STATIC_STUB_REDIRECT(dma_buf_alloc_file, inode, flags);
+	if (dma_buf_alloc_fails(DMA_BUF_ALLOC_FILE))
+		return ERR_PTR(-ENOMEM);
 	return alloc_file_pseudo(inode, dma_buf_mnt, "dmabuf", flags,
 				 &dma_buf_fops);
 }
-EXPORT_SYMBOL_IF_KUNIT(dma_buf_alloc_file);
 
 static size_t dma_buf_num_pages(const struct dma_buf *dmabuf)
 {
@@ -718,15 +732,15 @@ struct dma_buf *dma_buf_export_owner(void *priv, const struct dma_buf_ops *ops,
 	dma_buf_account_init(dmabuf);
 
 	inode = dma_buf_alloc_inode();
-	if (IS_ERR_OR_NULL(inode)) {
-		ret = inode ? PTR_ERR(inode) : -ENOMEM;
+	if (IS_ERR(inode)) {
+		ret = PTR_ERR(inode);
 		goto err_dmabuf;
 	}
 	inode->i_size = size;
 
 	file = dma_buf_alloc_file(inode, flags & ~O_CLOEXEC);
-	if (IS_ERR_OR_NULL(file)) {
-		ret = file ? PTR_ERR(file) : -ENOMEM;
+	if (IS_ERR(file)) {
+		ret = PTR_ERR(file);
 		goto err_inode;
 	}
 	/*

@@ -80,6 +80,17 @@ struct fake_exporter {
 	char log[512];
 	bool kmap_null;			/* the kmap callbacks fail */
 
+	/*
+	 * Failure injection: the core's allocation at @fail_site fails (if
+	 * @fail_by_site), and the @fail_at-th failure point of a path fails
+	 * (if not zero), a point being any allocation of the core or any
+	 * callback of the fake that can fail. @points counts them.
+	 */
+	bool fail_by_site;
+	enum dma_buf_alloc_site fail_site;
+	unsigned int fail_at, points;
+	int tables;			/* handed out by map, not yet unmapped */
+
 	/* Misuse the core reported, and misuse the case asked for. */
 	unsigned int misuse;
 	unsigned int misuse_expected;
@@ -96,6 +107,12 @@ struct fake_exporter {
 	KUNIT_EXPECT_EQ_MSG(test, __fx->misuse, __before + 1,		\
 			    "no misuse reported for: %s", #stmt);	\
 } while (0)
+
+/* A failure point of the fake or of the core: does it fail this time? */
+static bool fake_point_fails(struct fake_exporter *fx)
+{
+	return ++fx->points == fx->fail_at;
+}
 
 static void fake_record(struct fake_exporter *fx, struct dma_buf *dmabuf,
 			enum fake_op op, bool locked)
@@ -153,6 +170,8 @@ static int fake_attach(struct dma_buf *dmabuf, struct device *dev,
 	/* Not on the list before the exporter accepted it. */
 	list_for_each_entry(other, &dmabuf->attachments, node)
 		KUNIT_EXPECT_PTR_NE(fx->test, other, attach);
+	if (fake_point_fails(fx))
+		return -ENOSPC;
 	return fx->attach_ret;
 }
 
@@ -177,6 +196,8 @@ static struct sg_table *fake_map(struct dma_buf_attachment *attach,
 	fake_record(fx, attach->dmabuf, OP_MAP, true);
 	fx->map_dir = dir;
 	fake_log(fx, attach, "map", dir);
+	if (fake_point_fails(fx))
+		return ERR_PTR(-ENOSPC);
 	if (fx->map_null)
 		return NULL;
 	if (fx->map_ret)
@@ -196,6 +217,7 @@ static struct sg_table *fake_map(struct dma_buf_attachment *attach,
 		sg_dma_len(sg) = PAGE_SIZE;
 	}
 	fx->mapped = sgt;
+	fx->tables++;
 	return sgt;
 }
 
@@ -208,6 +230,7 @@ static void fake_unmap(struct dma_buf_attachment *attach,
 	fx->unmap_dir = dir;
 	fx->unmapped = sgt;
 	fake_log(fx, attach, "unmap", dir);
+	fx->tables--;
 	if (sgt == fx->mapped) {
 		sg_free_table(sgt);
 		kfree(sgt);
@@ -256,6 +279,8 @@ static int fake_begin(struct dma_buf *dmabuf, size_t start, size_t len,
 	fx->begin_start = start;
 	fx->begin_len = len;
 	fx->begin_dir = dir;
+	if (fake_point_fails(fx))
+		return -ENOSPC;
 	return fx->begin_ret;
 }
 
@@ -277,7 +302,9 @@ static void *fake_kmap_atomic(struct dma_buf *dmabuf, unsigned long page_num)
 
 	fake_record(fx, dmabuf, OP_KMAP_ATOMIC, false);
 	fx->page_num = page_num;
-	return fx->kmap_null ? NULL : fx->storage + page_num * PAGE_SIZE;
+	if (fake_point_fails(fx) || fx->kmap_null)
+		return NULL;
+	return fx->storage + page_num * PAGE_SIZE;
 }
 
 static void fake_kunmap_atomic(struct dma_buf *dmabuf, unsigned long page_num,
@@ -296,7 +323,9 @@ static void *fake_kmap(struct dma_buf *dmabuf, unsigned long page_num)
 
 	fake_record(fx, dmabuf, OP_KMAP, true);
 	fx->page_num = page_num;
-	return fx->kmap_null ? NULL : fx->storage + page_num * PAGE_SIZE;
+	if (fake_point_fails(fx) || fx->kmap_null)
+		return NULL;
+	return fx->storage + page_num * PAGE_SIZE;
 }
 
 static void fake_kunmap(struct dma_buf *dmabuf, unsigned long page_num,
@@ -353,6 +382,14 @@ static void fake_misuse_hook(void)
 	fx->misuse++;
 }
 
+static bool fake_alloc_fails(enum dma_buf_alloc_site site)
+{
+	struct kunit *test = kunit_get_current_test();
+	struct fake_exporter *fx = test->priv;
+
+	return fake_point_fails(fx) || (fx->fail_by_site && site == fx->fail_site);
+}
+
 static int dma_buf_test_init(struct kunit *test)
 {
 	struct fake_exporter *fx;
@@ -366,6 +403,7 @@ static int dma_buf_test_init(struct kunit *test)
 		return -ENOMEM;
 	test->priv = fx;
 	kunit_activate_static_stub(test, dma_buf_misuse_hook, fake_misuse_hook);
+	kunit_activate_static_stub(test, dma_buf_alloc_fails, fake_alloc_fails);
 	return 0;
 }
 
@@ -633,45 +671,15 @@ static void export_pins_owner_module(struct kunit *test)
 }
 #endif
 
-static struct dma_buf *fail_alloc(void)
-{
-	return NULL;
-}
-
-static struct inode *fail_alloc_inode(void)
-{
-	return ERR_PTR(-ENOMEM);
-}
-
-static struct file *fail_alloc_file(struct inode *inode, int flags)
-{
-	return ERR_PTR(-ENOMEM);
-}
-
 struct alloc_failure {
 	const char *name;
-	void (*activate)(struct kunit *test);
+	enum dma_buf_alloc_site site;
 };
 
-static void fail_dmabuf_struct(struct kunit *test)
-{
-	kunit_activate_static_stub(test, dma_buf_alloc, fail_alloc);
-}
-
-static void fail_inode(struct kunit *test)
-{
-	kunit_activate_static_stub(test, dma_buf_alloc_inode, fail_alloc_inode);
-}
-
-static void fail_file(struct kunit *test)
-{
-	kunit_activate_static_stub(test, dma_buf_alloc_file, fail_alloc_file);
-}
-
 static const struct alloc_failure alloc_failures[] = {
-	{ "struct dma_buf", fail_dmabuf_struct },
-	{ "inode", fail_inode },
-	{ "file", fail_file },
+	{ "struct dma_buf", DMA_BUF_ALLOC_BUFFER },
+	{ "inode", DMA_BUF_ALLOC_INODE },
+	{ "file", DMA_BUF_ALLOC_FILE },
 };
 
 KUNIT_ARRAY_PARAM_DESC(alloc_failure, alloc_failures, name);
@@ -684,7 +692,8 @@ static void export_allocation_failure(struct kunit *test)
 	unsigned int before;
 
 	before = live_buffers(test, NULL, NULL);
-	param->activate(test);
+	fx->fail_by_site = true;
+	fx->fail_site = param->site;
 	dmabuf = dma_buf_export(fx, &fake_ops, PAGE_SIZE, O_RDWR);
 	KUNIT_EXPECT_EQ(test, PTR_ERR(dmabuf), -ENOMEM);
 	flush_delayed_fput();
@@ -947,11 +956,6 @@ static void attach_error_leaves_nothing(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, fx->calls[OP_RELEASE], 1U);
 }
 
-static struct dma_buf_attachment *fail_alloc_attachment(void)
-{
-	return NULL;
-}
-
 static void attach_allocation_failure(struct kunit *test)
 {
 	struct fake_exporter *fx = test->priv;
@@ -959,8 +963,8 @@ static void attach_allocation_failure(struct kunit *test)
 	struct device *dev = test_device(test, "dev");
 	struct dma_buf_attachment *attach;
 
-	kunit_activate_static_stub(test, dma_buf_alloc_attachment,
-				   fail_alloc_attachment);
+	fx->fail_by_site = true;
+	fx->fail_site = DMA_BUF_ALLOC_ATTACHMENT;
 	attach = dma_buf_attach(dmabuf, dev);
 	KUNIT_EXPECT_EQ(test, PTR_ERR(attach), -ENOMEM);
 	KUNIT_EXPECT_EQ(test, fx->calls[OP_ATTACH], 0U);
@@ -1485,6 +1489,142 @@ static void sync_ioctl_hands_over_held(struct kunit *test)
 	dma_buf_unmap_attachment(a, sgt, DMA_BIDIRECTIONAL);
 	dma_buf_detach(dmabuf, a);
 	put_and_flush(dmabuf);
+}
+
+/* --- every failure point, in turn ------------------------------------------ */
+
+struct walk_ctx {
+	struct kunit *test;
+	struct device *dev;
+	struct dma_buf *dmabuf;
+};
+
+/* Export and give the buffer a descriptor, then close it. */
+static int walk_export(struct walk_ctx *w)
+{
+	struct dma_buf *dmabuf;
+	int fd;
+
+	dmabuf = dma_buf_export(w->test->priv, &fake_ops, FAKE_SIZE, O_RDWR);
+	if (IS_ERR(dmabuf))
+		return PTR_ERR(dmabuf);
+	fd = dma_buf_fd(dmabuf, O_CLOEXEC);
+	if (fd < 0) {
+		dma_buf_put(dmabuf);
+		return fd;
+	}
+	close_fd(fd);
+	return 0;
+}
+
+static int walk_attach(struct walk_ctx *w)
+{
+	struct dma_buf_attachment *attach;
+
+	attach = dma_buf_attach(w->dmabuf, w->dev);
+	if (IS_ERR(attach))
+		return PTR_ERR(attach);
+	dma_buf_detach(w->dmabuf, attach);
+	return 0;
+}
+
+/* A fresh attachment each time: a cached mapping would hide the map. */
+static int walk_map(struct walk_ctx *w)
+{
+	struct dma_buf_attachment *attach;
+	struct sg_table *sgt;
+
+	attach = dma_buf_attach(w->dmabuf, w->dev);
+	if (IS_ERR(attach))
+		return PTR_ERR(attach);
+	sgt = dma_buf_map_attachment(attach, DMA_TO_DEVICE);
+	if (!IS_ERR(sgt))
+		dma_buf_unmap_attachment(attach, sgt, DMA_TO_DEVICE);
+	dma_buf_detach(w->dmabuf, attach);
+	return PTR_ERR_OR_ZERO(sgt);
+}
+
+static int walk_cpu_access(struct walk_ctx *w)
+{
+	void *a, *b;
+	int ret;
+
+	ret = dma_buf_begin_cpu_access(w->dmabuf, 0, FAKE_SIZE, DMA_TO_DEVICE);
+	if (ret)
+		return ret;
+	a = dma_buf_kmap(w->dmabuf, 0);
+	b = a ? dma_buf_kmap_atomic(w->dmabuf, 1) : NULL;
+	if (b)
+		dma_buf_kunmap_atomic(w->dmabuf, 1, b);
+	if (a)
+		dma_buf_kunmap(w->dmabuf, 0, a);
+	dma_buf_end_cpu_access(w->dmabuf, 0, FAKE_SIZE, DMA_TO_DEVICE);
+	return a && b ? 0 : -ENOMEM;
+}
+
+struct walk_case {
+	const char *name;
+	int (*run)(struct walk_ctx *w);
+	bool needs_buffer;
+};
+
+static const struct walk_case walk_cases[] = {
+	{ "export and fd", walk_export },
+	{ "attach", walk_attach, true },
+	{ "attach and map", walk_map, true },
+	{ "begin and kmap", walk_cpu_access, true },
+};
+
+KUNIT_ARRAY_PARAM_DESC(walk, walk_cases, name);
+
+/*
+ * Make the first, then the second... failure point of a path fail, until
+ * the path has no more: each time the failure reaches the caller as an
+ * errno, nothing is left behind (no buffer, no attachment, balanced
+ * callbacks), and the path then succeeds.
+ */
+static void every_failure_point(struct kunit *test)
+{
+	const struct walk_case *p = test->param_value;
+	struct fake_exporter *fx = test->priv;
+	struct walk_ctx w = { .test = test };
+	unsigned int n, buffers;
+	int ret;
+
+	w.dev = test_device(test, "walker");
+	if (p->needs_buffer)
+		w.dmabuf = fake_export(test, &fake_ops);
+	buffers = live_buffers(test, NULL, NULL);
+
+	for (n = 1; n < 64; n++) {
+		fx->points = 0;
+		fx->fail_at = n;
+		ret = p->run(&w);
+		flush_delayed_fput();
+		if (fx->points < n) {
+			/* No n-th point: the path ran to its end. */
+			KUNIT_EXPECT_EQ(test, ret, 0);
+			break;
+		}
+		KUNIT_EXPECT_LT_MSG(test, ret, 0, "failure point %u was lost", n);
+		KUNIT_EXPECT_EQ_MSG(test, live_buffers(test, NULL, NULL), buffers,
+				    "failure point %u leaked a buffer", n);
+		KUNIT_EXPECT_TRUE_MSG(test, !w.dmabuf ||
+				      list_empty(&w.dmabuf->attachments),
+				      "failure point %u left an attachment", n);
+		KUNIT_EXPECT_EQ_MSG(test, fx->tables, 0,
+				    "failure point %u left a mapping", n);
+
+		fx->fail_at = 0;
+		KUNIT_EXPECT_EQ_MSG(test, p->run(&w), 0,
+				    "the path failed after failure point %u", n);
+		flush_delayed_fput();
+	}
+	fx->fail_at = 0;
+	kunit_info(test, "%s: %u failure points\n", p->name, n - 1);
+	KUNIT_EXPECT_LT(test, 0U, n - 1);
+	if (w.dmabuf)
+		put_and_flush(w.dmabuf);
 }
 
 /* --- kernel CPU access ----------------------------------------------------- */
@@ -2462,6 +2602,7 @@ static struct kunit_case dma_buf_core_cases[] = {
 	KUNIT_CASE(sync_not_after_failed_begin),
 	KUNIT_CASE(sync_detach_while_held),
 	KUNIT_CASE(sync_ioctl_hands_over_held),
+	KUNIT_CASE_PARAM(every_failure_point, walk_gen_params),
 	KUNIT_CASE_PARAM(cpu_access_range_checked, bad_range_gen_params),
 	KUNIT_CASE(cpu_access_reaches_exporter),
 	KUNIT_CASE(cpu_access_error_propagates),
