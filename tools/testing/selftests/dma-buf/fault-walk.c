@@ -1,0 +1,372 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Every allocation of every user-reachable path fails in turn. With the
+ * kernel's fault injection (CONFIG_FAULT_INJECTION, FAILSLAB,
+ * FAIL_PAGE_ALLOC; the debug kernels of `make test DEBUG=1`), writing n to
+ * /proc/thread-self/fail-nth makes the n-th slab or page allocation of
+ * this thread's next calls fail. Each path is walked from n = 1 until it
+ * no longer reaches an n-th allocation; for every n the call fails with
+ * an errno (or SIGBUS, for a page fault) or succeeds through a fallback,
+ * nothing is left behind (the debugfs buffer count is back; kmemleak's
+ * scan at the end of the guest run finds no leak), the kernel log holds
+ * no report but the allocation-failure messages this test provokes, and
+ * the same call succeeds right after.
+ */
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "../kselftest_harness.h"
+#include "dmabuf-util.h"
+
+#define FAIL_NTH	"/proc/thread-self/fail-nth"
+#define DEBUGFS		"/sys/kernel/debug"
+#define MAX_POINTS	500
+#define BUF_SIZE	(64 << 10)
+
+static int write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, strlen(text)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/*
+ * Let every allocation count (sleeping ones, highmem, order 0), quietly:
+ * only fail-nth makes one fail, since the probabilities stay zero.
+ */
+static const char *setup_injection(void)
+{
+	static const char * const knobs[][2] = {
+		{ DEBUGFS "/failslab/ignore-gfp-wait", "N" },
+		{ DEBUGFS "/failslab/verbose", "0" },
+		{ DEBUGFS "/fail_page_alloc/ignore-gfp-wait", "N" },
+		{ DEBUGFS "/fail_page_alloc/ignore-gfp-highmem", "N" },
+		{ DEBUGFS "/fail_page_alloc/min-order", "0" },
+		{ DEBUGFS "/fail_page_alloc/verbose", "0" },
+	};
+	unsigned int i;
+
+	if (access(FAIL_NTH, W_OK))
+		return "no " FAIL_NTH " (needs fault injection: make test DEBUG=1)";
+	for (i = 0; i < ARRAY_SIZE(knobs); i++)
+		if (write_file(knobs[i][0], knobs[i][1]))
+			return "failslab or fail_page_alloc knobs missing in debugfs";
+	return NULL;
+}
+
+static int nth_fd = -1;
+
+/* Arm the n-th allocation of this thread to fail (0: disarm). */
+static void arm(int n)
+{
+	char buf[16];
+	int len = snprintf(buf, sizeof(buf), "%d", n);
+
+	if (pwrite(nth_fd, buf, len, 0) != len)
+		abort();
+}
+
+/* How many allocations were still to come before the failure; 0: it came. */
+static int remaining(void)
+{
+	char buf[16] = "";
+
+	if (pread(nth_fd, buf, sizeof(buf) - 1, 0) <= 0)
+		abort();
+	return atoi(buf);
+}
+
+struct walk_env {
+	int system, ivshmem, edu32;
+	unsigned char *window;	/* a 2 MiB-aligned, page-tabled area */
+};
+
+/* One path: setup, the call under test, cleanup. */
+struct path {
+	const char *name;
+	int (*setup)(struct walk_env *env, int *fd);
+	int (*call)(struct walk_env *env, int fd);
+	void (*cleanup)(struct walk_env *env, int fd, int ret);
+};
+
+static int new_buffer(struct walk_env *env, int *fd)
+{
+	*fd = heap_alloc(env->system, BUF_SIZE, O_RDWR | O_CLOEXEC);
+	return *fd < 0 ? *fd : 0;
+}
+
+static int no_setup(struct walk_env *env, int *fd)
+{
+	*fd = -1;
+	return 0;
+}
+
+static void close_fd(struct walk_env *env, int fd, int ret)
+{
+	if (fd >= 0)
+		close(fd);
+}
+
+static int call_alloc(int heap)
+{
+	int fd = heap_alloc(heap, BUF_SIZE, O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return fd;
+	close(fd);
+	return 0;
+}
+
+static int alloc_system(struct walk_env *env, int fd)
+{
+	return call_alloc(env->system);
+}
+
+static int alloc_ivshmem(struct walk_env *env, int fd)
+{
+	return call_alloc(env->ivshmem);
+}
+
+/*
+ * mmap() of the buffer, into a window whose page tables exist, so that
+ * only the mapping's own allocations are walked.
+ */
+static int map_buffer(struct walk_env *env, int fd)
+{
+	void *p = mmap(env->window + 64 * 4096, BUF_SIZE, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_FIXED, fd, 0);
+
+	if (p == MAP_FAILED)
+		return -errno;
+	return 0;
+}
+
+static void unmap_and_close(struct walk_env *env, int fd, int ret)
+{
+	munmap(env->window + 64 * 4096, BUF_SIZE);
+	close(fd);
+}
+
+static int mapped_buffer(struct walk_env *env, int *fd)
+{
+	int ret = new_buffer(env, fd);
+
+	if (!ret)
+		ret = map_buffer(env, *fd);
+	return ret;
+}
+
+static sigjmp_buf bus_jump;
+
+static void on_sigbus(int sig)
+{
+	siglongjmp(bus_jump, 1);
+}
+
+/* The first touch populates the buffer: SIGBUS reads as -EFAULT. */
+static int first_touch(struct walk_env *env, int fd)
+{
+	if (sigsetjmp(bus_jump, 1))
+		return -EFAULT;
+	env->window[64 * 4096] = 1;
+	return 0;
+}
+
+static int sync_start(struct walk_env *env, int fd)
+{
+	return buf_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_RW);
+}
+
+static void sync_end_and_close(struct walk_env *env, int fd, int ret)
+{
+	if (!ret)
+		buf_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_RW);
+	close(fd);
+}
+
+static int set_name(struct walk_env *env, int fd)
+{
+	return ioctl(fd, DMA_BUF_SET_NAME, "walked") ? -errno : 0;
+}
+
+static int edu_attach_call(struct walk_env *env, int fd)
+{
+	return edu_attach(env->edu32, fd, true);
+}
+
+static void edu_detach_and_close(struct walk_env *env, int fd, int ret)
+{
+	if (!ret)
+		edu_attach(env->edu32, fd, false);
+	close(fd);
+}
+
+static int edu_to_device_call(struct walk_env *env, int fd)
+{
+	uint32_t crc;
+
+	return edu_to_device(env->edu32, fd, 0, 64, &crc);
+}
+
+static int edu_from_device_call(struct walk_env *env, int fd)
+{
+	return edu_from_device(env->edu32, fd, 0, 64, 5);
+}
+
+static int edu_map_info_call(struct walk_env *env, int fd)
+{
+	static struct edu_dmabuf_map_info info;
+
+	return edu_map_info(env->edu32, fd, &info);
+}
+
+static const struct path paths[] = {
+	{ "system heap ALLOC", no_setup, alloc_system, close_fd },
+	{ "ivshmem heap ALLOC", no_setup, alloc_ivshmem, close_fd },
+	{ "mmap", new_buffer, map_buffer, unmap_and_close },
+	{ "mmap first touch", mapped_buffer, first_touch, unmap_and_close },
+	{ "DMA_BUF_IOCTL_SYNC", new_buffer, sync_start, sync_end_and_close },
+	{ "DMA_BUF_SET_NAME", new_buffer, set_name, close_fd },
+	{ "edu ATTACH", new_buffer, edu_attach_call, edu_detach_and_close },
+	{ "edu TO_DEVICE", new_buffer, edu_to_device_call, close_fd },
+	{ "edu FROM_DEVICE", new_buffer, edu_from_device_call, close_fd },
+	{ "edu MAP_INFO", new_buffer, edu_map_info_call, close_fd },
+};
+
+FIXTURE(walk) {
+	struct walk_env env;
+};
+
+FIXTURE_VARIANT(walk) {
+	unsigned int path;
+};
+
+FIXTURE_VARIANT_ADD(walk, system_alloc) { .path = 0 };
+FIXTURE_VARIANT_ADD(walk, ivshmem_alloc) { .path = 1 };
+FIXTURE_VARIANT_ADD(walk, mmap) { .path = 2 };
+FIXTURE_VARIANT_ADD(walk, first_touch) { .path = 3 };
+FIXTURE_VARIANT_ADD(walk, sync) { .path = 4 };
+FIXTURE_VARIANT_ADD(walk, set_name) { .path = 5 };
+FIXTURE_VARIANT_ADD(walk, edu_attach) { .path = 6 };
+FIXTURE_VARIANT_ADD(walk, edu_to_device) { .path = 7 };
+FIXTURE_VARIANT_ADD(walk, edu_from_device) { .path = 8 };
+FIXTURE_VARIANT_ADD(walk, edu_map_info) { .path = 9 };
+
+FIXTURE_SETUP(walk)
+{
+	struct sigaction sa = { .sa_handler = on_sigbus };
+	const char *why = setup_injection();
+	unsigned char *area;
+
+	if (why)
+		SKIP(return, "%s", why);
+	self->env.system = open(SYSTEM_HEAP, O_RDONLY | O_CLOEXEC);
+	self->env.ivshmem = open(IVSHMEM_HEAP, O_RDONLY | O_CLOEXEC);
+	self->env.edu32 = open(EDU32, O_RDWR | O_CLOEXEC);
+	if (self->env.system < 0 || self->env.ivshmem < 0 ||
+	    self->env.edu32 < 0)
+		SKIP(return, "the test bed's heaps or %s missing", EDU32);
+	nth_fd = open(FAIL_NTH, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, nth_fd);
+	ASSERT_EQ(0, sigaction(SIGBUS, &sa, NULL));
+
+	/*
+	 * A window of 2 MiB with a page of its own touched: its page tables
+	 * exist, so that faults in it allocate only what the buffer needs.
+	 */
+	area = mmap(NULL, 4 << 20, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, area);
+	self->env.window = (unsigned char *)(((unsigned long)area + (2 << 20) - 1) &
+					     ~((2UL << 20) - 1));
+	self->env.window[0] = 1;
+}
+
+FIXTURE_TEARDOWN(walk)
+{
+	if (nth_fd >= 0)
+		close(nth_fd);
+	nth_fd = -1;
+}
+
+/*
+ * One run of the path with its n-th allocation failing (none if 0): the
+ * call's result in @ret, and whether the call got to an n-th allocation.
+ * False if the setup failed (it runs without injection).
+ */
+static bool run_path(const struct path *p, struct walk_env *env, int n,
+		     int *ret, bool *reached)
+{
+	int fd;
+
+	if (p->setup(env, &fd))
+		return false;
+	arm(n);
+	*ret = p->call(env, fd);
+	*reached = n && !remaining();
+	arm(0);
+	p->cleanup(env, fd, *ret);
+	return true;
+}
+
+TEST_F(walk, every_allocation_fails_in_turn)
+{
+	const struct path *p = &paths[variant->path];
+	bool touch = p->call == first_touch, reached;
+	int n, ret, before, failed = 0;
+
+	/*
+	 * Once for real: warms this process up, so that its own page faults
+	 * take no part; from then on nothing of it may fault.
+	 */
+	ASSERT_TRUE(run_path(p, &self->env, 0, &ret, &reached));
+	ASSERT_EQ(0, ret);
+	ASSERT_EQ(0, mlockall(MCL_CURRENT));
+	before = live_buffers();
+	ASSERT_LE(0, before);
+
+	log_to_kernel("fault-walk: EXPECT-REPORT begin page-alloc");
+	for (n = 1; n <= MAX_POINTS; n++) {
+		ASSERT_TRUE(run_path(p, &self->env, n, &ret, &reached));
+		if (!reached) {
+			/* The call ended before an n-th allocation. */
+			EXPECT_EQ(0, ret) TH_LOG("%s: %s with no failure", p->name,
+						 strerror(-ret));
+			break;
+		}
+		if (ret)
+			failed++;
+		/* ENOMEM, or SIGBUS for a fault; a fallback may succeed. */
+		EXPECT_TRUE(!ret || ret == -ENOMEM || (touch && ret == -EFAULT))
+			TH_LOG("%s, allocation %d failing: %s", p->name, n,
+			       strerror(-ret));
+		EXPECT_EQ(before, live_buffers())
+			TH_LOG("%s, allocation %d failing: a buffer leaked",
+			       p->name, n);
+		ASSERT_TRUE(run_path(p, &self->env, 0, &ret, &reached));
+		EXPECT_EQ(0, ret) TH_LOG("%s fails after allocation %d failed",
+					 p->name, n);
+	}
+	log_to_kernel("fault-walk: EXPECT-REPORT end page-alloc");
+	munlockall();
+	EXPECT_GE(MAX_POINTS, n - 1) TH_LOG("%s: more than %d allocations?",
+					    p->name, MAX_POINTS);
+	TH_LOG("%s: %d failure points, %d of them failed the call", p->name,
+	       n - 1, failed);
+}
+
+TEST_HARNESS_MAIN
