@@ -7,16 +7,24 @@
 #   make shell      the same guest, with an interactive shell
 #   make kunit      every KUnit suite of the project under QEMU (kunit.py)
 #   make test       make kunit + the guest selftests, one summary line
+#   make stress     random operations of several processes on the debug guest
 #   make check      checkpatch --strict, kernel-doc -Wall, sparse + W=1
 #   make coverage   gcov line coverage of the core under KUnit and selftests
 #   make clean      remove the project's objects from the build trees
 #   make distclean  remove build/ entirely
 #
 # Variables: ARCH=x86_64|i386, DEBUG=1, KERNEL_SRC=/path/to/6.12-tree,
-# GUEST_CMD, GUEST_FILES, GUEST_TIMEOUT (seconds), KUNIT_ARGS, JOBS.
+# GUEST_CMD, GUEST_FILES, GUEST_TIMEOUT (seconds), KUNIT_ARGS, JOBS,
+# DURATION and WORKERS (make stress).
 
 ARCH		?= x86_64
+# make stress runs on the debug kernels unless told DEBUG=0.
+ifneq ($(filter stress,$(MAKECMDGOALS)),)
+DEBUG		?= 1
+endif
 DEBUG		?= 0
+DURATION	?= 60
+WORKERS		?= 4
 JOBS		?= $(shell nproc)
 KERNEL_SRC	?=
 GUEST_CMD	?= dmabuf-demo
@@ -44,6 +52,9 @@ KERNEL		:= $(KOBJ)/arch/x86/boot/bzImage
 INITRD		:= $(OUT)/initrd.cpio
 
 ARCH_FRAGS	:= configs/$(ARCH).config
+ifneq ($(filter stress,$(MAKECMDGOALS)),)
+GUEST_TIMEOUT	?= $(shell echo $$(($(DURATION) + 900)))
+endif
 ifeq ($(DEBUG),1)
 ARCH_FRAGS	+= configs/debug.config $(wildcard configs/debug-$(ARCH).config)
 GUEST_TIMEOUT	?= 1200
@@ -66,7 +77,7 @@ KMAKE		= $(MAKE) -C $(SRC) O=$(KOBJ) ARCH=$(ARCH) -j$(JOBS)
 export GUEST_TIMEOUT JOBS
 
 .PHONY: all deps src kernel selftests-build initramfs run shell kunit test \
-	check coverage clean distclean help
+	stress check coverage clean distclean help
 
 all: run
 
@@ -125,6 +136,14 @@ test: selftests-build
 		harness/test.sh
 
 comma := ,
+
+# The stress program alone, on the debug guest by default; its last line
+# and the kernel reports of the run make the verdict.
+stress: selftests-build
+	$(file >$(OUT)/guest-cmd,STRESS_SECONDS=$(DURATION) STRESS_WORKERS=$(WORKERS) /usr/lib/dma-buf-selftests/dmabuf-stress)
+	@RUN_CMD_FILE=$(OUT)/guest-cmd $(MKINITRD)
+	@QEMU_SCAN=0 harness/qemu.sh batch $(KERNEL) $(INITRD) $(OUT)/stress >/dev/null; \
+	python3 harness/results.py stress $(OUT)/stress/console.log
 
 # A gcov-instrumented guest kernel (its own build directory) runs the
 # KUnit suites at boot, then the guest selftests; the counters come back

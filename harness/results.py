@@ -23,6 +23,9 @@
       Check the test bed itself: the guest reported two CPUs online (and,
       with DEBUG=1, a preemptible kernel) on its results channel, and the
       KUnit kernel brought up two CPUs.
+  results.py stress CONSOLE_LOG
+      The verdict line of make stress: operations done, data mismatches,
+      kernel reports, leaked buffers; exit 1 if any of the last three.
   results.py summary COUNTS...
       Print the one-line total; exit 1 if anything failed.
 
@@ -191,6 +194,11 @@ def report_class(line):
 
 def splats(log, label):
     """Print every kernel report of LOG not declared by a test; 1 if any."""
+    return 1 if count_reports(log, label) else 0
+
+
+def count_reports(log, label):
+    """Print every kernel report of LOG not declared by a test; their number."""
     bad = []
     windows = {}
     try:
@@ -225,8 +233,28 @@ def splats(log, label):
             counts[c] = counts.get(c, 0) + 1
         what = ', '.join(f'{n} {c}' for c, n in sorted(counts.items()))
         print(f'{label}: {len(bad)} kernel report(s) in {log} ({what}): counted as one failure')
+    return len(bad)
+
+
+STRESS = re.compile(r'stress: (\d+) operations, (\d+) data mismatches, (-?\d+) leaked buffers')
+
+
+def stress(console):
+    """The verdict of make stress: its counts and the run's kernel reports."""
+    m = None
+    try:
+        for line in open(console, errors='replace'):
+            m = STRESS.search(clean(line)) or m
+    except FileNotFoundError:
+        pass
+    reports = count_reports(console, 'stress')
+    if not m:
+        print(f'stress: the guest gave no result (see {console}); {reports} kernel reports')
         return 1
-    return 0
+    ops, mismatches, leaked = (int(g) for g in m.groups())
+    print(f'stress: {ops} operations, {mismatches} data mismatches, '
+          f'{reports} kernel reports, {leaked} leaked buffers')
+    return 1 if mismatches or reports or leaked else 0
 
 
 HOST_CHECK = re.compile(r'HOST-CHECK ivshmem offset=(\d+) len=(\d+) seed=(\d+)')
@@ -337,6 +365,8 @@ def main(argv):
         return splats(argv[2], argv[3] if len(argv) == 4 else 'log')
     if cmd == 'hostcheck' and len(argv) in (4, 5):
         return hostcheck(argv[2], argv[3], argv[4] if len(argv) == 5 else None)
+    if cmd == 'stress' and len(argv) == 3:
+        return stress(argv[2])
     if cmd == 'testbed' and len(argv) == 6:
         return testbed(argv[2], argv[3], argv[4], argv[5])
     if cmd == 'summary' and len(argv) > 2:
