@@ -10,6 +10,7 @@
 #include <linux/compiler.h>
 #include <linux/types.h>
 
+struct device;
 struct dma_buf;
 struct seq_file;
 struct sg_table;
@@ -54,6 +55,10 @@ bool dma_buf_alloc_fails(enum dma_buf_alloc_site site);
 
 #if IS_ENABLED(CONFIG_KUNIT)
 struct vfsmount *dma_buf_mount(void);
+bool dma_buf_translated(struct device *dev);
+phys_addr_t dma_buf_bounce_limit(struct device *dev);
+phys_addr_t dma_buf_lowest_ram(void);
+size_t dma_buf_max_mapping_size(struct device *dev);
 int dma_buf_bufinfo_show(struct seq_file *s, void *unused);
 #endif
 

@@ -13,6 +13,7 @@
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/iommu.h>
+#include <linux/memblock.h>
 #include <linux/memcontrol.h>
 #include <linux/minmax.h>
 #include <linux/mm.h>
@@ -26,6 +27,7 @@
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/swiotlb.h>
 #include <linux/uaccess.h>
 #include <uapi/linux/magic.h>
 
@@ -258,7 +260,10 @@
  * sync of one, so the byte range of a CPU access bounds what the exporter
  * prepares, not what the core syncs. Exporters of memory that needs no
  * maintenance (uncached or write-combined memory, a coherent pool)
- * provide neither callback.
+ * provide neither callback. Memory without pages, such as a PCI BAR
+ * mapped with dma_map_resource(), is never bounced: a device reaches it
+ * directly or through a translating IOMMU, or not at all (see
+ * dma_buf_check_resource_reach()).
  */
 
 /**
@@ -270,9 +275,10 @@
  * dma_buf_attachments_constraints() for the intersection of the
  * constraints of every device attached at that moment: the highest
  * physical address all of them reach (DMA mask and bus limit; no limit
- * for a device behind an IOMMU), the shortest maximum segment size and
- * the strictest segment boundary. It allocates below that limit and
- * splits its scatterlists with dma_buf_segment_len().
+ * for a device behind a translating IOMMU or whose mappings are all
+ * bounced), the shortest maximum segment size (including what one
+ * mapping can bounce) and the strictest segment boundary. It allocates
+ * below that limit and splits its scatterlists with dma_buf_segment_len().
  *
  * Once the storage exists, it cannot follow a device that attaches later.
  * Such a device is refused at attach time: the exporter's
@@ -1303,27 +1309,91 @@ int dma_buf_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma,
 }
 EXPORT_SYMBOL_GPL(dma_buf_mmap);
 
+/*
+ * Does @dev reach memory through an IOMMU that translates its DMA
+ * addresses? Then any page can be mapped into its reach. Not in
+ * passthrough (an identity domain): its DMA addresses are then physical
+ * addresses, as without an IOMMU.
+ */
+VISIBLE_IF_KUNIT bool dma_buf_translated(struct device *dev)
+{
+	struct iommu_domain *domain;
+
+	KUNIT_STATIC_STUB_REDIRECT(dma_buf_translated, dev);
+	domain = iommu_get_domain_for_dev(dev);
+	return domain && iommu_is_dma_domain(domain);
+}
+EXPORT_SYMBOL_IF_KUNIT(dma_buf_translated);
+
+/*
+ * If every mapping of @dev is bounced (swiotlb=force, a confidential VM),
+ * the highest physical address of its bounce buffers; otherwise 0.
+ */
+VISIBLE_IF_KUNIT phys_addr_t dma_buf_bounce_limit(struct device *dev)
+{
+	KUNIT_STATIC_STUB_REDIRECT(dma_buf_bounce_limit, dev);
+	return is_swiotlb_force_bounce(dev) ? default_swiotlb_limit() : 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(dma_buf_bounce_limit);
+
+/*
+ * The longest mapping the DMA API can make for @dev in one piece: what one
+ * bounce buffer holds when its mappings may be bounced, else no limit.
+ */
+VISIBLE_IF_KUNIT size_t dma_buf_max_mapping_size(struct device *dev)
+{
+	KUNIT_STATIC_STUB_REDIRECT(dma_buf_max_mapping_size, dev);
+	return dma_max_mapping_size(dev);
+}
+EXPORT_SYMBOL_IF_KUNIT(dma_buf_max_mapping_size);
+
+/*
+ * The lowest physical address of RAM, which is not 0 on many arm64 and
+ * arm machines: a DMA limit below it reaches no memory.
+ */
+VISIBLE_IF_KUNIT phys_addr_t dma_buf_lowest_ram(void)
+{
+	KUNIT_STATIC_STUB_REDIRECT(dma_buf_lowest_ram);
+	return PFN_PHYS(min_low_pfn);
+}
+EXPORT_SYMBOL_IF_KUNIT(dma_buf_lowest_ram);
+
 /**
  * dma_buf_device_constraints() - what one device can work with
  * @dev: the device.
- * @c: filled in with @dev's constraints.
+ * @c: filled in with @dev's constraints for memory with pages, mapped
+ *	with dma_map_sgtable().
  *
  * The address limit is the lower of the device's DMA mask and its bus
- * limit, translated to a physical address; a device behind an IOMMU has
- * none, since the IOMMU maps any page into its reach.
+ * limit, translated to a physical address. A device behind a translating
+ * IOMMU has none, since the IOMMU maps any page into its reach (in
+ * passthrough it has its limit). A device whose every mapping is bounced
+ * (swiotlb=force, a confidential VM) has none either, since only the
+ * bounce buffers have to be within its reach. If they are not, or if all
+ * RAM lies above its limit, it can reach no memory at all and its limit
+ * is 0. Segments are no longer than
+ * the device's maximum segment size and than what one mapping can bounce
+ * (dma_max_mapping_size()), and do not cross its segment boundary.
  *
  * Context: Any context.
  */
 void dma_buf_device_constraints(struct device *dev,
 				struct dma_buf_constraints *c)
 {
-	u64 limit = min_not_zero(dma_get_mask(dev), dev->bus_dma_limit);
+	u64 limit = dma_to_phys(dev, min_not_zero(dma_get_mask(dev),
+						  dev->bus_dma_limit));
+	phys_addr_t bounce = dma_buf_bounce_limit(dev);
 
-	if (device_iommu_mapped(dev))
+	if (dma_buf_translated(dev))
 		c->dma_limit = U64_MAX;
+	else if (bounce)
+		c->dma_limit = bounce <= limit ? U64_MAX : 0;
+	else if (limit < dma_buf_lowest_ram())
+		c->dma_limit = 0;
 	else
-		c->dma_limit = dma_to_phys(dev, limit);
-	c->max_segment_size = dma_get_max_seg_size(dev);
+		c->dma_limit = limit;
+	c->max_segment_size = min_not_zero((size_t)dma_get_max_seg_size(dev),
+					   dma_buf_max_mapping_size(dev));
 	c->seg_boundary_mask = dma_get_seg_boundary(dev);
 }
 EXPORT_SYMBOL_GPL(dma_buf_device_constraints);
@@ -1371,9 +1441,12 @@ EXPORT_SYMBOL_GPL(dma_buf_attachments_constraints);
 /**
  * dma_buf_check_reach() - can a device reach a buffer's storage?
  * @dev: the device about to attach.
- * @last: the highest physical address of the storage.
+ * @last: the highest physical address of the storage (pages, mapped with
+ *	dma_map_sgtable()), or 0 if it has none yet.
  *
- * For an exporter's &dma_buf_ops.attach once the storage exists.
+ * For an exporter's &dma_buf_ops.attach. Before the storage exists only a
+ * device that can reach no memory at all is refused (one whose bounce
+ * buffers lie out of its reach, see dma_buf_device_constraints()).
  *
  * Context: Any context.
  * Return: 0 if @dev can DMA to every address up to @last; -ERANGE if it
@@ -1384,9 +1457,31 @@ int dma_buf_check_reach(struct device *dev, phys_addr_t last)
 	struct dma_buf_constraints c;
 
 	dma_buf_device_constraints(dev, &c);
-	return last <= c.dma_limit ? 0 : -ERANGE;
+	return c.dma_limit && last <= c.dma_limit ? 0 : -ERANGE;
 }
 EXPORT_SYMBOL_GPL(dma_buf_check_reach);
+
+/**
+ * dma_buf_check_resource_reach() - can a device reach memory without pages?
+ * @dev: the device about to attach.
+ * @last: the highest physical address of the memory (a PCI BAR, say),
+ *	which the exporter maps with dma_map_resource().
+ *
+ * dma_map_resource() never bounces: the device reaches the memory through
+ * a translating IOMMU, or directly, below its DMA mask and bus limit.
+ *
+ * Context: Any context.
+ * Return: 0 if @dev can DMA to every address up to @last; -ERANGE if it
+ * cannot.
+ */
+int dma_buf_check_resource_reach(struct device *dev, phys_addr_t last)
+{
+	if (dma_buf_translated(dev))
+		return 0;
+	return last <= min_not_zero(dma_get_mask(dev), dev->bus_dma_limit) ?
+	       0 : -ERANGE;
+}
+EXPORT_SYMBOL_GPL(dma_buf_check_resource_reach);
 
 /**
  * dma_buf_segment_len() - length of the next scatterlist segment

@@ -271,7 +271,7 @@ struct dma_buf_attachment {
 /**
  * struct dma_buf_constraints - what a set of devices can all work with
  * @dma_limit: highest physical address every device can reach by DMA,
- *	inclusive.
+ *	inclusive; 0 if one of them can reach no memory at all.
  * @max_segment_size: longest scatterlist segment every device accepts,
  *	in bytes.
  * @seg_boundary_mask: no segment may cross an address boundary aligned to
@@ -326,6 +326,7 @@ void dma_buf_device_constraints(struct device *dev,
 unsigned int dma_buf_attachments_constraints(struct dma_buf *dmabuf,
 					     struct dma_buf_constraints *c);
 int dma_buf_check_reach(struct device *dev, phys_addr_t last);
+int dma_buf_check_resource_reach(struct device *dev, phys_addr_t last);
 size_t dma_buf_segment_len(const struct dma_buf_constraints *c, u64 addr,
 			   u64 len);
 struct page *dma_buf_alloc_pages_below(u64 limit, unsigned int order,
@@ -444,6 +445,12 @@ dma_buf_attachments_constraints(struct dma_buf *dmabuf,
 }
 
 static inline int dma_buf_check_reach(struct device *dev, phys_addr_t last)
+{
+	return -ENODEV;
+}
+
+static inline int dma_buf_check_resource_reach(struct device *dev,
+					       phys_addr_t last)
 {
 	return -ENODEV;
 }

@@ -103,7 +103,7 @@ static int ivshmem_attach(struct dma_buf *dmabuf, struct device *dev,
 	struct ivshmem_attachment *a;
 	int ret;
 
-	ret = dma_buf_check_reach(dev, buf->phys + buf->size - 1);
+	ret = dma_buf_check_resource_reach(dev, buf->phys + buf->size - 1);
 	if (ret)
 		return ret;
 	a = kzalloc(sizeof(*a), GFP_KERNEL);

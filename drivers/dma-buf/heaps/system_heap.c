@@ -159,8 +159,11 @@ static int system_heap_attach(struct dma_buf *dmabuf, struct device *dev,
 {
 	struct system_heap_buffer *buf = dmabuf->priv;
 
-	/* Storage placed before this device came must be within its reach. */
-	return buf->pages ? dma_buf_check_reach(dev, buf->last) : 0;
+	/*
+	 * Storage placed before this device came must be within its reach;
+	 * before that, the device must reach some memory at all.
+	 */
+	return dma_buf_check_reach(dev, buf->pages ? buf->last : 0);
 }
 
 static struct sg_table *system_heap_map(struct dma_buf_attachment *attach,

@@ -1998,7 +1998,7 @@ static void constraints_of_one_device(struct kunit *test)
 	dev = dma_buf_test_device(test, "d28", DMA_BIT_MASK(28), 0, SZ_8K,
 				  SZ_64K - 1);
 	dma_buf_device_constraints(dev, &c);
-	KUNIT_EXPECT_EQ(test, c.dma_limit, DMA_BIT_MASK(28));
+	KUNIT_EXPECT_EQ(test, c.dma_limit, dma_buf_test_phys(DMA_BIT_MASK(28)));
 	KUNIT_EXPECT_EQ(test, c.max_segment_size, SZ_8K);
 	KUNIT_EXPECT_EQ(test, c.seg_boundary_mask, SZ_64K - 1UL);
 
@@ -2006,7 +2006,7 @@ static void constraints_of_one_device(struct kunit *test)
 	dev = dma_buf_test_device(test, "bus", DMA_BIT_MASK(32),
 				  DMA_BIT_MASK(26), SZ_64K, ULONG_MAX);
 	dma_buf_device_constraints(dev, &c);
-	KUNIT_EXPECT_EQ(test, c.dma_limit, DMA_BIT_MASK(26));
+	KUNIT_EXPECT_EQ(test, c.dma_limit, dma_buf_test_phys(DMA_BIT_MASK(26)));
 
 	/* A device without parameters gets the DMA API's defaults. */
 	dev = test_device(test, "plain");
@@ -2047,7 +2047,7 @@ static void constraints_intersect_attached(struct kunit *test)
 	n = dma_buf_attachments_constraints(dmabuf, &c);
 	mutex_unlock(&dmabuf->lock);
 	KUNIT_EXPECT_EQ(test, n, 3U);
-	KUNIT_EXPECT_EQ(test, c.dma_limit, DMA_BIT_MASK(24));
+	KUNIT_EXPECT_EQ(test, c.dma_limit, dma_buf_test_phys(DMA_BIT_MASK(24)));
 	KUNIT_EXPECT_EQ(test, c.max_segment_size, SZ_16K);
 	KUNIT_EXPECT_EQ(test, c.seg_boundary_mask, SZ_32K - 1UL);
 
@@ -2057,35 +2057,109 @@ static void constraints_intersect_attached(struct kunit *test)
 	n = dma_buf_attachments_constraints(dmabuf, &c);
 	mutex_unlock(&dmabuf->lock);
 	KUNIT_EXPECT_EQ(test, n, 2U);
-	KUNIT_EXPECT_EQ(test, c.dma_limit, DMA_BIT_MASK(30));
+	KUNIT_EXPECT_EQ(test, c.dma_limit, dma_buf_test_phys(DMA_BIT_MASK(30)));
 
 	dma_buf_detach(dmabuf, a[0]);
 	dma_buf_detach(dmabuf, a[2]);
 	put_and_flush(dmabuf);
 }
 
-static void clear_iommu_group(void *dev)
+static bool always_translated(struct device *dev)
 {
-	((struct device *)dev)->iommu_group = NULL;
+	return true;
+}
+
+static phys_addr_t bounce_at_1g(struct device *dev)
+{
+	return dma_buf_test_phys(SZ_1G - 1);
+}
+
+static size_t bounce_holds_256k(struct device *dev)
+{
+	return SZ_256K;
+}
+
+static phys_addr_t fake_lowest_ram;
+
+static phys_addr_t lowest_ram_stub(void)
+{
+	return fake_lowest_ram;
 }
 
 static void check_reach(struct kunit *test)
 {
 	struct device *dev = dma_buf_test_device(test, "d28", DMA_BIT_MASK(28),
 						 0, SZ_64K, ULONG_MAX);
+	struct device *d32 = dma_buf_test_device(test, "d32", DMA_BIT_MASK(32),
+						 0, SZ_64K, ULONG_MAX);
+	struct dma_buf_constraints c;
+	struct device *d1m;
+	phys_addr_t limit32;
 
 	KUNIT_EXPECT_EQ(test, dma_buf_check_reach(dev, 0), 0);
-	KUNIT_EXPECT_EQ(test, dma_buf_check_reach(dev, SZ_256M - 1), 0);
-	KUNIT_EXPECT_EQ(test, dma_buf_check_reach(dev, SZ_256M), -ERANGE);
+	KUNIT_EXPECT_EQ(test, dma_buf_check_reach(dev,
+						  dma_buf_test_phys(SZ_256M - 1)),
+			0);
+	KUNIT_EXPECT_EQ(test, dma_buf_check_reach(dev,
+						  dma_buf_test_phys(SZ_256M)),
+			-ERANGE);
+	/* dma_map_resource() does not translate: a BAR's address is its own. */
+	KUNIT_EXPECT_EQ(test, dma_buf_check_resource_reach(dev, SZ_256M - 1), 0);
+	KUNIT_EXPECT_EQ(test, dma_buf_check_resource_reach(dev, SZ_256M),
+			-ERANGE);
+
+	/* All RAM 1 GiB further up: the 28-bit device reaches nothing. */
+	limit32 = dma_buf_test_phys(DMA_BIT_MASK(32));
+	fake_lowest_ram = dma_buf_test_phys(SZ_1G);
+	kunit_activate_static_stub(test, dma_buf_lowest_ram, lowest_ram_stub);
+	dma_buf_device_constraints(dev, &c);
+	KUNIT_EXPECT_EQ(test, c.dma_limit, 0ULL);
+	KUNIT_EXPECT_EQ(test, dma_buf_check_reach(dev, 0), -ERANGE);
+	dma_buf_device_constraints(d32, &c);
+	KUNIT_EXPECT_EQ(test, c.dma_limit, limit32);
+	kunit_deactivate_static_stub(test, dma_buf_lowest_ram);
 
 	/*
-	 * Behind an IOMMU any page is reachable. Only the group pointer's
-	 * presence is looked at; it is cleared before the device goes.
+	 * Every mapping bounced through buffers that end 1 GiB above the
+	 * lowest RAM: pages
+	 * may lie anywhere for the 32-bit device; the 28-bit one reaches no
+	 * memory at all, not even before storage exists. Memory without
+	 * pages is never bounced.
 	 */
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, clear_iommu_group,
-							dev), 0);
-	dev->iommu_group = (struct iommu_group *)dev;
-	KUNIT_EXPECT_EQ(test, dma_buf_check_reach(dev, SZ_256M), 0);
+	kunit_activate_static_stub(test, dma_buf_bounce_limit, bounce_at_1g);
+	dma_buf_device_constraints(d32, &c);
+	KUNIT_EXPECT_EQ(test, c.dma_limit, U64_MAX);
+	KUNIT_EXPECT_EQ(test, dma_buf_check_reach(d32, SZ_2G + SZ_1G), 0);
+	dma_buf_device_constraints(dev, &c);
+	KUNIT_EXPECT_EQ(test, c.dma_limit, 0ULL);
+	KUNIT_EXPECT_EQ(test, dma_buf_check_reach(dev, 0), -ERANGE);
+	KUNIT_EXPECT_EQ(test, dma_buf_check_resource_reach(dev, SZ_256M - 1), 0);
+	kunit_deactivate_static_stub(test, dma_buf_bounce_limit);
+
+	/*
+	 * A mapping bounced in one piece is no longer than a bounce buffer:
+	 * segments are cut to it, whatever the device accepts. A device
+	 * that reaches all memory is never bounced (unless swiotlb=force)
+	 * and keeps its own segment size.
+	 */
+	d1m = dma_buf_test_device(test, "d1m", DMA_BIT_MASK(64), 0, SZ_1M,
+				  ULONG_MAX);
+	kunit_activate_static_stub(test, dma_buf_max_mapping_size,
+				   bounce_holds_256k);
+	dma_buf_device_constraints(d1m, &c);
+	KUNIT_EXPECT_EQ(test, c.max_segment_size, SZ_256K);
+	kunit_deactivate_static_stub(test, dma_buf_max_mapping_size);
+	dma_buf_device_constraints(d1m, &c);
+	KUNIT_EXPECT_EQ(test, c.max_segment_size, SZ_1M);
+
+	/* Behind a translating IOMMU any memory is reachable. */
+	kunit_activate_static_stub(test, dma_buf_translated, always_translated);
+	KUNIT_EXPECT_EQ(test, dma_buf_check_reach(dev,
+						  dma_buf_test_phys(SZ_256M)),
+			0);
+	KUNIT_EXPECT_EQ(test, dma_buf_check_resource_reach(dev, SZ_2G + SZ_1G), 0);
+	dma_buf_device_constraints(dev, &c);
+	KUNIT_EXPECT_EQ(test, c.dma_limit, U64_MAX);
 }
 
 struct segment_case {
@@ -2131,7 +2205,7 @@ static void segment_len_respects_constraints(struct kunit *test)
 static void segment_walk_is_linear(struct kunit *test)
 {
 	unsigned int n = (SZ_512M + SZ_256M + SZ_128M) >> PAGE_SHIFT, i;
-	unsigned long base = PHYS_PFN(SZ_16M);
+	unsigned long base = PHYS_PFN(dma_buf_lowest_ram() + SZ_16M);
 	struct dma_buf_constraints c = {
 		.dma_limit = U64_MAX,
 		.max_segment_size = PAGE_SIZE,

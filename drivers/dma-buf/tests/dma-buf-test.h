@@ -16,6 +16,8 @@ struct device *dma_buf_test_device(struct kunit *test, const char *name,
 				   unsigned int max_seg,
 				   unsigned long boundary);
 
+phys_addr_t dma_buf_test_phys(u64 dma_limit);
+u64 dma_buf_test_zone_dma_mask(void);
 long dma_buf_test_shmem_pages(struct mm_struct *mm);
 
 #endif /* __DMA_BUF_TEST_H */

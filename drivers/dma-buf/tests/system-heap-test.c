@@ -12,6 +12,7 @@
 #include <kunit/test.h>
 
 #include <linux/dma-buf.h>
+#include <linux/dma-direct.h>
 #include <linux/dma-heap.h>
 #include <linux/dma-mapping.h>
 #include <linux/fcntl.h>
@@ -25,8 +26,6 @@
 
 #include "../heaps/system_heap.h"
 #include "dma-buf-test.h"
-
-#define SZ_16M_LAST	(SZ_16M - 1ULL)
 
 static struct dma_buf *heap_buffer(struct kunit *test, size_t len)
 {
@@ -112,39 +111,56 @@ static void storage_allocated_by_first_map(struct kunit *test)
 }
 
 /*
- * A device with a 24-bit mask attached before first use: every page lands
- * in the first 16 MiB, and the device's DMA addresses are the pages'
- * physical addresses (nothing was bounced).
+ * A device that reaches only ZONE_DMA (the first 16 MiB on x86, 4 GiB on
+ * arm64): the narrowest reach the page allocator can honour everywhere.
+ */
+static u64 zone_dma_mask(struct kunit *test)
+{
+	u64 mask = dma_buf_test_zone_dma_mask();
+
+	if (!mask)
+		kunit_skip(test, "all memory of this machine is in ZONE_DMA");
+	return mask;
+}
+
+/*
+ * A device that reaches only ZONE_DMA, attached before first use: every
+ * page lands within its reach, and its DMA addresses are the pages' own
+ * (nothing was bounced).
  */
 static void narrow_device_gets_reachable_pages(struct kunit *test)
 {
+	u64 mask = zone_dma_mask(test);
 	struct dma_buf *dmabuf = heap_buffer(test, 32 * PAGE_SIZE);
 	struct dma_buf_attachment *narrow, *wide;
+	struct device *dev;
+	struct page *page;
 	size_t pos = 0, off;
 	struct scatterlist *sg;
 	struct sg_table *sgt;
 	unsigned int i;
 
 	wide = dma_buf_attach(dmabuf, dma_buf_test_device(test, "wide",
-							  DMA_BIT_MASK(32), 0,
+							  DMA_BIT_MASK(64), 0,
 							  SZ_64K, ULONG_MAX));
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, wide);
-	narrow = dma_buf_attach(dmabuf, dma_buf_test_device(test, "narrow",
-							    DMA_BIT_MASK(24), 0,
-							    SZ_64K, ULONG_MAX));
+	dev = dma_buf_test_device(test, "narrow", mask, 0, SZ_64K, ULONG_MAX);
+	narrow = dma_buf_attach(dmabuf, dev);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, narrow);
 
 	sgt = dma_buf_map_attachment(narrow, DMA_FROM_DEVICE);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, sgt);
-	KUNIT_EXPECT_LE(test, highest_phys(dmabuf), SZ_16M_LAST);
+	KUNIT_EXPECT_LE(test, highest_phys(dmabuf), dma_buf_test_phys(mask));
 
 	for_each_sgtable_dma_sg(sgt, sg, i) {
 		KUNIT_EXPECT_LE(test, sg_dma_address(sg) + sg_dma_len(sg) - 1,
-				SZ_16M_LAST);
-		for (off = 0; off < sg_dma_len(sg); off += PAGE_SIZE, pos += PAGE_SIZE)
+				mask);
+		for (off = 0; off < sg_dma_len(sg); off += PAGE_SIZE) {
+			page = system_heap_page(dmabuf, pos >> PAGE_SHIFT);
 			KUNIT_EXPECT_EQ(test, sg_dma_address(sg) + off,
-					page_to_phys(system_heap_page(dmabuf,
-								      pos >> PAGE_SHIFT)));
+					phys_to_dma(dev, page_to_phys(page)));
+			pos += PAGE_SIZE;
+		}
 	}
 	KUNIT_EXPECT_EQ(test, pos, dmabuf->size);
 
@@ -155,27 +171,28 @@ static void narrow_device_gets_reachable_pages(struct kunit *test)
 }
 
 /*
- * Storage placed with no device attached comes from above 16 MiB (ZONE_DMA
- * is the last resort); a 24-bit device attaching afterwards is refused
- * with -ERANGE, a 32-bit one accepted.
+ * Storage placed with no device attached comes from above ZONE_DMA (the
+ * last resort); a device that reaches only ZONE_DMA attaching afterwards
+ * is refused with -ERANGE, a 64-bit one accepted.
  */
 static void late_device_out_of_reach_refused(struct kunit *test)
 {
+	u64 mask = zone_dma_mask(test);
 	struct dma_buf *dmabuf = heap_buffer(test, 16 * PAGE_SIZE);
 	struct dma_buf_attachment *attach;
 
 	populate(test, dmabuf);
-	KUNIT_ASSERT_GT_MSG(test, highest_phys(dmabuf), SZ_16M_LAST,
+	KUNIT_ASSERT_GT_MSG(test, highest_phys(dmabuf), dma_buf_test_phys(mask),
 			    "storage placed without constraints landed in ZONE_DMA");
 
 	attach = dma_buf_attach(dmabuf, dma_buf_test_device(test, "narrow",
-							    DMA_BIT_MASK(24), 0,
-							    SZ_64K, ULONG_MAX));
+							    mask, 0, SZ_64K,
+							    ULONG_MAX));
 	KUNIT_EXPECT_EQ(test, PTR_ERR(attach), -ERANGE);
 	KUNIT_EXPECT_TRUE(test, list_empty(&dmabuf->attachments));
 
 	attach = dma_buf_attach(dmabuf, dma_buf_test_device(test, "wide",
-							    DMA_BIT_MASK(32), 0,
+							    DMA_BIT_MASK(64), 0,
 							    SZ_64K, ULONG_MAX));
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, attach);
 	dma_buf_detach(dmabuf, attach);

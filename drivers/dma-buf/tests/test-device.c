@@ -7,8 +7,12 @@
 #include <kunit/device.h>
 #include <kunit/test.h>
 #include <linux/device.h>
+#include <linux/dma-direct.h>
+#include <linux/memblock.h>
 #include <linux/mm.h>
+#include <linux/slab.h>
 
+#include "../dma-buf-internal.h"
 #include "dma-buf-test.h"
 
 struct dma_buf_test_device {
@@ -25,6 +29,13 @@ struct dma_buf_test_device {
  * @max_seg: its maximum segment size.
  * @boundary: its segment boundary mask.
  *
+ * Where RAM does not start at physical address 0 (arm64), the device's
+ * DMA address 0 is the lowest RAM, as the dma-ranges of such machines'
+ * buses say: a mask then means the same amount of memory on every
+ * architecture, and dma_buf_test_phys() turns it into the physical limit.
+ * On arm64 the device is not cache-coherent, so the DMA API does cache
+ * maintenance for it.
+ *
  * Context: Process context, in a KUnit test.
  * Return: The device. Fails the test if it cannot be created.
  */
@@ -34,6 +45,8 @@ struct device *dma_buf_test_device(struct kunit *test, const char *name,
 				   unsigned long boundary)
 {
 	struct dma_buf_test_device *td;
+	struct bus_dma_region *map;
+	phys_addr_t base;
 
 	td = kunit_kzalloc(test, sizeof(*td), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, td);
@@ -45,7 +58,48 @@ struct device *dma_buf_test_device(struct kunit *test, const char *name,
 	td->parms.max_segment_size = max_seg;
 	td->parms.segment_boundary_mask = boundary;
 	td->dev->dma_parms = &td->parms;
+
+	base = dma_buf_lowest_ram();
+	if (base) {
+		/* Freed with the device, by the driver core. */
+		map = kcalloc(2, sizeof(*map), GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, map);
+		map[0].cpu_start = base;
+		map[0].dma_start = 0;
+		map[0].size = (u64)PHYS_ADDR_MAX - base + 1;
+		td->dev->dma_range_map = map;
+	}
 	return td->dev;
+}
+
+/**
+ * dma_buf_test_phys() - the physical limit of a test device's DMA limit
+ * @dma_limit: a DMA mask or bus limit of a device from
+ *	dma_buf_test_device().
+ *
+ * Context: Any context.
+ * Return: The highest physical address the device reaches.
+ */
+phys_addr_t dma_buf_test_phys(u64 dma_limit)
+{
+	return dma_buf_lowest_ram() + dma_limit;
+}
+
+/**
+ * dma_buf_test_zone_dma_mask() - a mask that reaches exactly ZONE_DMA
+ *
+ * For a device from dma_buf_test_device(): one that reaches ZONE_DMA and
+ * nothing above, the narrowest reach the page allocator can honour on
+ * every architecture (16 MiB on x86, 4 GiB on arm64).
+ *
+ * Context: Any context.
+ * Return: The mask, or 0 if this machine has no memory above ZONE_DMA.
+ */
+u64 dma_buf_test_zone_dma_mask(void)
+{
+	if (PFN_PHYS(max_pfn) - 1 <= zone_dma_limit)
+		return 0;
+	return zone_dma_limit - dma_buf_lowest_ram();
 }
 
 /**
