@@ -32,7 +32,12 @@
  *   segment constraints; no entry has a page.
  * - The storage exists from the allocation on, at a fixed physical
  *   address: a device that cannot reach it (a 28-bit DMA mask, for a BAR
- *   above 256 MiB) is refused at attach time with -ERANGE.
+ *   above 256 MiB, without an IOMMU) is refused at attach time with
+ *   -ERANGE. The BAR is never bounced: dma_map_resource() has no bounce
+ *   buffers.
+ * - Several devices may map a buffer at once. The mappings are made with
+ *   DMA_ATTR_SKIP_CPU_SYNC: the BAR is never in a CPU cache, so there is
+ *   nothing to sync.
  * - The CPU reaches the BAR through a write-combining kernel mapping:
  *   dma_buf_kmap() and dma_buf_kmap_atomic() return addresses inside it.
  *   Write-combined memory is never cached, so CPU access needs no cache
@@ -49,8 +54,10 @@
  *
  * Under QEMU without an IOMMU, dma_map_resource() returns the BAR's
  * physical address and another device's DMA to it lands in the host
- * file. On real hardware, peer-to-peer DMA between devices needs a path
- * through the PCI hierarchy that this heap does not check.
+ * file; behind QEMU's intel-iommu it returns an address the IOMMU
+ * translates to the BAR, with the same result. On real hardware,
+ * peer-to-peer DMA between devices needs a path through the PCI hierarchy
+ * that this heap does not check.
  *
  * The heap's state lives as long as its buffers: unbinding the device
  * removes the heap node at once, but the BAR stays mapped and reserved
@@ -58,6 +65,13 @@
  */
 
 #define IVSHMEM_BAR	2
+
+/*
+ * The BAR is never in a CPU cache, so its DMA mappings have nothing to
+ * sync; saying so also lets several devices map one buffer at once, which
+ * DMA-API debugging otherwise reports as overlapping mappings.
+ */
+#define IVSHMEM_DMA_ATTRS	DMA_ATTR_SKIP_CPU_SYNC
 
 struct ivshmem_heap {
 	/* The binding, the heap node (until released) and each buffer. */
@@ -150,12 +164,14 @@ static struct sg_table *ivshmem_map(struct dma_buf_attachment *attach,
 	struct ivshmem_attachment *a = attach->priv;
 	int ret;
 
-	a->dma = dma_map_resource(attach->dev, buf->phys, buf->size, dir, 0);
+	a->dma = dma_map_resource(attach->dev, buf->phys, buf->size, dir,
+				  IVSHMEM_DMA_ATTRS);
 	if (dma_mapping_error(attach->dev, a->dma))
 		return ERR_PTR(-ENOMEM);
 	ret = ivshmem_fill_sgt(&a->sgt, attach->dev, a->dma, buf->size);
 	if (ret) {
-		dma_unmap_resource(attach->dev, a->dma, buf->size, dir, 0);
+		dma_unmap_resource(attach->dev, a->dma, buf->size, dir,
+				   IVSHMEM_DMA_ATTRS);
 		return ERR_PTR(ret);
 	}
 	return &a->sgt;
@@ -167,7 +183,8 @@ static void ivshmem_unmap(struct dma_buf_attachment *attach,
 	struct ivshmem_buffer *buf = attach->dmabuf->priv;
 	struct ivshmem_attachment *a = attach->priv;
 
-	dma_unmap_resource(attach->dev, a->dma, buf->size, dir, 0);
+	dma_unmap_resource(attach->dev, a->dma, buf->size, dir,
+			   IVSHMEM_DMA_ATTRS);
 	sg_free_table(sgt);
 }
 
