@@ -23,6 +23,8 @@
 #include <linux/scatterlist.h>
 #include <linux/sched/signal.h>
 #include <linux/sizes.h>
+#include <linux/tracepoint.h>
+#include <trace/events/dma.h>
 
 #include "../heaps/system_heap.h"
 #include "dma-buf-test.h"
@@ -423,6 +425,249 @@ static void too_large_fails_without_trying(struct kunit *test)
 			-ENOMEM);
 }
 
+/* --- the DMA API calls of each mapping lifetime ---------------------------- */
+
+/*
+ * The rules of "coherency" in the core's documentation, checked where
+ * they reach the hardware: the DMA API calls the system heap makes, seen
+ * through the DMA API's own trace points. On arm64 the test devices are
+ * not cache-coherent, and each of these calls is cache maintenance.
+ */
+
+enum dma_call_kind { MAP_SG, UNMAP_SG, SYNC_DEV, SYNC_CPU };
+
+struct dma_call {
+	enum dma_call_kind kind;
+	unsigned int dev;		/* index in the case's devices */
+	enum dma_data_direction dir;
+};
+
+#define MAX_DMA_CALLS	16
+
+struct dma_call_log {
+	struct device *devs[2];
+	struct dma_call calls[MAX_DMA_CALLS];
+	atomic_t n;
+	/* map or unmap without DMA_ATTR_SKIP_CPU_SYNC: the core syncs. */
+	atomic_t implicit_syncs;
+};
+
+static void log_call(struct dma_call_log *log, struct device *dev,
+		     enum dma_call_kind kind, enum dma_data_direction dir)
+{
+	unsigned int i, n;
+
+	for (i = 0; i < ARRAY_SIZE(log->devs); i++) {
+		if (dev != log->devs[i])
+			continue;
+		n = atomic_inc_return(&log->n) - 1;
+		if (n < MAX_DMA_CALLS)
+			log->calls[n] = (struct dma_call){ kind, i, dir };
+		return;
+	}
+}
+
+static void probe_map_sg(void *data, struct device *dev,
+			 struct scatterlist *sgl, int nents, int ents,
+			 enum dma_data_direction dir, unsigned long attrs)
+{
+	struct dma_call_log *log = data;
+
+	log_call(log, dev, MAP_SG, dir);
+	if (!(attrs & DMA_ATTR_SKIP_CPU_SYNC))
+		atomic_inc(&log->implicit_syncs);
+}
+
+static void probe_unmap_sg(void *data, struct device *dev,
+			   struct scatterlist *sgl, int nents,
+			   enum dma_data_direction dir, unsigned long attrs)
+{
+	struct dma_call_log *log = data;
+
+	log_call(log, dev, UNMAP_SG, dir);
+	if (!(attrs & DMA_ATTR_SKIP_CPU_SYNC))
+		atomic_inc(&log->implicit_syncs);
+}
+
+static void probe_sync_dev(void *data, struct device *dev,
+			   struct scatterlist *sgl, int nents,
+			   enum dma_data_direction dir)
+{
+	log_call(data, dev, SYNC_DEV, dir);
+}
+
+static void probe_sync_cpu(void *data, struct device *dev,
+			   struct scatterlist *sgl, int nents,
+			   enum dma_data_direction dir)
+{
+	log_call(data, dev, SYNC_CPU, dir);
+}
+
+static void stop_dma_call_log(void *data)
+{
+	unregister_trace_dma_map_sg(probe_map_sg, data);
+	unregister_trace_dma_unmap_sg(probe_unmap_sg, data);
+	unregister_trace_dma_sync_sg_for_device(probe_sync_dev, data);
+	unregister_trace_dma_sync_sg_for_cpu(probe_sync_cpu, data);
+	tracepoint_synchronize_unregister();
+}
+
+static struct dma_call_log *start_dma_call_log(struct kunit *test)
+{
+	struct dma_call_log *log = kunit_kzalloc(test, sizeof(*log), GFP_KERNEL);
+	unsigned int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, log);
+	for (i = 0; i < ARRAY_SIZE(log->devs); i++)
+		log->devs[i] = dma_buf_test_device(test, i ? "b" : "a",
+						   DMA_BIT_MASK(64), 0, SZ_64K,
+						   ULONG_MAX);
+	if (!dma_dev_need_sync(log->devs[0]))
+		kunit_skip(test, "the DMA API skips every sync here (CONFIG_DMA_NEED_SYNC=n)");
+	if (register_trace_dma_map_sg(probe_map_sg, log))
+		kunit_skip(test, "no DMA API trace points (needs CONFIG_TRACEPOINTS)");
+	KUNIT_ASSERT_EQ(test, register_trace_dma_unmap_sg(probe_unmap_sg, log), 0);
+	KUNIT_ASSERT_EQ(test, register_trace_dma_sync_sg_for_device(probe_sync_dev,
+								    log), 0);
+	KUNIT_ASSERT_EQ(test, register_trace_dma_sync_sg_for_cpu(probe_sync_cpu,
+								 log), 0);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, stop_dma_call_log,
+							log), 0);
+	return log;
+}
+
+/* One transfer of @a's device: map, (DMA), unmap. */
+static void transfer(struct kunit *test, struct dma_buf_attachment *a,
+		     enum dma_data_direction dir)
+{
+	struct sg_table *sgt = dma_buf_map_attachment(a, dir);
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, sgt);
+	dma_buf_unmap_attachment(a, sgt, dir);
+}
+
+struct lifetime_case {
+	const char *name;
+	void (*run)(struct kunit *test, struct dma_buf *dmabuf,
+		    struct dma_buf_attachment **a);
+	struct dma_call calls[MAX_DMA_CALLS];
+	unsigned int n;
+};
+
+static void per_transfer(struct kunit *test, struct dma_buf *dmabuf,
+			 struct dma_buf_attachment **a)
+{
+	transfer(test, a[0], DMA_FROM_DEVICE);
+}
+
+static void cached_across_transfers(struct kunit *test, struct dma_buf *dmabuf,
+				    struct dma_buf_attachment **a)
+{
+	transfer(test, a[0], DMA_TO_DEVICE);
+	transfer(test, a[0], DMA_TO_DEVICE);
+}
+
+static void two_devices_alternating(struct kunit *test, struct dma_buf *dmabuf,
+				    struct dma_buf_attachment **a)
+{
+	transfer(test, a[0], DMA_FROM_DEVICE);
+	transfer(test, a[1], DMA_BIDIRECTIONAL);
+	transfer(test, a[0], DMA_FROM_DEVICE);
+}
+
+static void direction_change(struct kunit *test, struct dma_buf *dmabuf,
+			     struct dma_buf_attachment **a)
+{
+	transfer(test, a[0], DMA_TO_DEVICE);
+	transfer(test, a[0], DMA_FROM_DEVICE);
+}
+
+static void cpu_access_while_held(struct kunit *test, struct dma_buf *dmabuf,
+				  struct dma_buf_attachment **a)
+{
+	struct sg_table *sgt = dma_buf_map_attachment(a[0], DMA_BIDIRECTIONAL);
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, sgt);
+	KUNIT_ASSERT_EQ(test, dma_buf_begin_cpu_access(dmabuf, PAGE_SIZE,
+						       PAGE_SIZE, DMA_FROM_DEVICE),
+			0);
+	dma_buf_end_cpu_access(dmabuf, PAGE_SIZE, PAGE_SIZE, DMA_FROM_DEVICE);
+	dma_buf_unmap_attachment(a[0], sgt, DMA_BIDIRECTIONAL);
+}
+
+#define TO	DMA_TO_DEVICE
+#define FROM	DMA_FROM_DEVICE
+#define BIDI	DMA_BIDIRECTIONAL
+
+static const struct lifetime_case lifetime_cases[] = {
+	{ "mapped per transfer", per_transfer,
+	  { { MAP_SG, 0, FROM }, { SYNC_DEV, 0, FROM }, { SYNC_CPU, 0, FROM },
+	    { UNMAP_SG, 0, FROM } }, 4 },
+	{ "cached across transfers", cached_across_transfers,
+	  { { MAP_SG, 0, TO }, { SYNC_DEV, 0, TO }, { SYNC_CPU, 0, TO },
+	    { SYNC_DEV, 0, TO }, { SYNC_CPU, 0, TO }, { UNMAP_SG, 0, TO } }, 6 },
+	{ "two devices alternating", two_devices_alternating,
+	  { { MAP_SG, 0, FROM }, { SYNC_DEV, 0, FROM }, { SYNC_CPU, 0, FROM },
+	    { MAP_SG, 1, BIDI }, { SYNC_DEV, 1, BIDI }, { SYNC_CPU, 1, BIDI },
+	    { SYNC_DEV, 0, FROM }, { SYNC_CPU, 0, FROM },
+	    { UNMAP_SG, 0, FROM }, { UNMAP_SG, 1, BIDI } }, 10 },
+	{ "direction change", direction_change,
+	  { { MAP_SG, 0, TO }, { SYNC_DEV, 0, TO }, { SYNC_CPU, 0, TO },
+	    { UNMAP_SG, 0, TO }, { MAP_SG, 0, FROM }, { SYNC_DEV, 0, FROM },
+	    { SYNC_CPU, 0, FROM }, { UNMAP_SG, 0, FROM } }, 8 },
+	{ "CPU access while a device holds a mapping", cpu_access_while_held,
+	  { { MAP_SG, 0, BIDI }, { SYNC_DEV, 0, BIDI }, { SYNC_CPU, 0, BIDI },
+	    { SYNC_DEV, 0, BIDI }, { SYNC_CPU, 0, BIDI },
+	    { UNMAP_SG, 0, BIDI } }, 6 },
+};
+
+KUNIT_ARRAY_PARAM_DESC(lifetime, lifetime_cases, name);
+
+static const char * const dma_call_names[] = {
+	[MAP_SG] = "map_sg", [UNMAP_SG] = "unmap_sg",
+	[SYNC_DEV] = "sync_for_device", [SYNC_CPU] = "sync_for_cpu",
+};
+
+/*
+ * Both devices attached from the start, the storage populated by the CPU
+ * first; the lifetime's calls, then detaching both, which releases the
+ * cached mappings without syncing again.
+ */
+static void dma_api_calls_of_each_lifetime(struct kunit *test)
+{
+	const struct lifetime_case *p = test->param_value;
+	struct dma_call_log *log = start_dma_call_log(test);
+	struct dma_buf *dmabuf = heap_buffer(test, 4 * PAGE_SIZE);
+	struct dma_buf_attachment *a[2];
+	unsigned int i, n;
+
+	for (i = 0; i < 2; i++) {
+		a[i] = dma_buf_attach(dmabuf, log->devs[i]);
+		KUNIT_ASSERT_NOT_ERR_OR_NULL(test, a[i]);
+	}
+	populate(test, dmabuf);
+	p->run(test, dmabuf, a);
+	for (i = 0; i < 2; i++)
+		dma_buf_detach(dmabuf, a[i]);
+	heap_put(dmabuf);
+
+	n = atomic_read(&log->n);
+	KUNIT_EXPECT_EQ(test, n, p->n);
+	for (i = 0; i < min3(n, p->n, (unsigned int)MAX_DMA_CALLS); i++) {
+		const struct dma_call *got = &log->calls[i], *want = &p->calls[i];
+
+		KUNIT_EXPECT_TRUE_MSG(test, got->kind == want->kind &&
+				      got->dev == want->dev &&
+				      got->dir == want->dir,
+				      "call %u: %s of device %u, direction %d; expected %s of device %u, direction %d",
+				      i, dma_call_names[got->kind], got->dev,
+				      got->dir, dma_call_names[want->kind],
+				      want->dev, want->dir);
+	}
+	KUNIT_EXPECT_EQ_MSG(test, atomic_read(&log->implicit_syncs), 0,
+			    "a mapping made or released with implicit cache maintenance");
+}
+
 static struct kunit_case system_heap_cases[] = {
 	KUNIT_CASE(storage_allocated_at_first_use),
 	KUNIT_CASE(storage_allocated_by_first_map),
@@ -444,4 +689,14 @@ static struct kunit_suite system_heap_suite = {
 	.test_cases = system_heap_cases,
 };
 
-kunit_test_suite(system_heap_suite);
+static struct kunit_case system_heap_dma_api_cases[] = {
+	KUNIT_CASE_PARAM(dma_api_calls_of_each_lifetime, lifetime_gen_params),
+	{}
+};
+
+static struct kunit_suite system_heap_dma_api_suite = {
+	.name = "system_heap_dma_api",
+	.test_cases = system_heap_dma_api_cases,
+};
+
+kunit_test_suites(&system_heap_suite, &system_heap_dma_api_suite);
