@@ -878,8 +878,10 @@ static int edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	edu->dma_bits = edu_dma_bits(pdev);
 	ret = dma_set_mask_and_coherent(&pdev->dev,
 					DMA_BIT_MASK(edu->dma_bits));
-	if (ret)
-		return ret;
+	if (ret)	/* on arm64's virt, RAM starts at 1 GiB */
+		return dev_err_probe(&pdev->dev, ret,
+				     "a %u-bit DMA mask reaches no memory of this machine\n",
+				     edu->dma_bits);
 	edu->bounce = dmam_alloc_coherent(&pdev->dev, EDU_CHUNK,
 					  &edu->bounce_dma, GFP_KERNEL);
 	if (!edu->bounce)
