@@ -4,19 +4,22 @@
 
   results.py kunit KUNIT_OUTPUT COUNTS
       Read kunit.py's output, write "passed failed skipped" to COUNTS.
-  results.py selftests RESULTS_LOG COUNTS
+  results.py selftests RESULTS_LOG COUNTS [LABEL]
       Read the guest's results channel (TAP between @@BEGIN/@@END markers),
-      print every test's result, write the counts.
+      print every test's result (prefixed with [LABEL], the guest pass),
+      write the counts.
   results.py splats LOG [LABEL]
       Fail if the kernel log LOG holds a kernel report of any class in
       REPORT_CLASSES (BUG, Oops, panic, WARNING, KASAN/UBSAN, lockdep,
       kmemleak, DMA-API debugging, RCU stalls, scheduling while atomic,
       hung tasks and lockups, page allocation failures, OOM kills, x86 PAT
       complaints, VM_FAULT_OOM leaks) that no test declared.
-  results.py hostcheck RESULTS_LOG BACKING_FILE [COUNTS]
+  results.py hostcheck RESULTS_LOG BACKING_FILE [COUNTS [LABEL]]
       Check, on the host, what the guest asked for with lines
-      "HOST-CHECK ivshmem offset=N len=N seed=N" on its results channel:
-      that the ivshmem backing file holds the edu device's pattern there.
+      "HOST-CHECK ivshmem marker=HEX at=N offset=N len=N seed=N" on its
+      results channel: that the ivshmem backing file holds the marker once
+      and, at OFFSET bytes past the buffer's start (AT bytes before the
+      marker), LEN bytes of the edu device's pattern.
       With COUNTS, at least one check is required, and the results are
       written there.
   results.py testbed RESULTS_LOG KUNIT_LOG DEBUG COUNTS
@@ -79,11 +82,12 @@ RESULT = re.compile(r'^(not ok|ok) (\d+)\s*-?\s*(.*)$')
 PLAN = re.compile(r'^1\.\.(\d+)')
 
 
-def selftests(log, counts):
+def selftests(log, counts, label=''):
     passed = failed = skipped = 0
     current = None
     seen = plan = 0
     prog_failed = False
+    where = f'[{label}] ' if label else ''
 
     def close(name, status):
         nonlocal failed
@@ -96,7 +100,7 @@ def selftests(log, counts):
         if not plan and not seen:
             problems.append('reported no results')
         if problems:
-            print(f'not ok {name}: ' + '; '.join(problems))
+            print(f'not ok {where}{name}: ' + '; '.join(problems))
             failed += 1
 
     try:
@@ -129,16 +133,16 @@ def selftests(log, counts):
         verdict, desc = m.group(1), m.group(3)
         if '# SKIP' in desc.upper():
             skipped += 1
-            print(f'SKIP    {current}: {desc}')
+            print(f'SKIP    {where}{current}: {desc}')
         elif verdict == 'ok':
             passed += 1
-            print(f'PASS    {current}: {desc}')
+            print(f'PASS    {where}{current}: {desc}')
         else:
             failed += 1
             prog_failed = True
-            print(f'FAIL    {current}: {desc}')
+            print(f'FAIL    {where}{current}: {desc}')
     if current is not None:
-        print(f'not ok {current}: did not finish (guest stopped)')
+        print(f'not ok {where}{current}: did not finish (guest stopped)')
         failed += 1
     if passed + failed + skipped == 0:
         print('selftests: no results on the results channel: counted as one failure')
@@ -257,7 +261,8 @@ def stress(console):
     return 1 if mismatches or reports or leaked else 0
 
 
-HOST_CHECK = re.compile(r'HOST-CHECK ivshmem offset=(\d+) len=(\d+) seed=(\d+)')
+HOST_CHECK = re.compile(r'HOST-CHECK ivshmem marker=([0-9a-f]+) at=(\d+) offset=(\d+) '
+                        r'len=(\d+) seed=(\d+)')
 
 
 def edu_pattern(seed, i):
@@ -269,24 +274,34 @@ def edu_pattern(seed, i):
     return x & 0xff
 
 
-def hostcheck(log, backing, counts=None):
+def hostcheck(log, backing, counts=None, label=''):
     passed = failed = 0
     try:
         requests = [HOST_CHECK.search(clean(line)) for line in open(log, errors='replace')]
     except FileNotFoundError:
         requests = []
     for m in filter(None, requests):
-        offset, length, seed = (int(g) for g in m.groups())
+        marker = bytes.fromhex(m.group(1))
+        at, offset, length, seed = (int(g) for g in m.groups()[1:])
         try:
             with open(backing, 'rb') as f:
-                f.seek(offset)
-                data = f.read(length)
+                memory = f.read()
         except OSError as e:
-            data = b''
+            memory = b''
             print(f'host check: {backing}: {e}')
+        # The buffer is where its marker is, if the marker is there once.
+        found = memory.find(marker)
+        if found < 0 or memory.find(marker, found + 1) >= 0 or found < at:
+            data = b''
+            where = f'the marker of the buffer ({"not" if found < 0 else "not once"} in {backing})'
+        else:
+            start = found - at + offset
+            data = memory[start:start + length]
+            where = f'{length} bytes at offset {start} of {backing}'
         bad = [i for i in range(length)
                if i >= len(data) or data[i] != edu_pattern(seed, i)]
-        where = f'{length} bytes at offset {offset} of {backing}'
+        if label:
+            where = f'[{label}] {where}'
         if bad:
             print(f'FAIL    host check: {where}: {len(bad)} bytes differ from the '
                   f'device\'s pattern (seed {seed}), first at +{bad[0]}')
@@ -359,12 +374,12 @@ def main(argv):
     cmd = argv[1] if len(argv) > 1 else ''
     if cmd == 'kunit' and len(argv) == 4:
         return kunit(argv[2], argv[3])
-    if cmd == 'selftests' and len(argv) == 4:
-        return selftests(argv[2], argv[3])
+    if cmd == 'selftests' and len(argv) in (4, 5):
+        return selftests(*argv[2:])
     if cmd == 'splats' and len(argv) in (3, 4):
         return splats(argv[2], argv[3] if len(argv) == 4 else 'log')
-    if cmd == 'hostcheck' and len(argv) in (4, 5):
-        return hostcheck(argv[2], argv[3], argv[4] if len(argv) == 5 else None)
+    if cmd == 'hostcheck' and len(argv) in (4, 5, 6):
+        return hostcheck(*argv[2:])
     if cmd == 'stress' and len(argv) == 3:
         return stress(argv[2])
     if cmd == 'testbed' and len(argv) == 6:

@@ -29,6 +29,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
@@ -43,7 +44,7 @@
 #define HEAP	"/dev/dma_heap/system"
 #define BARHEAP	"/dev/dma_heap/ivshmem-0000:00:06.0"
 #define BARRES	"/sys/bus/pci/devices/0000:00:06.0/resource"
-#define RESULTS	"/dev/ttyS1"	/* the harness's results channel */
+#define RESULTS	"/dev/results"	/* the harness's results channel */
 #define SEED2	0x5eed2012
 #define OFF2	1000
 #define LEN2	12000
@@ -376,8 +377,10 @@ static void act_two(void)
 	struct edu_dmabuf_map_info info;
 	struct edu_dmabuf_xfer x;
 	unsigned long long bar2 = bar2_start();
+	unsigned char marker[32], *p;
+	char hex[2 * sizeof(marker) + 1];
 	int heap, edu32, ok;
-	unsigned char *p;
+	size_t i;
 	FILE *results;
 	__u32 crc;
 
@@ -420,15 +423,23 @@ static void act_two(void)
 	info.fd = alloc.fd;
 	if (ioctl(edu32, EDU_DMABUF_IOCTL_MAP_INFO, &info) || !bar2)
 		die("locating the buffer in the BAR");
-	printf("17. The buffer starts %#llx bytes into the BAR, so the pattern lies at\n"
-	       "    byte %llu of the host's file: the host checks it after power-off.\n",
-	       (unsigned long long)info.segs[0].addr - bar2,
-	       (unsigned long long)info.segs[0].addr - bar2 + OFF2);
+	if (getrandom(marker, sizeof(marker), 0) != sizeof(marker))
+		die("getrandom");
+	sync_buf(alloc.fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE);
+	memcpy(p + SIZE - sizeof(marker), marker, sizeof(marker));
+	sync_buf(alloc.fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE);
+	for (i = 0; i < sizeof(marker); i++)
+		sprintf(hex + 2 * i, "%02x", marker[i]);
+	printf("17. The device sees the buffer at %#llx (BAR 2 starts at %#llx). The\n"
+	       "    process writes a random marker into its last %zu bytes: the host\n"
+	       "    finds it in its file after power-off and checks the device's bytes\n"
+	       "    next to it.\n",
+	       (unsigned long long)info.segs[0].addr, bar2, sizeof(marker));
 	results = fopen(RESULTS, "w");
 	if (results) {
-		fprintf(results, "HOST-CHECK ivshmem offset=%llu len=%d seed=%u\n",
-			(unsigned long long)info.segs[0].addr - bar2 + OFF2,
-			LEN2, SEED2);
+		fprintf(results,
+			"HOST-CHECK ivshmem marker=%s at=%zu offset=%d len=%d seed=%u\n",
+			hex, SIZE - sizeof(marker), OFF2, LEN2, SEED2);
 		fclose(results);
 	}
 	close(edu32);

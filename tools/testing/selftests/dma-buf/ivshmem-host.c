@@ -2,21 +2,28 @@
 /*
  * The one check that does not trust the guest: the 32-bit edu device
  * writes a seeded pattern into a buffer of the ivshmem heap, whose memory
- * is a file on the host, and this program tells the host where to look,
- * on its output:
+ * is a file on the host. The CPU writes a random marker into the same
+ * buffer, and this program tells the host what to look for, on its
+ * output:
  *
- *	HOST-CHECK ivshmem offset=<byte in the file> len=<bytes> seed=<seed>
+ *	HOST-CHECK ivshmem marker=<hex> at=<byte> offset=<byte> len=<bytes>
+ *		seed=<seed>
  *
- * After the guest powers off, the harness reads the file and compares.
- * Run it last: a later allocation from the heap would zero the region.
+ * After the guest powers off, the harness finds the marker in the file
+ * (the buffer starts "at" bytes before it) and compares the bytes at
+ * "offset" in the buffer with the device's pattern. Nothing depends on
+ * the device's address for the buffer, which an IOMMU translates. Run it
+ * last: a later allocation from the heap would zero the region.
  */
 
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,12 +33,19 @@
 #define OFFSET	1234
 #define LEN	10000
 
+/* The marker ends the buffer, past the device's bytes. */
+#define MARKER_LEN	32
+/* The ivshmem memory of the test bed (harness/qemu.sh). */
+#define BAR2_SIZE	(64ULL << 20)
+
 TEST(device_write_checked_by_host)
 {
 	struct edu_dmabuf_map_info info;
 	size_t size = 4 * sysconf(_SC_PAGESIZE), i;
 	int heap, edu, fd, ok = 0;
 	unsigned char *p;
+	unsigned char marker[MARKER_LEN];
+	char hex[2 * MARKER_LEN + 1];
 	uint64_t bar2;
 	uint32_t seed;
 
@@ -50,22 +64,31 @@ TEST(device_write_checked_by_host)
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, edu_from_device(edu, fd, OFFSET, LEN, seed));
 
-	/* The guest's own view first. */
-	p = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+	/* The guest's own view first; then the marker. */
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	ASSERT_NE(MAP_FAILED, p);
-	ASSERT_EQ(0, buf_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ));
+	ASSERT_EQ(0, buf_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_RW));
 	for (i = 0; i < LEN; i++)
 		ok += p[OFFSET + i] == edu_dmabuf_pattern(seed, i);
-	ASSERT_EQ(0, buf_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ));
+	ASSERT_EQ(MARKER_LEN, getrandom(marker, MARKER_LEN, 0));
+	memcpy(p + size - MARKER_LEN, marker, MARKER_LEN);
+	ASSERT_EQ(0, buf_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_RW));
 	munmap(p, size);
 	EXPECT_EQ(LEN, ok);
 
-	/* The buffer's place in the BAR is its place in the host's file. */
+	/*
+	 * Without a translating IOMMU the device's address for the buffer
+	 * is its physical address, in the BAR.
+	 */
 	ASSERT_EQ(0, edu_map_info(edu, fd, &info));
-	ASSERT_LE(bar2, info.segs[0].addr);
-	printf("HOST-CHECK ivshmem offset=%llu len=%u seed=%u\n",
-	       (unsigned long long)(info.segs[0].addr - bar2 + OFFSET), LEN,
-	       seed);
+	if (dma_path_of(EDU32_SLOT) != DMA_TRANSLATED) {
+		EXPECT_LE(bar2, info.segs[0].addr);
+		EXPECT_GT(bar2 + BAR2_SIZE, info.segs[0].addr);
+	}
+	for (i = 0; i < MARKER_LEN; i++)
+		sprintf(hex + 2 * i, "%02x", marker[i]);
+	printf("HOST-CHECK ivshmem marker=%s at=%zu offset=%u len=%u seed=%u\n",
+	       hex, size - MARKER_LEN, OFFSET, LEN, seed);
 	fflush(stdout);
 	close(fd);
 	close(edu);
