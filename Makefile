@@ -13,7 +13,7 @@
 #   make clean      remove the project's objects from the build trees
 #   make distclean  remove build/ entirely
 #
-# Variables: ARCH=x86_64|i386, DEBUG=1, KERNEL_SRC=/path/to/6.12-tree,
+# Variables: ARCH=x86_64|i386|arm64, DEBUG=1, KERNEL_SRC=/path/to/6.12-tree,
 # GUEST_CMD, GUEST_FILES, GUEST_TIMEOUT (seconds), KUNIT_ARGS, JOBS,
 # DURATION and WORKERS (make stress).
 
@@ -25,14 +25,21 @@ endif
 DEBUG		?= 0
 DURATION	?= 60
 WORKERS		?= 4
+# The guest passes of make test, one per DMA path (see harness/qemu.sh).
+ifeq ($(ARCH),arm64)
+GUEST_PASSES	?= plain swiotlb
+else
+GUEST_PASSES	?= plain swiotlb iommu iommu-pt
+endif
+export GUEST_PASSES
 JOBS		?= $(shell nproc)
 KERNEL_SRC	?=
 GUEST_CMD	?= dmabuf-demo
 GUEST_FILES	?=
 KUNIT_ARGS	?=
 
-ifeq ($(filter $(ARCH),x86_64 i386),)
-$(error ARCH=$(ARCH): the test bed supports x86_64 and i386)
+ifeq ($(filter $(ARCH),x86_64 i386 arm64),)
+$(error ARCH=$(ARCH): the test bed supports x86_64, i386 and arm64)
 endif
 
 PROJECT		:= $(CURDIR)
@@ -48,7 +55,13 @@ FLAVOUR		:= $(ARCH)$(if $(filter 1,$(DEBUG)),-debug)$(if $(filter 1,$(COVERAGE))
 OUT		:= $(TREE)/$(FLAVOUR)
 KOBJ		:= $(OUT)/guest
 KUNIT_DIR	:= $(OUT)/kunit
+ifeq ($(ARCH),arm64)
+KERNEL		:= $(KOBJ)/arch/arm64/boot/Image
+CROSS_COMPILE	:= aarch64-linux-gnu-
+else
 KERNEL		:= $(KOBJ)/arch/x86/boot/bzImage
+CROSS_COMPILE	:=
+endif
 INITRD		:= $(OUT)/initrd.cpio
 
 ARCH_FRAGS	:= configs/$(ARCH).config
@@ -64,17 +77,20 @@ GUEST_TIMEOUT	?= 900
 else
 GUEST_TIMEOUT	?= 600
 endif
-GUEST_FRAGS	:= configs/guest.config $(ARCH_FRAGS)
+GUEST_FRAGS	:= configs/guest.config \
+		   $(if $(filter $(ARCH),x86_64 i386),configs/guest-x86.config) \
+		   $(wildcard configs/guest-$(ARCH).config) $(ARCH_FRAGS)
 KUNIT_FRAGS	:= $(addprefix $(PROJECT)/,$(ARCH_FRAGS))
 
-ifeq ($(ARCH),i386)
-BUSYBOX		:= $(BUILD)/deps/i386/bin/busybox
-else
+ifeq ($(ARCH),x86_64)
 BUSYBOX		:= /bin/busybox
+else
+BUSYBOX		:= $(BUILD)/deps/$(ARCH)/bin/busybox
 endif
 
-KMAKE		= $(MAKE) -C $(SRC) O=$(KOBJ) ARCH=$(ARCH) -j$(JOBS)
-export GUEST_TIMEOUT JOBS
+KMAKE		= $(MAKE) -C $(SRC) O=$(KOBJ) ARCH=$(ARCH) \
+		  CROSS_COMPILE=$(CROSS_COMPILE) -j$(JOBS)
+export GUEST_TIMEOUT JOBS ARCH
 
 .PHONY: all deps src kernel selftests-build initramfs run shell kunit test \
 	stress check coverage clean distclean help
@@ -91,9 +107,9 @@ src: deps
 	@harness/prepare-src.sh $(PROJECT) $(SRC) $(KERNEL_SRC_ABS)
 
 kernel: src
-	@harness/kconfig.sh $(SRC) $(KOBJ) $(ARCH) $(GUEST_FRAGS)
+	@CROSS_COMPILE=$(CROSS_COMPILE) harness/kconfig.sh $(SRC) $(KOBJ) $(ARCH) $(GUEST_FRAGS)
 	@echo "build: guest kernel ($(FLAVOUR)) on base tree $$(cat $(SRC)/.base-version)"
-	@+$(KMAKE) -s bzImage modules
+	@+$(KMAKE) -s $(notdir $(KERNEL)) modules
 	@rm -rf $(OUT)/modroot
 	@+$(KMAKE) -s INSTALL_MOD_PATH=$(OUT)/modroot INSTALL_MOD_STRIP=1 \
 		DEPMOD=/sbin/depmod modules_install >/dev/null

@@ -16,8 +16,11 @@ set -eu
 
 src=$1 hdr=$2 out=$3 arch=$4
 dirs=$(sed 's/#.*//' "$(dirname "$0")/../guest/selftests")
-cc=gcc
-[ "$arch" = i386 ] && cc="gcc -m32"
+case $arch in
+i386)	cc="gcc -m32" ;;
+arm64)	cc=aarch64-linux-gnu-gcc ;;
+*)	cc=gcc ;;
+esac
 
 rm -rf "$out"
 mkdir -p "$out"

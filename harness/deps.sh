@@ -7,9 +7,11 @@
 # apt-get); anywhere else print the exact list and fail. With "check", only
 # report what is missing, without installing.
 #
-# ARCH=i386 also needs an i386 busybox for the guest: busybox-static of the
-# i386 architecture cannot be installed beside the amd64 one, so its .deb is
-# downloaded and unpacked into BUILD/deps/i386.
+# ARCH=i386 and ARCH=arm64 also need a busybox of that architecture for
+# the guest: busybox-static of another architecture cannot be installed
+# beside the amd64 one, so its .deb is downloaded and unpacked into
+# BUILD/deps/ARCH. ARCH=arm64 needs Debian's cross compiler and
+# qemu-system-aarch64 too.
 set -eu
 
 check=0
@@ -24,6 +26,7 @@ pkgs="linux-source-6.12 qemu-system-x86 gcc make flex bison bc libelf-dev
 libssl-dev cpio python3 python3-ply python3-git sparse busybox-static rsync
 kmod xz-utils libc6-dev perl git"
 [ "$arch" = i386 ] && pkgs="$pkgs gcc-multilib"
+[ "$arch" = arm64 ] && pkgs="$pkgs gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-system-arm"
 
 missing=""
 for p in $pkgs; do
@@ -31,15 +34,15 @@ for p in $pkgs; do
 		missing="$missing $p"
 done
 
-i386_busybox=$build/deps/i386/bin/busybox
-need_i386_busybox=0
-[ "$arch" = i386 ] && [ ! -x "$i386_busybox" ] && need_i386_busybox=1
+foreign_busybox=$build/deps/$arch/bin/busybox
+need_busybox=0
+[ "$arch" != x86_64 ] && [ ! -x "$foreign_busybox" ] && need_busybox=1
 
-[ -z "$missing" ] && [ $need_i386_busybox -eq 0 ] && exit 0
+[ -z "$missing" ] && [ $need_busybox -eq 0 ] && exit 0
 
 if [ $check -eq 1 ]; then
 	echo "deps: missing Debian packages:$missing" >&2
-	[ $need_i386_busybox -eq 1 ] && echo "deps: missing the i386 busybox ($i386_busybox)" >&2
+	[ $need_busybox -eq 1 ] && echo "deps: missing the $arch busybox ($foreign_busybox)" >&2
 	echo "deps: run 'make deps' (as root on Debian 12)" >&2
 	exit 1
 fi
@@ -47,7 +50,7 @@ fi
 if [ "$(id -u)" != 0 ] || [ ! -f /etc/debian_version ] || ! command -v apt-get >/dev/null; then
 	echo "deps: this needs root on Debian 12 to install packages with apt-get." >&2
 	echo "deps: install these yourself:$missing" >&2
-	[ $need_i386_busybox -eq 1 ] && echo "deps: and busybox-static:i386 unpacked into $build/deps/i386" >&2
+	[ $need_busybox -eq 1 ] && echo "deps: and busybox-static:$arch unpacked into $build/deps/$arch" >&2
 	exit 1
 fi
 
@@ -59,17 +62,17 @@ if [ -n "$missing" ]; then
 	apt-get install -y -q --no-install-recommends $missing
 fi
 
-if [ $need_i386_busybox -eq 1 ]; then
-	if ! dpkg --print-foreign-architectures | grep -qx i386; then
-		dpkg --add-architecture i386
+if [ $need_busybox -eq 1 ]; then
+	if ! dpkg --print-foreign-architectures | grep -qx "$arch"; then
+		dpkg --add-architecture "$arch"
 	fi
 	# An index that fails to download (a mirror mid-sync) is not fatal
 	# if the one busybox comes from arrived.
 	apt-get update -q || echo "deps: apt-get update reported errors; trying the download anyway"
 	tmp=$(mktemp -d)
-	(cd "$tmp" && apt-get download busybox-static:i386)
-	mkdir -p "$build/deps/i386"
-	dpkg-deb -x "$tmp"/busybox-static_*_i386.deb "$build/deps/i386"
+	(cd "$tmp" && apt-get download "busybox-static:$arch")
+	mkdir -p "$build/deps/$arch"
+	dpkg-deb -x "$tmp"/busybox-static_*_"$arch".deb "$build/deps/$arch"
 	rm -rf "$tmp"
-	[ -x "$i386_busybox" ]
+	[ -x "$foreign_busybox" ]
 fi

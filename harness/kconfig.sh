@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# kconfig.sh SRC OBJ ARCH FRAGMENT...
+# [CROSS_COMPILE=prefix] kconfig.sh SRC OBJ ARCH FRAGMENT...
 #
 # Write OBJ/.config: allnoconfig with the fragments merged on top
 # (KCONFIG_ALLCONFIG; a later fragment overrides an earlier one), then
@@ -21,8 +21,10 @@ awk '
 	sym != "" { if (!(sym in val)) order[n++] = sym; val[sym] = $0; sym = "" }
 	END { for (i = 0; i < n; i++) print val[order[i]] }
 ' "$@" > "$obj/.fragment"
-make -s -C "$src" O="$obj" ARCH="$arch" KCONFIG_ALLCONFIG="$obj/.fragment" \
-	allnoconfig >/dev/null
+# With the compiler of the build (CROSS_COMPILE), whose abilities some
+# symbols depend on.
+make -s -C "$src" O="$obj" ARCH="$arch" CROSS_COMPILE="${CROSS_COMPILE:-}" \
+	KCONFIG_ALLCONFIG="$obj/.fragment" allnoconfig >/dev/null
 
 bad=0
 while IFS= read -r line; do

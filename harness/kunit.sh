@@ -32,21 +32,29 @@ while [ $# -gt 0 ] && [ "$1" != -- ]; do
 done
 [ "${1:-}" = -- ] && shift
 
+# On QEMU's virt machine RAM starts at 1 GiB: with 5 GiB of it, some lies
+# above ZONE_DMA (4 GiB), as the placement cases need.
+cross="" qemu_args="-smp 2"
+if [ "$arch" = arm64 ]; then
+	cross="--cross_compile=aarch64-linux-gnu-"
+	qemu_args="$qemu_args -m 5G"
+fi
+
 mkdir -p "$dir"
 rm -f "$dir/test.log"
 status_file=$dir/.kunit-status
 # shellcheck disable=SC2086
 if [ $action = build ]; then
 	python3 "$src/tools/testing/kunit/kunit.py" build --arch="$arch" \
-		--build_dir="$dir" --jobs="${JOBS:-2}" $configs
+		--build_dir="$dir" --jobs="${JOBS:-2}" $cross $configs
 	exit $?
 fi
 # Two CPUs, as in the guest; no_timer_check: a busy host must not make
 # the kernel give up on the timer interrupt at boot.
 # shellcheck disable=SC2086
-{ python3 "$src/tools/testing/kunit/kunit.py" run --arch="$arch" \
+{ python3 "$src/tools/testing/kunit/kunit.py" run --arch="$arch" $cross \
 	--build_dir="$dir" --jobs="${JOBS:-2}" --timeout="${KUNIT_TIMEOUT:-900}" \
-	--qemu_args="-smp 2" --kernel_args=no_timer_check \
+	--qemu_args="$qemu_args" --kernel_args=no_timer_check \
 	$configs "$@"; echo $? > "$status_file"; } 2>&1 | tee "$output"
 status=$(cat "$status_file")
 

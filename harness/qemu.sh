@@ -15,11 +15,28 @@
 #   00:06.0  ivshmem-plain, 64 MiB of memory shared with the host file
 #            LOGDIR/ivshmem.bin (created anew for each boot), BAR 2
 #
+# ARCH (default x86_64) picks the machine: pc or q35 (x86_64, i386), or
+# arm64's virt with a GICv3 and highmem=off, so that PCI BARs stay below
+# 4 GiB as on the pc (the ivshmem BAR must be within the 32-bit edu's
+# reach). On virt, RAM starts at 1 GiB: the 28-bit edu reaches none of it.
+#
+# The DMA path (QEMU_PASS, default plain), each a pass of make test:
+#   plain     the pc machine; devices reach memory directly
+#   swiotlb   the same, booted with swiotlb=force: every mapping is
+#             bounced through a separate buffer
+#   iommu     a q35 machine with QEMU's intel-iommu, booted with
+#             intel_iommu=on: device addresses are translated
+#   iommu-pt  the same in passthrough (iommu=pt): the IOMMU is there, the
+#             addresses are physical
+# The devices keep their slots on bus 0 in every pass.
+#
 # Serial ports:
-#   ttyS0  console: kernel log and the command's output, on stdout and in
-#          LOGDIR/console.log;
-#   ttyS1  results channel, LOGDIR/results.log: the guest's exit status and
-#          the selftests' TAP, never interleaved with kernel messages.
+#   ttyS0  console (ttyAMA0 on arm64): kernel log and the command's output,
+#          on stdout and in LOGDIR/console.log;
+#   ttyS1  results channel (a virtio console, hvc0, on arm64; the guest
+#          calls it /dev/results), LOGDIR/results.log: the guest's exit
+#          status and the selftests' TAP, never interleaved with kernel
+#          messages.
 #
 # The console log is scanned for kernel reports (results.py splats) unless
 # QEMU_SCAN=0 (make test counts them itself): in batch mode a report fails
@@ -38,13 +55,46 @@ console="$logdir/console.log"
 results="$logdir/results.log"
 rm -f "$console" "$results" "$logdir/ivshmem.bin"
 
-set -- qemu-system-x86_64 \
+case ${ARCH:-x86_64}/${QEMU_PASS:-plain} in
+x86_64/plain | i386/plain)
+	machine="-machine pc" append="" ;;
+x86_64/swiotlb | i386/swiotlb)
+	machine="-machine pc" append="swiotlb=force" ;;
+x86_64/iommu | i386/iommu)
+	machine="-machine q35 -device intel-iommu,intremap=off"
+	append="intel_iommu=on" ;;
+x86_64/iommu-pt | i386/iommu-pt)
+	machine="-machine q35 -device intel-iommu,intremap=off"
+	append="intel_iommu=on iommu=pt" ;;
+arm64/plain)
+	machine="-machine virt,gic-version=3,highmem=off" append="" ;;
+arm64/swiotlb)
+	machine="-machine virt,gic-version=3,highmem=off" append="swiotlb=force" ;;
+*)	echo "qemu.sh: no pass ${QEMU_PASS:-plain} on ${ARCH:-x86_64}" >&2
+	exit 2 ;;
+esac
+
+if [ "${ARCH:-x86_64}" = arm64 ]; then
+	qemu="qemu-system-aarch64 -cpu cortex-a57"
+	cmdline="console=ttyAMA0"
+	# virt has one UART: the results channel is a virtio console.
+	results_port="-device virtio-serial-pci,addr=07.0 -chardev file,id=results,path=$results -device virtconsole,chardev=results"
+else
+	qemu=qemu-system-x86_64
+	cmdline="console=ttyS0 acpi=noirq"
+	results_port="-serial file:$results"
+fi
+
+# $qemu, $machine and $results_port are split on purpose (the IOMMU must
+# come before the devices).
+# shellcheck disable=SC2086
+set -- $qemu \
 	-nodefaults -no-user-config \
-	-machine pc -accel tcg -m 1024 -smp 2 \
+	$machine -accel tcg -m 1024 -smp 2 \
 	-nographic -no-reboot -nic none \
-	-serial mon:stdio -serial "file:$results" \
+	-serial mon:stdio $results_port \
 	-kernel "$kernel" -initrd "$initrd" \
-	-append "console=ttyS0 panic=-1 no_timer_check acpi=noirq kunit.enable=0 edu_dmabuf.dma_bits=00:05.0=32 ${GUEST_APPEND:-}" \
+	-append "$cmdline panic=-1 no_timer_check kunit.enable=0 edu_dmabuf.dma_bits=00:05.0=32 $append ${GUEST_APPEND:-}" \
 	-device edu,addr=04.0 \
 	-device edu,dma_mask=0xffffffff,addr=05.0 \
 	-object memory-backend-file,id=ivshmem,size=64M,share=on,mem-path="$logdir/ivshmem.bin" \

@@ -7,7 +7,7 @@
 # ends with one line "N passed, N failed[, N skipped]".
 #
 # Environment (set by the Makefile): PROJECT SRC OUT KUNIT_DIR ARCH KERNEL
-# INITRD KUNIT_FRAGS KUNIT_ARGS.
+# INITRD KUNIT_FRAGS KUNIT_ARGS GUEST_PASSES.
 set -u
 
 res=$OUT/results
@@ -24,15 +24,26 @@ if [ -f "$KUNIT_DIR/test.log" ] && ! $py splats "$KUNIT_DIR/test.log" kunit >/de
 	echo "0 1 0" > "$res/kunit-log.counts"
 fi
 
-echo "=== guest selftests ($ARCH) ==="
-QEMU_SCAN=0 "$PROJECT/harness/qemu.sh" batch "$KERNEL" "$INITRD" "$res/guest"
-echo "--- guest selftest results ---"
-$py selftests "$res/guest/results.log" "$res/selftests.counts"
-$py hostcheck "$res/guest/results.log" "$res/guest/ivshmem.bin" "$res/hostcheck.counts"
-if ! $py splats "$res/guest/console.log" guest; then
-	echo "0 1 0" > "$res/guest-log.counts"
-fi
-$py testbed "$res/guest/results.log" "$KUNIT_DIR/test.log" "${DEBUG:-0}" "$res/testbed.counts"
+# The guest selftests once per DMA path (see qemu.sh), each pass with
+# its own logs, results and kernel-report scan; the test bed itself is
+# checked in the first.
+for pass in ${GUEST_PASSES:-plain swiotlb iommu iommu-pt}; do
+	echo "=== guest selftests ($ARCH, $pass) ==="
+	dir=$res/guest-$pass
+	QEMU_SCAN=0 QEMU_PASS=$pass "$PROJECT/harness/qemu.sh" batch "$KERNEL" \
+		"$INITRD" "$dir"
+	echo "--- guest selftest results ($pass) ---"
+	$py selftests "$dir/results.log" "$res/selftests-$pass.counts" "$pass"
+	$py hostcheck "$dir/results.log" "$dir/ivshmem.bin" \
+		"$res/hostcheck-$pass.counts" "$pass"
+	if ! $py splats "$dir/console.log" "guest ($pass)"; then
+		echo "0 1 0" > "$res/guest-log-$pass.counts"
+	fi
+	if [ ! -f "$res/testbed.counts" ]; then
+		$py testbed "$dir/results.log" "$KUNIT_DIR/test.log" \
+			"${DEBUG:-0}" "$res/testbed.counts"
+	fi
+done
 
 echo "=== summary ($ARCH${DEBUG_LABEL:-}) ==="
 $py summary "$res"/*.counts
