@@ -151,6 +151,19 @@ static inline int lowest_free_fd(void)
 	return fd;
 }
 
+/* Write @text into the file at @path: 0 or a negative errno. */
+static inline int write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, strlen(text)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
 /* CRC-32 as zlib computes it, the device's checksum. */
 static inline uint32_t crc32_bytes(const unsigned char *p, size_t n)
 {

@@ -32,18 +32,6 @@
 #define MAX_POINTS	500
 #define BUF_SIZE	(64 << 10)
 
-static int write_file(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, text, strlen(text)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 /*
  * Let every allocation count (sleeping ones, highmem, order 0), quietly:
  * only fail-nth makes one fail, since the probabilities stay zero.
