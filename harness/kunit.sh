@@ -59,8 +59,9 @@ fi
 status=$(cat "$status_file")
 
 if [ -f "$dir/test.log" ]; then
-	# kunit.py's summary says which cases were skipped, not why.
-	sed -n 's/^ *ok [0-9]* \(.*\) # SKIP \(.*\)$/SKIP    kunit: \1: \2/p' \
+	# kunit.py's summary says which cases were skipped, not why. A case
+	# or suite all of whose parts skipped has no reason of its own.
+	sed -n 's/^ *ok [0-9]* \(.*\) # SKIP \([^ \r][^\r]*\)\r*$/SKIP    kunit: \1: \2/p' \
 		"$dir/test.log" | tr -d '\r'
 	python3 "$project/harness/results.py" splats "$dir/test.log" kunit || status=1
 fi
