@@ -1371,9 +1371,9 @@ EXPORT_SYMBOL_IF_KUNIT(dma_buf_lowest_ram);
  * (swiotlb=force, a confidential VM) has none either, since only the
  * bounce buffers have to be within its reach. If they are not, or if all
  * RAM lies above its limit, it can reach no memory at all and its limit
- * is 0. Segments are no longer than
- * the device's maximum segment size and than what one mapping can bounce
- * (dma_max_mapping_size()), and do not cross its segment boundary.
+ * is 0. Segments are no longer than the device's maximum segment size and
+ * than what one mapping can bounce (dma_max_mapping_size()), and do not
+ * cross its segment boundary.
  *
  * Context: Any context.
  */
