@@ -165,3 +165,115 @@ struct sg_table *dma_buf_pages_to_sgt(struct page **pages,
 	return sgt;
 }
 EXPORT_SYMBOL_GPL(dma_buf_pages_to_sgt);
+
+/**
+ * dma_buf_map_pages() - map an array of pages for an attachment's device
+ * @attach: the attachment, as passed to &dma_buf_ops.map_dma_buf.
+ * @pages: the buffer's storage, in buffer order; lives until the mapping
+ *	is unmapped.
+ * @n_pages: number of entries in @pages; not zero.
+ * @dir: the direction, as passed to &dma_buf_ops.map_dma_buf.
+ *
+ * The body of a &dma_buf_ops.map_dma_buf for storage that is pages: a
+ * table cut to the device's constraints (dma_buf_pages_to_sgt()), mapped
+ * with dma_map_sgtable() without cache maintenance, since the same pages
+ * may be mapped for several devices at once and the core hands the memory
+ * over through the sync callbacks (dma_buf_sync_pages_for_device() and
+ * dma_buf_sync_pages_for_cpu()). The table is allocated under the
+ * buffer's memory cgroup (dma_buf_charge_begin()).
+ *
+ * Context: Process context, with the buffer's &dma_buf.lock held. May
+ * sleep.
+ * Return: The mapped table, to be released with dma_buf_unmap_pages(), or
+ * an ERR_PTR(): -EINVAL for an empty array, -ENOMEM, or the DMA API's
+ * error (-EIO, -ENOMEM) when the device cannot map the pages.
+ */
+struct sg_table *dma_buf_map_pages(struct dma_buf_attachment *attach,
+				   struct page **pages, unsigned int n_pages,
+				   enum dma_data_direction dir)
+{
+	struct dma_buf_constraints c;
+	struct mem_cgroup *old;
+	struct sg_table *sgt;
+	int ret;
+
+	dma_buf_device_constraints(attach->dev, &c);
+	old = dma_buf_charge_begin(attach->dmabuf);
+	sgt = dma_buf_pages_to_sgt(pages, n_pages, &c, GFP_KERNEL_ACCOUNT);
+	dma_buf_charge_end(old);
+	if (IS_ERR(sgt))
+		return sgt;
+	ret = dma_map_sgtable(attach->dev, sgt, dir, DMA_ATTR_SKIP_CPU_SYNC);
+	if (ret) {
+		sg_free_table(sgt);
+		kfree(sgt);
+		return ERR_PTR(ret);
+	}
+	return sgt;
+}
+EXPORT_SYMBOL_GPL(dma_buf_map_pages);
+
+/**
+ * dma_buf_unmap_pages() - undo dma_buf_map_pages()
+ * @attach: the attachment.
+ * @sgt: the table dma_buf_map_pages() returned.
+ * @dir: its direction.
+ *
+ * Has the signature of &dma_buf_ops.unmap_dma_buf and may be used as one.
+ * Unmaps without syncing: the core synced the memory for the CPU when the
+ * mapping's last importer unmapped it.
+ *
+ * Context: Process context, with the buffer's &dma_buf.lock held. May
+ * sleep.
+ * Return: Nothing; cannot fail.
+ */
+void dma_buf_unmap_pages(struct dma_buf_attachment *attach,
+			 struct sg_table *sgt, enum dma_data_direction dir)
+{
+	dma_unmap_sgtable(attach->dev, sgt, dir, DMA_ATTR_SKIP_CPU_SYNC);
+	sg_free_table(sgt);
+	kfree(sgt);
+}
+EXPORT_SYMBOL_GPL(dma_buf_unmap_pages);
+
+/**
+ * dma_buf_sync_pages_for_device() - hand a page mapping to its device
+ * @attach: the attachment.
+ * @sgt: a table dma_buf_map_pages() returned.
+ * @dir: its direction.
+ *
+ * Has the signature of &dma_buf_ops.sync_for_device and may be used as
+ * one: dma_sync_sgtable_for_device() (cache write-back, copy into bounce
+ * buffers).
+ *
+ * Context: Process context, with the buffer's &dma_buf.lock held.
+ * Return: Nothing; cannot fail.
+ */
+void dma_buf_sync_pages_for_device(struct dma_buf_attachment *attach,
+				   struct sg_table *sgt,
+				   enum dma_data_direction dir)
+{
+	dma_sync_sgtable_for_device(attach->dev, sgt, dir);
+}
+EXPORT_SYMBOL_GPL(dma_buf_sync_pages_for_device);
+
+/**
+ * dma_buf_sync_pages_for_cpu() - hand a page mapping back to the CPU
+ * @attach: the attachment.
+ * @sgt: a table dma_buf_map_pages() returned.
+ * @dir: its direction.
+ *
+ * Has the signature of &dma_buf_ops.sync_for_cpu and may be used as one:
+ * dma_sync_sgtable_for_cpu() (cache invalidation, copy out of bounce
+ * buffers).
+ *
+ * Context: Process context, with the buffer's &dma_buf.lock held.
+ * Return: Nothing; cannot fail.
+ */
+void dma_buf_sync_pages_for_cpu(struct dma_buf_attachment *attach,
+				struct sg_table *sgt,
+				enum dma_data_direction dir)
+{
+	dma_sync_sgtable_for_cpu(attach->dev, sgt, dir);
+}
+EXPORT_SYMBOL_GPL(dma_buf_sync_pages_for_cpu);

@@ -335,6 +335,17 @@ struct sg_table *dma_buf_pages_to_sgt(struct page **pages,
 				      unsigned int n_pages,
 				      const struct dma_buf_constraints *c,
 				      gfp_t gfp);
+struct sg_table *dma_buf_map_pages(struct dma_buf_attachment *attach,
+				   struct page **pages, unsigned int n_pages,
+				   enum dma_data_direction dir);
+void dma_buf_unmap_pages(struct dma_buf_attachment *attach,
+			 struct sg_table *sgt, enum dma_data_direction dir);
+void dma_buf_sync_pages_for_device(struct dma_buf_attachment *attach,
+				   struct sg_table *sgt,
+				   enum dma_data_direction dir);
+void dma_buf_sync_pages_for_cpu(struct dma_buf_attachment *attach,
+				struct sg_table *sgt,
+				enum dma_data_direction dir);
 struct mem_cgroup *dma_buf_charge_begin(struct dma_buf *dmabuf);
 void dma_buf_charge_end(struct mem_cgroup *old);
 void dma_buf_account_pages(struct dma_buf *dmabuf, long nr_pages);
@@ -473,6 +484,32 @@ dma_buf_pages_to_sgt(struct page **pages, unsigned int n_pages,
 		     const struct dma_buf_constraints *c, gfp_t gfp)
 {
 	return ERR_PTR(-ENODEV);
+}
+
+static inline struct sg_table *
+dma_buf_map_pages(struct dma_buf_attachment *attach, struct page **pages,
+		  unsigned int n_pages, enum dma_data_direction dir)
+{
+	return ERR_PTR(-ENODEV);
+}
+
+static inline void dma_buf_unmap_pages(struct dma_buf_attachment *attach,
+				       struct sg_table *sgt,
+				       enum dma_data_direction dir)
+{
+}
+
+static inline void
+dma_buf_sync_pages_for_device(struct dma_buf_attachment *attach,
+			      struct sg_table *sgt,
+			      enum dma_data_direction dir)
+{
+}
+
+static inline void
+dma_buf_sync_pages_for_cpu(struct dma_buf_attachment *attach,
+			   struct sg_table *sgt, enum dma_data_direction dir)
+{
 }
 
 static inline struct mem_cgroup *dma_buf_charge_begin(struct dma_buf *dmabuf)

@@ -7,13 +7,12 @@
 
 #include <linux/dma-buf.h>
 #include <linux/dma-heap.h>
-#include <linux/dma-mapping.h>
 #include <linux/highmem.h>
+#include <linux/io.h>
 #include <linux/minmax.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/nospec.h>
-#include <linux/scatterlist.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
@@ -170,59 +169,12 @@ static struct sg_table *system_heap_map(struct dma_buf_attachment *attach,
 					enum dma_data_direction dir)
 {
 	struct system_heap_buffer *buf = attach->dmabuf->priv;
-	struct dma_buf_constraints c;
-	struct mem_cgroup *old;
-	struct sg_table *sgt;
 	int ret;
 
 	ret = system_heap_populate(buf);
 	if (ret)
 		return ERR_PTR(ret);
-
-	dma_buf_device_constraints(attach->dev, &c);
-	old = dma_buf_charge_begin(attach->dmabuf);
-	sgt = dma_buf_pages_to_sgt(buf->pages, buf->n_pages, &c,
-				   GFP_KERNEL_ACCOUNT);
-	dma_buf_charge_end(old);
-	if (IS_ERR(sgt))
-		return sgt;
-	/*
-	 * The same pages may be mapped for several devices at once, which
-	 * is what sharing means; the DMA API tolerates overlapping mappings
-	 * only without implicit cache maintenance. The core hands the
-	 * memory to the device and back through the sync callbacks.
-	 */
-	ret = dma_map_sgtable(attach->dev, sgt, dir, DMA_ATTR_SKIP_CPU_SYNC);
-	if (ret) {
-		sg_free_table(sgt);
-		kfree(sgt);
-		return ERR_PTR(ret);
-	}
-	return sgt;
-}
-
-static void system_heap_unmap(struct dma_buf_attachment *attach,
-			      struct sg_table *sgt,
-			      enum dma_data_direction dir)
-{
-	/* The core synced it for the CPU when its last user unmapped it. */
-	dma_unmap_sgtable(attach->dev, sgt, dir, DMA_ATTR_SKIP_CPU_SYNC);
-	sg_free_table(sgt);
-	kfree(sgt);
-}
-
-static void system_heap_sync_for_device(struct dma_buf_attachment *attach,
-					struct sg_table *sgt,
-					enum dma_data_direction dir)
-{
-	dma_sync_sgtable_for_device(attach->dev, sgt, dir);
-}
-
-static void system_heap_sync_for_cpu(struct dma_buf_attachment *attach,
-				     struct sg_table *sgt,
-				     enum dma_data_direction dir)
-{
-	dma_sync_sgtable_for_cpu(attach->dev, sgt, dir);
+	return dma_buf_map_pages(attach, buf->pages, buf->n_pages, dir);
 }
 
 static void system_heap_release(struct dma_buf *dmabuf)
@@ -324,9 +276,9 @@ static int system_heap_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma)
 static const struct dma_buf_ops system_heap_buf_ops = {
 	.attach		  = system_heap_attach,
 	.map_dma_buf	  = system_heap_map,
-	.unmap_dma_buf	  = system_heap_unmap,
-	.sync_for_device  = system_heap_sync_for_device,
-	.sync_for_cpu	  = system_heap_sync_for_cpu,
+	.unmap_dma_buf	  = dma_buf_unmap_pages,
+	.sync_for_device  = dma_buf_sync_pages_for_device,
+	.sync_for_cpu	  = dma_buf_sync_pages_for_cpu,
 	.release	  = system_heap_release,
 	.begin_cpu_access = system_heap_begin_cpu_access,
 	.kmap_atomic	  = system_heap_kmap_atomic,

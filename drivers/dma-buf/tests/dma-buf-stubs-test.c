@@ -57,6 +57,9 @@ static void stubs_fail_with_enodev(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, PTR_ERR(dma_buf_pages_to_sgt(NULL, 1, &c,
 							   GFP_KERNEL)),
 			-ENODEV);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(dma_buf_map_pages(&attach, NULL, 1,
+							DMA_TO_DEVICE)),
+			-ENODEV);
 
 	/* The void ones do nothing, and touch nothing. */
 	dma_buf_put(&dmabuf);
@@ -66,6 +69,9 @@ static void stubs_fail_with_enodev(struct kunit *test)
 	dma_buf_end_cpu_access(&dmabuf, 0, 1, DMA_TO_DEVICE);
 	dma_buf_kunmap(&dmabuf, 0, NULL);
 	dma_buf_kunmap_atomic(&dmabuf, 0, NULL);
+	dma_buf_unmap_pages(&attach, NULL, DMA_TO_DEVICE);
+	dma_buf_sync_pages_for_device(&attach, NULL, DMA_TO_DEVICE);
+	dma_buf_sync_pages_for_cpu(&attach, NULL, DMA_TO_DEVICE);
 	dma_buf_device_constraints(&dev, &c);
 	KUNIT_EXPECT_EQ(test, c.dma_limit, 1ULL);
 	KUNIT_EXPECT_EQ(test, c.max_segment_size, 2U);
