@@ -25,7 +25,8 @@ tarball=/usr/src/linux-source-6.12.tar.xz
 owned_dirs="drivers/dma-buf tools/testing/selftests/dma-buf"
 # Single files the project owns even where the base tree has its own.
 owned_files="include/linux/dma-buf.h include/linux/dma-heap.h
-include/uapi/linux/dma-buf.h include/uapi/linux/dma-heap.h"
+include/uapi/linux/dma-buf.h include/uapi/linux/dma-heap.h
+include/uapi/linux/udmabuf.h"
 # Top-level directories of the project that mirror the kernel tree.
 tree_dirs="drivers include Documentation tools"
 
