@@ -27,9 +27,9 @@ DURATION	?= 60
 WORKERS		?= 4
 # The guest passes of make test, one per DMA path (see harness/qemu.sh).
 ifeq ($(ARCH),arm64)
-GUEST_PASSES	?= plain swiotlb
+GUEST_PASSES	?= plain swiotlb hugetlb
 else
-GUEST_PASSES	?= plain swiotlb iommu iommu-pt
+GUEST_PASSES	?= plain swiotlb iommu iommu-pt hugetlb
 endif
 export GUEST_PASSES
 JOBS		?= $(shell nproc)

@@ -28,7 +28,11 @@
 #             intel_iommu=on: device addresses are translated
 #   iommu-pt  the same in passthrough (iommu=pt): the IOMMU is there, the
 #             addresses are physical
-# The devices keep their slots on bus 0 in every pass.
+#   hugetlb   the plain machine with 3 GiB of RAM instead of 1, 2 GiB of
+#             it reserved at boot as huge pages (hugepages=), for the
+#             tests that need that much (see guest/selftests)
+# The devices keep their slots on bus 0 in every pass. The guest learns
+# its pass from testbed_pass= on the kernel command line.
 #
 # Serial ports:
 #   ttyS0  console (ttyAMA0 on arm64): kernel log and the command's output,
@@ -55,6 +59,7 @@ console="$logdir/console.log"
 results="$logdir/results.log"
 rm -f "$console" "$results" "$logdir/ivshmem.bin"
 
+mem=1024
 case ${ARCH:-x86_64}/${QEMU_PASS:-plain} in
 x86_64/plain | i386/plain)
 	machine="-machine pc" append="" ;;
@@ -66,10 +71,18 @@ x86_64/iommu | i386/iommu)
 x86_64/iommu-pt | i386/iommu-pt)
 	machine="-machine q35 -device intel-iommu,intremap=off"
 	append="intel_iommu=on iommu=pt" ;;
+x86_64/hugetlb)
+	machine="-machine pc" append="hugepages=1024" mem=3072 ;;
+# Without PAE, i386's huge pages are 4 MiB.
+i386/hugetlb)
+	machine="-machine pc" append="hugepages=512" mem=3072 ;;
 arm64/plain)
 	machine="-machine virt,gic-version=3,highmem=off" append="" ;;
 arm64/swiotlb)
 	machine="-machine virt,gic-version=3,highmem=off" append="swiotlb=force" ;;
+arm64/hugetlb)
+	machine="-machine virt,gic-version=3,highmem=off" append="hugepages=1024"
+	mem=3072 ;;
 *)	echo "qemu.sh: no pass ${QEMU_PASS:-plain} on ${ARCH:-x86_64}" >&2
 	exit 2 ;;
 esac
@@ -90,11 +103,11 @@ fi
 # shellcheck disable=SC2086
 set -- $qemu \
 	-nodefaults -no-user-config \
-	$machine -accel tcg -m 1024 -smp 2 \
+	$machine -accel tcg -m $mem -smp 2 \
 	-nographic -no-reboot -nic none \
 	-serial mon:stdio $results_port \
 	-kernel "$kernel" -initrd "$initrd" \
-	-append "$cmdline panic=-1 no_timer_check kunit.enable=0 edu_dmabuf.dma_bits=00:05.0=32 $append ${GUEST_APPEND:-}" \
+	-append "$cmdline panic=-1 no_timer_check kunit.enable=0 edu_dmabuf.dma_bits=00:05.0=32 testbed_pass=${QEMU_PASS:-plain} $append ${GUEST_APPEND:-}" \
 	-device edu,addr=04.0 \
 	-device edu,dma_mask=0xffffffff,addr=05.0 \
 	-object memory-backend-file,id=ivshmem,size=64M,share=on,mem-path="$logdir/ivshmem.bin" \
