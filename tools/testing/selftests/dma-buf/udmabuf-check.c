@@ -117,14 +117,12 @@ static long pins_held(void)
 	return found == 2 ? (long)(acquired - released) : -1;
 }
 
-/* A module parameter of udmabuf, or -1. */
-static long param(const char *name)
+/* The number a sysfs or procfs file holds, or -1. */
+static long read_number(const char *path)
 {
-	char path[128], text[32] = "";
-	FILE *f;
+	char text[32] = "";
+	FILE *f = fopen(path, "r");
 
-	snprintf(path, sizeof(path), PARAMS "%s", name);
-	f = fopen(path, "r");
 	if (!f)
 		return -1;
 	if (!fgets(text, sizeof(text), f))
@@ -133,11 +131,10 @@ static long param(const char *name)
 	return text[0] ? strtol(text, NULL, 10) : -1;
 }
 
-static int set_param(const char *name, long value)
+static int write_number(const char *path, long value)
 {
-	char path[128], text[32];
+	char text[32];
 
-	snprintf(path, sizeof(path), PARAMS "%s", name);
 	snprintf(text, sizeof(text), "%ld", value);
 	return write_file(path, text);
 }
@@ -352,8 +349,8 @@ TEST_F(udmabuf, seals)
  */
 TEST_F(udmabuf, limits)
 {
-	long list_limit = param("list_limit");
-	long size_limit = param("size_limit_mb");
+	long list_limit = read_number(PARAMS "list_limit");
+	long size_limit = read_number(PARAMS "size_limit_mb");
 	struct udmabuf_create_item *items;
 	int big, buf, i;
 
@@ -394,16 +391,16 @@ TEST_F(udmabuf, limits)
 		close(buf);
 
 	/* The parameters take effect at once. */
-	ASSERT_EQ(0, set_param("list_limit", 2));
-	ASSERT_EQ(0, set_param("size_limit_mb", 1));
+	ASSERT_EQ(0, write_number(PARAMS "list_limit", 2));
+	ASSERT_EQ(0, write_number(PARAMS "size_limit_mb", 1));
 	EXPECT_EQ(-EINVAL, ub_create_list(self->dev, items + 1, 3, 0));
 	EXPECT_EQ(-EINVAL, ub_create(self->dev, big, 0, 2 << 20, 0));
 	buf = ub_create(self->dev, big, 0, 1 << 20, 0);
 	EXPECT_LE(0, buf);
 	if (buf >= 0)
 		close(buf);
-	ASSERT_EQ(0, set_param("list_limit", list_limit));
-	ASSERT_EQ(0, set_param("size_limit_mb", size_limit));
+	ASSERT_EQ(0, write_number(PARAMS "list_limit", list_limit));
+	ASSERT_EQ(0, write_number(PARAMS "size_limit_mb", size_limit));
 	close(big);
 	free(items);
 }
@@ -577,8 +574,12 @@ TEST_F(udmabuf, list_layout)
 	close(mfd2);
 }
 
+#define NR_HUGEPAGES "/proc/sys/vm/nr_hugepages"
+
 FIXTURE(edu) {
 	long page;
+	/* nr_hugepages before a case raised it, or -1. */
+	long hugepages;
 	size_t size;
 	int dev, memfd, edu28, edu32, heap;
 	unsigned char *map;
@@ -592,6 +593,7 @@ FIXTURE_SETUP(edu)
 	self->edu28 = -1;
 	self->edu32 = -1;
 	self->heap = -1;
+	self->hugepages = -1;
 	self->map = MAP_FAILED;
 	self->dev = open(UDMABUF, O_RDWR | O_CLOEXEC);
 	if (self->dev < 0)
@@ -615,6 +617,8 @@ FIXTURE_TEARDOWN(edu)
 
 	if (self->map != MAP_FAILED)
 		munmap(self->map, self->size);
+	if (self->hugepages >= 0)
+		EXPECT_EQ(0, write_number(NR_HUGEPAGES, self->hugepages));
 	for (i = 0; i < ARRAY_SIZE(fds); i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
@@ -722,34 +726,25 @@ TEST_F(edu, narrow_device_reaches_or_is_refused)
 /* Huge pages of a hugetlbfs memfd serve page by page, across their ends. */
 TEST_F(edu, hugetlb_memfd)
 {
-	long hpage = meminfo_kb("Hugepagesize") * 1024, total, reserved = -1;
+	long hpage = meminfo_kb("Hugepagesize") * 1024, reserved;
 	size_t off, len = 4 * self->page;
 	unsigned char *m, *p;
-	char text[32];
 	uint32_t crc = 0;
-	int mfd, buf;
-	FILE *f;
+	int mfd = -1, buf;
 
 	ASSERT_LT(0, hpage) TH_LOG("no Hugepagesize in /proc/meminfo");
-	/* Two huge pages, reserved for the case if none are free. */
+	/* Two huge pages, reserved for the case (until teardown) if none are free. */
 	if (meminfo_kb("HugePages_Free") < 2) {
-		f = fopen("/proc/sys/vm/nr_hugepages", "r");
-		ASSERT_NE(NULL, f);
-		ASSERT_EQ(1, fscanf(f, "%ld", &reserved));
-		fclose(f);
-		snprintf(text, sizeof(text), "%ld", reserved + 2);
-		ASSERT_EQ(0, write_file("/proc/sys/vm/nr_hugepages", text));
+		reserved = read_number(NR_HUGEPAGES);
+		ASSERT_LE(0, reserved);
+		ASSERT_EQ(0, write_number(NR_HUGEPAGES, reserved + 2));
+		self->hugepages = reserved;
 	}
-	total = meminfo_kb("HugePages_Free");
-	mfd = total >= 2 ? memfd_sealed(2 * hpage, F_SEAL_SHRINK,
-					MFD_ALLOW_SEALING | MFD_HUGETLB) : -1;
-	if (mfd < 0) {
-		if (reserved >= 0) {
-			snprintf(text, sizeof(text), "%ld", reserved);
-			write_file("/proc/sys/vm/nr_hugepages", text);
-		}
+	if (meminfo_kb("HugePages_Free") >= 2)
+		mfd = memfd_sealed(2 * hpage, F_SEAL_SHRINK,
+				   MFD_ALLOW_SEALING | MFD_HUGETLB);
+	if (mfd < 0)
 		SKIP(return, "no two free huge pages of %ld KiB", hpage / 1024);
-	}
 	m = mmap(NULL, 2 * hpage, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
 	ASSERT_NE(MAP_FAILED, m);
 	fill_bytes(m, 2 * hpage, 0x6b, 0);
@@ -774,10 +769,6 @@ TEST_F(edu, hugetlb_memfd)
 	close(buf);
 	munmap(m, 2 * hpage);
 	close(mfd);
-	if (reserved >= 0) {
-		snprintf(text, sizeof(text), "%ld", reserved);
-		EXPECT_EQ(0, write_file("/proc/sys/vm/nr_hugepages", text));
-	}
 }
 
 TEST_HARNESS_MAIN
