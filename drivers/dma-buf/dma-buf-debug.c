@@ -3,7 +3,9 @@
  * CONFIG_DMA_BUF_DEBUG: checks of the importer's side of the contract
  * that cost too much for production kernels.
  *
- * - kmap only between begin_cpu_access and end_cpu_access;
+ * - kmap only between begin_cpu_access and end_cpu_access, and no access
+ *   ended while a page of the buffer is still mapped (the storage is
+ *   pinned only until then);
  * - at most DMA_BUF_KMAP_MAX page mappings held at once by a task, across
  *   all buffers (seed 003). Counted per task, in task context only: a map
  *   and its unmap are expected from the same task;
@@ -93,6 +95,7 @@ void dma_buf_debug_kmap(struct dma_buf *dmabuf)
 	unsigned long flags;
 
 	dma_buf_misuse(atomic_read(&dmabuf->cpu_access) <= 0);
+	atomic_inc(&dmabuf->kmaps);
 	if (!in_task())
 		return;
 
@@ -115,6 +118,34 @@ void dma_buf_debug_kmap(struct dma_buf *dmabuf)
 }
 
 /**
+ * dma_buf_debug_end_access() - check the end of a kernel CPU access
+ * @dmabuf: the buffer, whose &dma_buf.cpu_access was just decremented
+ *
+ * Warns if the last access in progress ended while a page of the buffer
+ * is still mapped: the storage would no longer be pinned under it.
+ *
+ * Context: Any context; does not sleep.
+ */
+void dma_buf_debug_end_access(struct dma_buf *dmabuf)
+{
+	if (!atomic_read(&dmabuf->cpu_access))
+		dma_buf_misuse(atomic_read(&dmabuf->kmaps) > 0);
+}
+
+/**
+ * dma_buf_debug_kmaps() - page mappings of a buffer not yet unmapped
+ * @dmabuf: the buffer
+ *
+ * Context: Any context.
+ * Return: The number of dma_buf_kmap() and dma_buf_kmap_atomic() mappings
+ * of @dmabuf, by any task, not unmapped yet.
+ */
+unsigned int dma_buf_debug_kmaps(struct dma_buf *dmabuf)
+{
+	return atomic_read(&dmabuf->kmaps);
+}
+
+/**
  * dma_buf_debug_kunmap() - account for the end of a page mapping
  * @dmabuf: the buffer
  *
@@ -125,6 +156,7 @@ void dma_buf_debug_kunmap(struct dma_buf *dmabuf)
 	struct dma_buf_kmap_holder *h;
 	unsigned long flags;
 
+	atomic_dec(&dmabuf->kmaps);
 	if (!in_task())
 		return;
 

@@ -65,6 +65,8 @@ int dma_buf_bufinfo_show(struct seq_file *s, void *unused);
 #ifdef CONFIG_DMA_BUF_DEBUG
 void dma_buf_debug_kmap(struct dma_buf *dmabuf);
 void dma_buf_debug_kunmap(struct dma_buf *dmabuf);
+void dma_buf_debug_end_access(struct dma_buf *dmabuf);
+unsigned int dma_buf_debug_kmaps(struct dma_buf *dmabuf);
 struct sg_table *dma_buf_debug_wrap(struct sg_table *sgt);
 void dma_buf_debug_unwrap(struct sg_table *copy);
 unsigned int dma_buf_debug_kmaps_held(void);
@@ -75,6 +77,15 @@ static inline void dma_buf_debug_kmap(struct dma_buf *dmabuf)
 
 static inline void dma_buf_debug_kunmap(struct dma_buf *dmabuf)
 {
+}
+
+static inline void dma_buf_debug_end_access(struct dma_buf *dmabuf)
+{
+}
+
+static inline unsigned int dma_buf_debug_kmaps(struct dma_buf *dmabuf)
+{
+	return 0;
 }
 
 static inline struct sg_table *dma_buf_debug_wrap(struct sg_table *sgt)

@@ -280,12 +280,85 @@
  * mapping can bounce) and the strictest segment boundary. It allocates
  * below that limit and splits its scatterlists with dma_buf_segment_len().
  *
- * Once the storage exists, it cannot follow a device that attaches later.
- * Such a device is refused at attach time: the exporter's
- * &dma_buf_ops.attach calls dma_buf_check_reach(), and dma_buf_attach()
- * fails with -ERANGE. The alternative, accepting it, would end in a
- * mapping failure or, on a bus that truncates addresses, in DMA to the
- * wrong memory.
+ * A device that attaches after the storage exists and cannot reach it is
+ * caught at attach time: the exporter's &dma_buf_ops.attach calls
+ * dma_buf_check_reach() and answers -ERANGE. If the exporter can move its
+ * storage (&dma_buf_ops.move) and the storage is not pinned, the core
+ * then moves it below what every attached device and the new one can
+ * reach, and the attach succeeds (see "moving storage"). Otherwise
+ * dma_buf_attach() fails with -ERANGE: while an importer holds a mapping
+ * or a kernel CPU access is in progress, or for storage that cannot move
+ * (a PCI BAR, pinned user memory). The alternative, accepting the device,
+ * would end in a mapping failure or, on a bus that truncates addresses,
+ * in DMA to the wrong memory.
+ */
+
+/**
+ * DOC: moving storage
+ *
+ * Seed 003 leaves room for exporters that move their storage: to follow
+ * a device that attaches late, to compact, to evict. The storage of a
+ * buffer is *pinned*, and must stay where it is, while someone holds an
+ * address into it:
+ *
+ * - an importer's mapping, from dma_buf_map_attachment() until the
+ *   matching dma_buf_unmap_attachment() (the device may be doing DMA);
+ * - a kernel CPU access, from dma_buf_begin_cpu_access() until
+ *   dma_buf_end_cpu_access(), which covers every dma_buf_kmap() and
+ *   dma_buf_kmap_atomic() (they are only allowed inside it).
+ *
+ * Nothing else pins. A cached mapping that no importer holds is the core's
+ * and is given back to the exporter before a move. A userspace mapping
+ * does not pin either: its page table entries are zapped before a move
+ * and the next access faults in the new storage. DMA_BUF_IOCTL_SYNC does
+ * not pin: it brackets cache maintenance, and a process that never ends
+ * it must not be able to hold storage in place for ever; after a move the
+ * new storage is coherent for the CPU anyway, since the CPU copied it.
+ * dma_buf_pinned() tells whether a buffer is pinned; with
+ * CONFIG_DMA_BUF_DEBUG the core warns when an access ends while a page of
+ * the buffer is still kmapped, which would leave the mapping unpinned.
+ *
+ * An exporter moves storage with dma_buf_move() (or dma_buf_move_locked()
+ * from its callbacks, with &dma_buf.lock held). The core, holding
+ * &dma_buf.lock throughout:
+ *
+ * 1. refuses with -EBUSY if the storage is pinned, with -EOPNOTSUPP if
+ *    the exporter has no &dma_buf_ops.move;
+ * 2. blocks new users: every map, CPU access, kmap and page fault of the
+ *    buffer waits for &dma_buf.lock (exporters' fault handlers take it,
+ *    and must insert the page before they drop it);
+ * 3. zaps every userspace mapping of the buffer,
+ *    unmap_mapping_range() on the buffer's file, wherever it was mapped
+ *    (see "files");
+ * 4. gives every cached device mapping back to the exporter
+ *    (&dma_buf_ops.unmap_dma_buf), so that the next
+ *    dma_buf_map_attachment() maps the new storage;
+ * 5. calls &dma_buf_ops.move, which copies the bytes and switches to the
+ *    new storage;
+ * 6. drops &dma_buf.lock, letting users in again.
+ *
+ * A process writing through mmap() on another CPU loses nothing: a write
+ * either lands before step 3, and is copied, or faults after it and waits
+ * for the new storage.
+ *
+ * Importers are never told of a move, because a mapping they hold pins
+ * the storage: this is the 2012 design, and it keeps the importer's side
+ * of the contract as simple as it is (map, DMA, unmap). Later kernels let
+ * "dynamic" importers keep mappings across moves and receive a
+ * notification to re-map; that needs a way for the importer to know when
+ * its device's DMA to the old storage has finished (fences), which this
+ * design does not have. An importer that wants its buffer movable maps
+ * per transfer; one that keeps a mapping for a long time (a scan-out
+ * buffer) keeps the storage where it is. Either way no importer ever
+ * holds an address into storage that has moved.
+ *
+ * For people and tests, debugfs has a control: writing "FD" or
+ * "FD LIMIT" to dma_buf/move moves the buffer behind the writer's file
+ * descriptor FD to new storage at or below physical address LIMIT (any
+ * notation sscanf's %lli reads; default: anywhere), within reach of every
+ * attached device. The write fails with the errno of dma_buf_move().
+ * dma_buf/bufinfo shows a "pinned:" line under a buffer while it is
+ * pinned.
  */
 
 /**
@@ -477,8 +550,14 @@ static void dma_buf_sync_held(struct dma_buf *dmabuf, bool for_cpu)
 			dma_buf_sync_mapping(attach, for_cpu);
 }
 
+/*
+ * @pin: a kernel access (dma_buf_begin_cpu_access()), which pins the
+ * storage until its end; DMA_BUF_IOCTL_SYNC does not pin (see "moving
+ * storage"). The count changes under the lock, so that a move sees it.
+ */
 static int __dma_buf_begin_cpu_access(struct dma_buf *dmabuf, size_t start,
-				      size_t len, enum dma_data_direction dir)
+				      size_t len, enum dma_data_direction dir,
+				      bool pin)
 {
 	int ret = 0;
 
@@ -486,16 +565,25 @@ static int __dma_buf_begin_cpu_access(struct dma_buf *dmabuf, size_t start,
 		return -EINTR;
 	if (dmabuf->ops->begin_cpu_access)
 		ret = dmabuf->ops->begin_cpu_access(dmabuf, start, len, dir);
-	if (!ret)
+	if (!ret) {
 		dma_buf_sync_held(dmabuf, true);
+		if (pin)
+			atomic_inc(&dmabuf->cpu_access);
+	}
 	mutex_unlock(&dmabuf->lock);
 	return ret;
 }
 
 static void __dma_buf_end_cpu_access(struct dma_buf *dmabuf, size_t start,
-				     size_t len, enum dma_data_direction dir)
+				     size_t len, enum dma_data_direction dir,
+				     bool pin)
 {
 	mutex_lock(&dmabuf->lock);
+	/* An end without a begin must not unbalance the pin count. */
+	if (pin && !dma_buf_misuse(atomic_read(&dmabuf->cpu_access) <= 0)) {
+		atomic_dec(&dmabuf->cpu_access);
+		dma_buf_debug_end_access(dmabuf);
+	}
 	if (dmabuf->ops->end_cpu_access)
 		dmabuf->ops->end_cpu_access(dmabuf, start, len, dir);
 	dma_buf_sync_held(dmabuf, false);
@@ -593,10 +681,10 @@ static long dma_buf_ioctl_sync(struct dma_buf *dmabuf,
 	}
 
 	if (sync.flags & DMA_BUF_SYNC_END) {
-		__dma_buf_end_cpu_access(dmabuf, 0, dmabuf->size, dir);
+		__dma_buf_end_cpu_access(dmabuf, 0, dmabuf->size, dir, false);
 		return 0;
 	}
-	return __dma_buf_begin_cpu_access(dmabuf, 0, dmabuf->size, dir);
+	return __dma_buf_begin_cpu_access(dmabuf, 0, dmabuf->size, dir, false);
 }
 
 /*
@@ -858,20 +946,53 @@ void get_dma_buf(struct dma_buf *dmabuf)
 }
 EXPORT_SYMBOL_GPL(get_dma_buf);
 
+static void dma_buf_constraints_narrow(struct dma_buf_constraints *c,
+				       const struct dma_buf_constraints *d)
+{
+	c->dma_limit = min(c->dma_limit, d->dma_limit);
+	c->max_segment_size = min(c->max_segment_size, d->max_segment_size);
+	c->seg_boundary_mask = min(c->seg_boundary_mask, d->seg_boundary_mask);
+}
+
+/*
+ * @dev cannot reach the storage: move it where @dev and every attached
+ * device can, if it is not pinned, and ask the exporter again.
+ */
+static int dma_buf_attach_moving(struct dma_buf *dmabuf, struct device *dev,
+				 struct dma_buf_attachment *attach)
+{
+	struct dma_buf_constraints c;
+	int ret;
+
+	if (!dmabuf->ops->move)
+		return -ERANGE;
+	dma_buf_device_constraints(dev, &c);
+	ret = dma_buf_move_locked(dmabuf, &c);
+	if (ret == -EBUSY || ret == -ERANGE)
+		return -ERANGE;
+	if (ret)
+		return ret;
+	return dmabuf->ops->attach(dmabuf, dev, attach);
+}
+
 /**
  * dma_buf_attach() - attach a device to a buffer
  * @dmabuf: the buffer, on which the caller holds a reference.
  * @dev: the device that will access the buffer by DMA.
  *
  * The exporter may refuse a device that cannot reach storage the buffer
- * already has. The caller keeps its reference to @dmabuf until after
- * dma_buf_detach().
+ * already has; if the exporter can move the storage and it is not pinned,
+ * the core moves it within reach of every attached device and @dev
+ * instead (see "moving storage"). The caller keeps its reference to
+ * @dmabuf until after dma_buf_detach().
  *
  * Context: Process context. Takes &dma_buf.lock; may sleep.
  * Return: The attachment, or an ERR_PTR(): -EINVAL (with a WARN) for a
  * NULL argument, -ENOMEM, -EINTR if a fatal signal came while waiting for
- * the buffer's lock, -ERANGE if @dev cannot reach the buffer's storage,
- * or another error of the exporter's &dma_buf_ops.attach.
+ * the buffer's lock, -ERANGE if @dev cannot reach the buffer's storage
+ * and the storage cannot move there (it is pinned, or it never moves),
+ * -ENOMEM if there was no memory to move it to, or another error of the
+ * exporter's &dma_buf_ops.attach or &dma_buf_ops.move.
  */
 struct dma_buf_attachment *dma_buf_attach(struct dma_buf *dmabuf,
 					  struct device *dev)
@@ -895,6 +1016,8 @@ struct dma_buf_attachment *dma_buf_attach(struct dma_buf *dmabuf,
 	}
 	if (dmabuf->ops->attach) {
 		ret = dmabuf->ops->attach(dmabuf, dev, attach);
+		if (ret == -ERANGE)
+			ret = dma_buf_attach_moving(dmabuf, dev, attach);
 		if (ret) {
 			mutex_unlock(&dmabuf->lock);
 			kfree(attach);
@@ -1079,7 +1202,8 @@ EXPORT_SYMBOL_GPL(dma_buf_unmap_attachment);
  * Must precede dma_buf_kmap() and dma_buf_kmap_atomic(); coherency is
  * guaranteed only inside the range, in the given direction. The exporter
  * may allocate or pin storage here, and the mappings importers hold go
- * back to the CPU until dma_buf_end_cpu_access() (see "coherency").
+ * back to the CPU until dma_buf_end_cpu_access() (see "coherency"). The
+ * storage cannot move until then (see "moving storage").
  *
  * Context: Process context. Takes &dma_buf.lock; may sleep.
  * Return: 0, or a negative errno: -EINVAL (with a WARN) for a NULL
@@ -1090,19 +1214,12 @@ EXPORT_SYMBOL_GPL(dma_buf_unmap_attachment);
 int dma_buf_begin_cpu_access(struct dma_buf *dmabuf, size_t start,
 			     size_t len, enum dma_data_direction dir)
 {
-	int ret;
-
 	might_sleep();
 	if (dma_buf_misuse(!dmabuf || !valid_dma_direction(dir) ||
 			   !dma_buf_range_ok(dmabuf, start, len)))
 		return -EINVAL;
 
-	ret = __dma_buf_begin_cpu_access(dmabuf, start, len, dir);
-#ifdef CONFIG_DMA_BUF_DEBUG
-	if (!ret)
-		atomic_inc(&dmabuf->cpu_access);
-#endif
-	return ret;
+	return __dma_buf_begin_cpu_access(dmabuf, start, len, dir, true);
 }
 EXPORT_SYMBOL_GPL(dma_buf_begin_cpu_access);
 
@@ -1123,10 +1240,7 @@ void dma_buf_end_cpu_access(struct dma_buf *dmabuf, size_t start,
 	if (dma_buf_misuse(!dmabuf || !valid_dma_direction(dir) ||
 			   !dma_buf_range_ok(dmabuf, start, len)))
 		return;
-#ifdef CONFIG_DMA_BUF_DEBUG
-	dma_buf_misuse(atomic_dec_return(&dmabuf->cpu_access) < 0);
-#endif
-	__dma_buf_end_cpu_access(dmabuf, start, len, dir);
+	__dma_buf_end_cpu_access(dmabuf, start, len, dir, true);
 }
 EXPORT_SYMBOL_GPL(dma_buf_end_cpu_access);
 
@@ -1309,6 +1423,109 @@ int dma_buf_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma,
 }
 EXPORT_SYMBOL_GPL(dma_buf_mmap);
 
+/**
+ * dma_buf_pinned() - must a buffer's storage stay where it is?
+ * @dmabuf: the buffer.
+ *
+ * The storage is pinned while an importer holds a mapping or a kernel CPU
+ * access is in progress (see "moving storage").
+ *
+ * Context: Called with &dma_buf.lock held, as in the exporter's
+ * callbacks; the answer holds until it is dropped.
+ * Return: true if the storage is pinned.
+ */
+bool dma_buf_pinned(struct dma_buf *dmabuf)
+{
+	struct dma_buf_attachment *attach;
+
+	lockdep_assert_held(&dmabuf->lock);
+	if (atomic_read(&dmabuf->cpu_access))
+		return true;
+	/* Only inside an access; a map outside one was already reported. */
+	if (dma_buf_debug_kmaps(dmabuf))
+		return true;
+	list_for_each_entry(attach, &dmabuf->attachments, node)
+		if (attach->map_count)
+			return true;
+	return false;
+}
+EXPORT_SYMBOL_GPL(dma_buf_pinned);
+
+/**
+ * dma_buf_move_locked() - move a buffer's storage, lock held
+ * @dmabuf: the buffer.
+ * @c: where the storage should go; the core narrows it to what every
+ *	attached device can reach (dma_buf_attachments_constraints()).
+ *
+ * For an exporter's callbacks, which run with &dma_buf.lock held; see
+ * dma_buf_move() and "moving storage" above for the protocol. The lock is
+ * held throughout, so no user gets in before the storage is switched.
+ *
+ * Context: Process context, with &dma_buf.lock held. May sleep.
+ * Return: 0 once the storage moved (or if it had none yet); -EINVAL (with
+ * a WARN) for a NULL argument; -EOPNOTSUPP if the exporter cannot move
+ * its storage; -EBUSY if the storage is pinned; -ERANGE if @c allows no
+ * memory at all; the exporter's error from &dma_buf_ops.move (-ENOMEM,
+ * -EINTR), with the storage unchanged.
+ */
+int dma_buf_move_locked(struct dma_buf *dmabuf,
+			const struct dma_buf_constraints *c)
+{
+	struct dma_buf_attachment *attach;
+	struct dma_buf_constraints t;
+
+	if (dma_buf_misuse(!dmabuf || !c))
+		return -EINVAL;
+	lockdep_assert_held(&dmabuf->lock);
+
+	if (!dmabuf->ops->move)
+		return -EOPNOTSUPP;
+	if (dma_buf_pinned(dmabuf))
+		return -EBUSY;
+	dma_buf_attachments_constraints(dmabuf, &t);
+	dma_buf_constraints_narrow(&t, c);
+	if (!t.dma_limit)
+		return -ERANGE;
+
+	/* The next userspace access faults, and waits for the lock. */
+	unmap_mapping_range(dmabuf->file->f_mapping, 0, 0, 1);
+	/* Nobody holds these; the next map is of the new storage. */
+	list_for_each_entry(attach, &dmabuf->attachments, node)
+		if (attach->sgt)
+			dma_buf_release_mapping(attach);
+	return dmabuf->ops->move(dmabuf, &t);
+}
+EXPORT_SYMBOL_GPL(dma_buf_move_locked);
+
+/**
+ * dma_buf_move() - move a buffer's storage
+ * @dmabuf: the buffer, on which the caller holds a reference.
+ * @c: where the storage should go (its @dma_limit, in particular); the
+ *	core narrows it to what every attached device can reach.
+ *
+ * For exporters (and debugfs): refuses while the storage is pinned,
+ * otherwise takes every userspace mapping and every cached device mapping
+ * of the buffer away and lets the exporter's &dma_buf_ops.move copy the
+ * bytes into new storage; see "moving storage" above.
+ *
+ * Context: Process context. Takes &dma_buf.lock; may sleep.
+ * Return: As dma_buf_move_locked(), or -EINTR if a fatal signal came
+ * while waiting for the buffer's lock.
+ */
+int dma_buf_move(struct dma_buf *dmabuf, const struct dma_buf_constraints *c)
+{
+	int ret;
+
+	if (dma_buf_misuse(!dmabuf || !c))
+		return -EINVAL;
+	if (mutex_lock_killable(&dmabuf->lock))
+		return -EINTR;
+	ret = dma_buf_move_locked(dmabuf, c);
+	mutex_unlock(&dmabuf->lock);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(dma_buf_move);
+
 /*
  * Does @dev reach memory through an IOMMU that translates its DMA
  * addresses? Then any page can be mapped into its reach. Not in
@@ -1427,11 +1644,7 @@ unsigned int dma_buf_attachments_constraints(struct dma_buf *dmabuf,
 	c->seg_boundary_mask = ULONG_MAX;
 	list_for_each_entry(attach, &dmabuf->attachments, node) {
 		dma_buf_device_constraints(attach->dev, &dc);
-		c->dma_limit = min(c->dma_limit, dc.dma_limit);
-		c->max_segment_size = min(c->max_segment_size,
-					  dc.max_segment_size);
-		c->seg_boundary_mask = min(c->seg_boundary_mask,
-					   dc.seg_boundary_mask);
+		dma_buf_constraints_narrow(c, &dc);
 		n++;
 	}
 	return n;
@@ -1568,7 +1781,7 @@ VISIBLE_IF_KUNIT int dma_buf_bufinfo_show(struct seq_file *s, void *unused)
 	char name[DMA_BUF_NAME_LEN];
 	struct dma_buf *dmabuf;
 	size_t total = 0;
-	unsigned int n = 0;
+	unsigned int n = 0, maps;
 
 	seq_printf(s, "%-10s\t%-8s\t%-6s\t%-20s\t%-8s\t%s\n",
 		   "size", "flags", "count", "exp_name", "ino", "name");
@@ -1590,10 +1803,16 @@ VISIBLE_IF_KUNIT int dma_buf_bufinfo_show(struct seq_file *s, void *unused)
 			mutex_unlock(&dma_buf_list_lock);
 			return -EINTR;
 		}
-		list_for_each_entry(attach, &dmabuf->attachments, node)
+		maps = 0;
+		list_for_each_entry(attach, &dmabuf->attachments, node) {
 			seq_printf(s, "\tattached: %s %s\n",
 				   dev_driver_string(attach->dev),
 				   dev_name(attach->dev));
+			maps += attach->map_count;
+		}
+		if (dma_buf_pinned(dmabuf))
+			seq_printf(s, "\tpinned: %u mappings held, %d CPU accesses\n",
+				   maps, atomic_read(&dmabuf->cpu_access));
 		mutex_unlock(&dmabuf->lock);
 
 		total += dmabuf->size;
@@ -1607,6 +1826,46 @@ VISIBLE_IF_KUNIT int dma_buf_bufinfo_show(struct seq_file *s, void *unused)
 EXPORT_SYMBOL_IF_KUNIT(dma_buf_bufinfo_show);
 
 DEFINE_SHOW_ATTRIBUTE(dma_buf_bufinfo);
+
+/* debugfs dma_buf/move: "FD [LIMIT]"; see "moving storage". */
+static ssize_t dma_buf_move_write(struct file *file, const char __user *ubuf,
+				  size_t count, loff_t *ppos)
+{
+	struct dma_buf_constraints c = {
+		.dma_limit = U64_MAX,
+		.max_segment_size = UINT_MAX,
+		.seg_boundary_mask = ULONG_MAX,
+	};
+	unsigned long long limit;
+	struct dma_buf *dmabuf;
+	char buf[48];
+	int fd, n, ret;
+
+	if (!count || count >= sizeof(buf))
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, count))
+		return -EFAULT;
+	buf[count] = '\0';
+	n = sscanf(buf, "%d %lli", &fd, &limit);
+	if (n < 1)
+		return -EINVAL;
+	if (n == 2)
+		c.dma_limit = limit;
+
+	dmabuf = dma_buf_get(fd);
+	if (IS_ERR(dmabuf))
+		return PTR_ERR(dmabuf);
+	ret = dma_buf_move(dmabuf, &c);
+	dma_buf_put(dmabuf);
+	return ret ? ret : count;
+}
+
+static const struct file_operations dma_buf_move_fops = {
+	.owner	= THIS_MODULE,
+	.open	= simple_open,
+	.write	= dma_buf_move_write,
+	.llseek	= noop_llseek,
+};
 
 /*
  * /proc/<pid>/fd/<n> reads "/dmabuf:<name>", also after the buffer was
@@ -1705,6 +1964,7 @@ static int __init dma_buf_init(void)
 
 	dir = debugfs_create_dir("dma_buf", NULL);
 	debugfs_create_file("bufinfo", 0444, dir, NULL, &dma_buf_bufinfo_fops);
+	debugfs_create_file("move", 0200, dir, NULL, &dma_buf_move_fops);
 	return 0;
 }
 subsys_initcall(dma_buf_init);

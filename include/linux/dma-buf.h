@@ -22,6 +22,7 @@
 struct device;
 struct dma_buf;
 struct dma_buf_attachment;
+struct dma_buf_constraints;
 struct file;
 struct mem_cgroup;
 struct mm_struct;
@@ -184,6 +185,26 @@ struct dma_buf_ops {
 	 * Without it, mmap() fails with -ENODEV.
 	 */
 	int (*mmap)(struct dma_buf *dmabuf, struct vm_area_struct *vma);
+
+	/**
+	 * @move: Optional. Moves the backing storage to memory at or below
+	 * @c->dma_limit, which every attached device can reach. Called by
+	 * dma_buf_move() and dma_buf_move_locked() once the storage is idle
+	 * (see "moving storage" in Documentation/driver-api/dma-buf.rst):
+	 * with &dma_buf.lock held, no mapping held by an importer, no
+	 * kernel CPU access in progress, every userspace mapping of the
+	 * buffer zapped and every cached device mapping already given back
+	 * through @unmap_dma_buf. The exporter allocates the new storage,
+	 * copies the bytes (with the CPU: nobody else can touch either copy
+	 * meanwhile), switches to it and frees the old. A buffer without
+	 * storage yet has nothing to move: return 0, and place it under
+	 * @c when it is allocated. Returns 0, or a negative errno with the
+	 * old storage intact (-ENOMEM, -EINTR on a fatal signal). Absent
+	 * means the storage never moves (a device's memory, a pinned user
+	 * range): dma_buf_move() then fails with -EOPNOTSUPP.
+	 */
+	int (*move)(struct dma_buf *dmabuf,
+		    const struct dma_buf_constraints *c);
 };
 
 /**
@@ -211,8 +232,11 @@ struct dma_buf_ops {
  *	dma_buf_charge_begin() charges; NULL without one. Set at export.
  * @acct_pages: pages currently counted in @acct_mm by
  *	dma_buf_account_pages().
- * @cpu_access: with CONFIG_DMA_BUF_DEBUG, number of kernel CPU accesses
- *	in progress (dma_buf_begin_cpu_access() without its end).
+ * @cpu_access: number of kernel CPU accesses in progress
+ *	(dma_buf_begin_cpu_access() without its end); while it is not zero
+ *	the storage is pinned. Changed under @lock; read anywhere.
+ * @kmaps: with CONFIG_DMA_BUF_DEBUG, number of page mappings of the
+ *	buffer (dma_buf_kmap(), dma_buf_kmap_atomic()) not yet unmapped.
  *
  * The structure lives until the last reference to its file's dentry is
  * gone (see "Lifetime" in Documentation/driver-api/dma-buf.rst), which
@@ -233,8 +257,9 @@ struct dma_buf {
 	struct mm_struct *acct_mm;
 	struct mem_cgroup *acct_memcg;
 	atomic_long_t acct_pages;
-#ifdef CONFIG_DMA_BUF_DEBUG
 	atomic_t cpu_access;
+#ifdef CONFIG_DMA_BUF_DEBUG
+	atomic_t kmaps;
 #endif
 };
 
@@ -320,6 +345,10 @@ void dma_buf_kunmap(struct dma_buf *dmabuf, unsigned long page_num,
 		    void *vaddr);
 int dma_buf_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma,
 		 unsigned long pgoff);
+int dma_buf_move(struct dma_buf *dmabuf, const struct dma_buf_constraints *c);
+int dma_buf_move_locked(struct dma_buf *dmabuf,
+			const struct dma_buf_constraints *c);
+bool dma_buf_pinned(struct dma_buf *dmabuf);
 
 void dma_buf_device_constraints(struct device *dev,
 				struct dma_buf_constraints *c);
@@ -441,6 +470,23 @@ static inline int dma_buf_mmap(struct dma_buf *dmabuf,
 			       unsigned long pgoff)
 {
 	return -ENODEV;
+}
+
+static inline int dma_buf_move(struct dma_buf *dmabuf,
+			       const struct dma_buf_constraints *c)
+{
+	return -ENODEV;
+}
+
+static inline int dma_buf_move_locked(struct dma_buf *dmabuf,
+				      const struct dma_buf_constraints *c)
+{
+	return -ENODEV;
+}
+
+static inline bool dma_buf_pinned(struct dma_buf *dmabuf)
+{
+	return false;
 }
 
 static inline void dma_buf_device_constraints(struct device *dev,

@@ -46,7 +46,7 @@
 enum fake_op {
 	OP_ATTACH, OP_DETACH, OP_MAP, OP_UNMAP, OP_BEGIN, OP_END,
 	OP_KMAP, OP_KUNMAP, OP_KMAP_ATOMIC, OP_KUNMAP_ATOMIC, OP_MMAP,
-	OP_SYNC_DEV, OP_SYNC_CPU, OP_RELEASE,
+	OP_SYNC_DEV, OP_SYNC_CPU, OP_MOVE, OP_FAULT, OP_RELEASE,
 };
 
 struct fake_exporter {
@@ -79,6 +79,12 @@ struct fake_exporter {
 	 */
 	char log[512];
 	bool kmap_null;			/* the kmap callbacks fail */
+
+	/* Moves: what the fake answers, what the core asked. */
+	int move_ret;
+	bool move_fixes_attach;		/* a move makes attach succeed */
+	u64 move_limit;
+	struct page *fault_page;	/* mmap() faults insert it, if set */
 
 	/*
 	 * Failure injection: the core's allocation at @fail_site fails (if
@@ -338,6 +344,25 @@ static void fake_kunmap(struct dma_buf *dmabuf, unsigned long page_num,
 	fx->unmap_vaddr = vaddr;
 }
 
+static vm_fault_t fake_fault(struct vm_fault *vmf)
+{
+	struct dma_buf *dmabuf = vmf->vma->vm_file->private_data;
+	struct fake_exporter *fx = dmabuf->priv;
+	vm_fault_t ret;
+
+	/* As an exporter that moves must: insert under the buffer's lock. */
+	mutex_lock(&dmabuf->lock);
+	fx->calls[OP_FAULT]++;
+	ret = vmf_insert_pfn(vmf->vma, vmf->address,
+			     page_to_pfn(fx->fault_page));
+	mutex_unlock(&dmabuf->lock);
+	return ret;
+}
+
+static const struct vm_operations_struct fake_vm_ops = {
+	.fault = fake_fault,
+};
+
 static int fake_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma)
 {
 	struct fake_exporter *fx = dmabuf->priv;
@@ -345,7 +370,30 @@ static int fake_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma)
 	fake_record(fx, dmabuf, OP_MMAP, true);
 	fx->mmap_pgoff = vma->vm_pgoff;
 	fx->mmap_file = vma->vm_file;
+	if (fx->fault_page) {
+		vm_flags_set(vma, VM_PFNMAP);
+		vma->vm_ops = &fake_vm_ops;
+	}
 	return fx->mmap_ret;
+}
+
+static int fake_move(struct dma_buf *dmabuf,
+		     const struct dma_buf_constraints *c)
+{
+	struct fake_exporter *fx = dmabuf->priv;
+	struct dma_buf_attachment *attach;
+
+	fake_record(fx, dmabuf, OP_MOVE, true);
+	fake_log(fx, NULL, "move", DMA_NONE);
+	fx->move_limit = c->dma_limit;
+	/* Every cached mapping went back to the exporter first. */
+	list_for_each_entry(attach, &dmabuf->attachments, node)
+		KUNIT_EXPECT_NULL(fx->test, attach->sgt);
+	if (fx->move_ret)
+		return fx->move_ret;
+	if (fx->move_fixes_attach)
+		fx->attach_ret = 0;
+	return 0;
 }
 
 static const struct dma_buf_ops fake_ops = {
@@ -363,6 +411,7 @@ static const struct dma_buf_ops fake_ops = {
 	.kmap		  = fake_kmap,
 	.kunmap		  = fake_kunmap,
 	.mmap		  = fake_mmap,
+	.move		  = fake_move,
 };
 
 /* Only what dma_buf_export() requires. */
@@ -946,10 +995,11 @@ static void attach_error_leaves_nothing(struct kunit *test)
 	struct device *dev = test_device(test, "dev");
 	struct dma_buf_attachment *attach;
 
-	fx->attach_ret = -ERANGE;
+	fx->attach_ret = -EIO;
 	attach = dma_buf_attach(dmabuf, dev);
-	KUNIT_EXPECT_EQ(test, PTR_ERR(attach), -ERANGE);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(attach), -EIO);
 	KUNIT_EXPECT_EQ(test, fx->calls[OP_ATTACH], 1U);
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_MOVE], 0U);
 	KUNIT_EXPECT_EQ(test, fx->calls[OP_DETACH], 0U);
 	KUNIT_EXPECT_TRUE(test, list_empty(&dmabuf->attachments));
 	put_and_flush(dmabuf);
@@ -2628,6 +2678,379 @@ static void mmap_for_importer(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, fx->calls[OP_RELEASE], 1U);
 }
 
+/* --- moving storage ------------------------------------------------------- */
+
+/* The ways a buffer's storage gets pinned, and how each ends. */
+struct pin_way {
+	const char *name;
+	void (*pin)(struct kunit *test, struct dma_buf *dmabuf, void **state);
+	void (*unpin)(struct kunit *test, struct dma_buf *dmabuf, void *state);
+};
+
+static void pin_by_mapping(struct kunit *test, struct dma_buf *dmabuf,
+			   void **state)
+{
+	struct dma_buf_attachment *attach;
+	struct sg_table *sgt;
+
+	attach = dma_buf_attach(dmabuf, test_device(test, "holder"));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, attach);
+	sgt = dma_buf_map_attachment(attach, DMA_TO_DEVICE);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, sgt);
+	*state = attach;
+}
+
+static void unpin_mapping(struct kunit *test, struct dma_buf *dmabuf,
+			  void *state)
+{
+	struct dma_buf_attachment *attach = state;
+
+	dma_buf_unmap_attachment(attach, attach->sgt, DMA_TO_DEVICE);
+}
+
+static void pin_by_cpu_access(struct kunit *test, struct dma_buf *dmabuf,
+			      void **state)
+{
+	KUNIT_ASSERT_EQ(test, dma_buf_begin_cpu_access(dmabuf, 0, PAGE_SIZE,
+						       DMA_BIDIRECTIONAL), 0);
+}
+
+static void unpin_cpu_access(struct kunit *test, struct dma_buf *dmabuf,
+			     void *state)
+{
+	dma_buf_end_cpu_access(dmabuf, 0, PAGE_SIZE, DMA_BIDIRECTIONAL);
+}
+
+static void pin_by_kmap(struct kunit *test, struct dma_buf *dmabuf,
+			void **state)
+{
+	pin_by_cpu_access(test, dmabuf, state);
+	*state = dma_buf_kmap(dmabuf, 1);
+	KUNIT_ASSERT_NOT_NULL(test, *state);
+}
+
+static void unpin_kmap(struct kunit *test, struct dma_buf *dmabuf,
+		       void *state)
+{
+	dma_buf_kunmap(dmabuf, 1, state);
+	unpin_cpu_access(test, dmabuf, NULL);
+}
+
+static const struct pin_way pin_ways[] = {
+	{ "an importer's mapping", pin_by_mapping, unpin_mapping },
+	{ "a kernel CPU access", pin_by_cpu_access, unpin_cpu_access },
+	{ "a kmap inside a CPU access", pin_by_kmap, unpin_kmap },
+};
+
+KUNIT_ARRAY_PARAM_DESC(pin_way, pin_ways, name);
+
+static const struct dma_buf_constraints anywhere = {
+	.dma_limit = U64_MAX,
+	.max_segment_size = UINT_MAX,
+	.seg_boundary_mask = ULONG_MAX,
+};
+
+/*
+ * Pinned storage cannot move, and a device that cannot reach it is
+ * refused; once the pin is gone both work.
+ */
+static void move_refused_while_pinned(struct kunit *test)
+{
+	const struct pin_way *way = test->param_value;
+	struct fake_exporter *fx = test->priv;
+	struct dma_buf *dmabuf = fake_export(test, &fake_ops);
+	struct dma_buf_attachment *attach;
+	void *state = NULL;
+
+	way->pin(test, dmabuf, &state);
+	mutex_lock(&dmabuf->lock);
+	KUNIT_EXPECT_TRUE(test, dma_buf_pinned(dmabuf));
+	mutex_unlock(&dmabuf->lock);
+	KUNIT_EXPECT_EQ(test, dma_buf_move(dmabuf, &anywhere), -EBUSY);
+
+	fx->attach_ret = -ERANGE;
+	fx->move_fixes_attach = true;
+	attach = dma_buf_attach(dmabuf, test_device(test, "late"));
+	KUNIT_EXPECT_EQ(test, PTR_ERR(attach), -ERANGE);
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_MOVE], 0U);
+
+	way->unpin(test, dmabuf, state);
+	mutex_lock(&dmabuf->lock);
+	KUNIT_EXPECT_FALSE(test, dma_buf_pinned(dmabuf));
+	mutex_unlock(&dmabuf->lock);
+	attach = dma_buf_attach(dmabuf, test_device(test, "late2"));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, attach);
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_MOVE], 1U);
+	KUNIT_EXPECT_EQ(test, dma_buf_move(dmabuf, &anywhere), 0);
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_MOVE], 2U);
+
+	dma_buf_detach(dmabuf, attach);
+	if (way->pin == pin_by_mapping)
+		dma_buf_detach(dmabuf, state);
+	put_and_flush(dmabuf);
+}
+
+/*
+ * The documented order: cached mappings nobody holds go back to the
+ * exporter, then the exporter moves; the next map asks the exporter
+ * again. All of it under the buffer's lock (fake_record checks).
+ */
+static void move_drops_cached_mappings_first(struct kunit *test)
+{
+	struct fake_exporter *fx = test->priv;
+	struct dma_buf *dmabuf = fake_export(test, &fake_ops);
+	struct dma_buf_attachment *a, *b;
+	struct sg_table *sgt;
+
+	a = dma_buf_attach(dmabuf, test_device(test, "a"));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, a);
+	b = dma_buf_attach(dmabuf, test_device(test, "b"));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, b);
+	sgt = dma_buf_map_attachment(a, DMA_TO_DEVICE);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, sgt);
+	dma_buf_unmap_attachment(a, sgt, DMA_TO_DEVICE);
+	sgt = dma_buf_map_attachment(b, DMA_FROM_DEVICE);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, sgt);
+	dma_buf_unmap_attachment(b, sgt, DMA_FROM_DEVICE);
+
+	fx->log[0] = '\0';
+	KUNIT_EXPECT_EQ(test, dma_buf_move(dmabuf, &anywhere), 0);
+	/* Newest attachment first, as the list is kept. */
+	KUNIT_EXPECT_STREQ(test, fx->log, "b.unmap(from) a.unmap(to) move");
+	KUNIT_EXPECT_NULL(test, a->sgt);
+	KUNIT_EXPECT_NULL(test, b->sgt);
+	KUNIT_EXPECT_EQ(test, fx->tables, 0);
+
+	fx->log[0] = '\0';
+	sgt = dma_buf_map_attachment(a, DMA_TO_DEVICE);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, sgt);
+	KUNIT_EXPECT_STREQ(test, fx->log, "a.map(to) a.dev(to)");
+	dma_buf_unmap_attachment(a, sgt, DMA_TO_DEVICE);
+
+	/* A failed move leaves the buffer usable; the error is passed on. */
+	fx->move_ret = -ENOMEM;
+	KUNIT_EXPECT_EQ(test, dma_buf_move(dmabuf, &anywhere), -ENOMEM);
+	sgt = dma_buf_map_attachment(a, DMA_TO_DEVICE);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, sgt);
+	dma_buf_unmap_attachment(a, sgt, DMA_TO_DEVICE);
+
+	dma_buf_detach(dmabuf, a);
+	dma_buf_detach(dmabuf, b);
+	put_and_flush(dmabuf);
+	KUNIT_EXPECT_EQ(test, fx->lock_wrong, 0UL);
+}
+
+/*
+ * Userspace mappings of the buffer are zapped: the next access faults
+ * again, and a move without one does not disturb them.
+ */
+static void move_zaps_userspace_mappings(struct kunit *test)
+{
+	struct fake_exporter *fx = test->priv;
+	struct dma_buf *dmabuf;
+	unsigned long addr;
+	u32 __user *p;
+	u32 v = 0;
+
+	fx->fault_page = alloc_page(GFP_KERNEL | __GFP_ZERO);
+	KUNIT_ASSERT_NOT_NULL(test, fx->fault_page);
+	dmabuf = fake_export(test, &fake_ops);
+	user_page(test);
+	addr = vm_mmap(dmabuf->file, 0, PAGE_SIZE, PROT_READ | PROT_WRITE,
+		       MAP_SHARED, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR_VALUE(addr));
+	p = (u32 __user *)addr;
+
+	KUNIT_EXPECT_EQ(test, put_user(0x1234u, p), 0);
+	KUNIT_EXPECT_EQ(test, get_user(v, p), 0);
+	KUNIT_EXPECT_EQ(test, v, 0x1234u);
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_FAULT], 1U);
+
+	KUNIT_EXPECT_EQ(test, dma_buf_move(dmabuf, &anywhere), 0);
+	KUNIT_EXPECT_EQ(test, get_user(v, p), 0);
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_FAULT], 2U);
+	KUNIT_EXPECT_EQ(test, v, 0x1234u);
+
+	/* Refused: nothing is zapped. */
+	KUNIT_ASSERT_EQ(test, dma_buf_begin_cpu_access(dmabuf, 0, PAGE_SIZE,
+						       DMA_TO_DEVICE), 0);
+	KUNIT_EXPECT_EQ(test, dma_buf_move(dmabuf, &anywhere), -EBUSY);
+	dma_buf_end_cpu_access(dmabuf, 0, PAGE_SIZE, DMA_TO_DEVICE);
+	KUNIT_EXPECT_EQ(test, get_user(v, p), 0);
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_FAULT], 2U);
+
+	KUNIT_EXPECT_EQ(test, vm_munmap(addr, PAGE_SIZE), 0);
+	put_and_flush(dmabuf);
+	__free_page(fx->fault_page);
+}
+
+/* The exporter is asked for what every attached device can reach. */
+static void move_narrows_to_attached_devices(struct kunit *test)
+{
+	struct fake_exporter *fx = test->priv;
+	struct dma_buf *dmabuf = fake_export(test, &fake_ops);
+	struct dma_buf_constraints c = anywhere;
+	struct dma_buf_attachment *attach;
+
+	/* 32 bits: RAM starts at 1 GiB on some machines (arm64 virt). */
+	attach = dma_buf_attach(dmabuf, dma_buf_test_device(test, "d32",
+							    DMA_BIT_MASK(32),
+							    0, SZ_64K,
+							    ULONG_MAX));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, attach);
+	KUNIT_EXPECT_EQ(test, dma_buf_move(dmabuf, &c), 0);
+	KUNIT_EXPECT_EQ(test, fx->move_limit,
+			dma_buf_test_phys(DMA_BIT_MASK(32)));
+
+	/* A tighter request wins. */
+	c.dma_limit = SZ_16M - 1;
+	KUNIT_EXPECT_EQ(test, dma_buf_move(dmabuf, &c), 0);
+	KUNIT_EXPECT_EQ(test, fx->move_limit, (u64)SZ_16M - 1);
+
+	/* Nowhere to go: refused before anything is touched. */
+	c.dma_limit = 0;
+	KUNIT_EXPECT_EQ(test, dma_buf_move(dmabuf, &c), -ERANGE);
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_MOVE], 2U);
+
+	dma_buf_detach(dmabuf, attach);
+	put_and_flush(dmabuf);
+}
+
+/*
+ * A late device the exporter refuses makes the core move the storage
+ * within its reach and ask again; a failed move fails the attach
+ * with its error; an exporter that cannot move keeps -ERANGE.
+ */
+static void late_attach_moves_storage(struct kunit *test)
+{
+	struct fake_exporter *fx = test->priv;
+	struct dma_buf *dmabuf = fake_export(test, &fake_ops);
+	struct dma_buf_attachment *attach;
+	struct device *dev;
+
+	dev = dma_buf_test_device(test, "d32", DMA_BIT_MASK(32), 0, SZ_64K,
+				  ULONG_MAX);
+	fx->attach_ret = -ERANGE;
+	fx->move_fixes_attach = true;
+	attach = dma_buf_attach(dmabuf, dev);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, attach);
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_ATTACH], 2U);
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_MOVE], 1U);
+	KUNIT_EXPECT_EQ(test, fx->move_limit,
+			dma_buf_test_phys(DMA_BIT_MASK(32)));
+	dma_buf_detach(dmabuf, attach);
+
+	fx->attach_ret = -ERANGE;
+	fx->move_ret = -ENOMEM;
+	attach = dma_buf_attach(dmabuf, dev);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(attach), -ENOMEM);
+	KUNIT_EXPECT_TRUE(test, list_empty(&dmabuf->attachments));
+
+	/* Moved, and still out of reach: the exporter's answer stands. */
+	fx->move_ret = 0;
+	fx->move_fixes_attach = false;
+	attach = dma_buf_attach(dmabuf, dev);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(attach), -ERANGE);
+	put_and_flush(dmabuf);
+}
+
+static const struct dma_buf_ops fake_unmovable_ops = {
+	.attach		  = fake_attach,
+	.map_dma_buf	  = fake_map,
+	.unmap_dma_buf	  = fake_unmap,
+	.release	  = fake_release,
+	.kmap_atomic	  = fake_kmap_atomic,
+	.kmap		  = fake_kmap,
+};
+
+static void move_needs_exporter_support(struct kunit *test)
+{
+	struct fake_exporter *fx = test->priv;
+	struct dma_buf *dmabuf = fake_export(test, &fake_unmovable_ops);
+	struct dma_buf_attachment *attach;
+	int ret;
+
+	KUNIT_EXPECT_EQ(test, dma_buf_move(dmabuf, &anywhere), -EOPNOTSUPP);
+	fx->attach_ret = -ERANGE;
+	attach = dma_buf_attach(dmabuf, test_device(test, "late"));
+	KUNIT_EXPECT_EQ(test, PTR_ERR(attach), -ERANGE);
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_ATTACH], 1U);
+
+	EXPECT_MISUSE(test, fx, ret = dma_buf_move(NULL, &anywhere));
+	KUNIT_EXPECT_EQ(test, ret, -EINVAL);
+	EXPECT_MISUSE(test, fx, ret = dma_buf_move(dmabuf, NULL));
+	KUNIT_EXPECT_EQ(test, ret, -EINVAL);
+	put_and_flush(dmabuf);
+}
+
+/* DMA_BUF_IOCTL_SYNC brackets caches; it does not pin. */
+static void sync_ioctl_does_not_pin(struct kunit *test)
+{
+	struct dma_buf *dmabuf = fake_export(test, &fake_ops);
+	struct dma_buf_sync __user *arg = user_page(test);
+	struct dma_buf_sync sync = {
+		.flags = DMA_BUF_SYNC_START | DMA_BUF_SYNC_RW,
+	};
+
+	KUNIT_ASSERT_EQ(test, copy_to_user(arg, &sync, sizeof(sync)), 0);
+	KUNIT_ASSERT_EQ(test, do_ioctl(dmabuf->file, DMA_BUF_IOCTL_SYNC, arg),
+			0);
+	KUNIT_EXPECT_EQ(test, dma_buf_move(dmabuf, &anywhere), 0);
+	sync.flags = DMA_BUF_SYNC_END | DMA_BUF_SYNC_RW;
+	KUNIT_ASSERT_EQ(test, copy_to_user(arg, &sync, sizeof(sync)), 0);
+	KUNIT_EXPECT_EQ(test, do_ioctl(dmabuf->file, DMA_BUF_IOCTL_SYNC, arg),
+			0);
+	put_and_flush(dmabuf);
+}
+
+#ifdef CONFIG_DMA_BUF_DEBUG
+/*
+ * Ending the access under a kmap is a misuse; the kmap still pins until
+ * it is unmapped.
+ */
+static void kmap_outliving_access_still_pins(struct kunit *test)
+{
+	struct fake_exporter *fx = test->priv;
+	struct dma_buf *dmabuf = fake_export(test, &fake_ops);
+	void *vaddr;
+
+	KUNIT_ASSERT_EQ(test, dma_buf_begin_cpu_access(dmabuf, 0, PAGE_SIZE,
+						       DMA_FROM_DEVICE), 0);
+	vaddr = dma_buf_kmap(dmabuf, 0);
+	KUNIT_ASSERT_NOT_NULL(test, vaddr);
+	EXPECT_MISUSE(test, fx, dma_buf_end_cpu_access(dmabuf, 0, PAGE_SIZE,
+						       DMA_FROM_DEVICE));
+	KUNIT_EXPECT_EQ(test, dma_buf_move(dmabuf, &anywhere), -EBUSY);
+	dma_buf_kunmap(dmabuf, 0, vaddr);
+	KUNIT_EXPECT_EQ(test, dma_buf_move(dmabuf, &anywhere), 0);
+	put_and_flush(dmabuf);
+}
+#else
+static void kmap_outliving_access_still_pins(struct kunit *test)
+{
+	kunit_skip(test, "kmaps are counted per buffer with CONFIG_DMA_BUF_DEBUG");
+}
+#endif
+
+/* bufinfo shows a pinned buffer as such, and only while it is. */
+static void bufinfo_shows_pins(struct kunit *test)
+{
+	struct dma_buf *dmabuf = fake_export(test, &fake_ops);
+	bool found;
+
+	live_buffers(test, "\tpinned:", &found);
+	KUNIT_EXPECT_FALSE(test, found);
+	KUNIT_ASSERT_EQ(test, dma_buf_begin_cpu_access(dmabuf, 0, PAGE_SIZE,
+						       DMA_TO_DEVICE), 0);
+	live_buffers(test, "\tpinned: 0 mappings held, 1 CPU accesses\n",
+		     &found);
+	KUNIT_EXPECT_TRUE(test, found);
+	dma_buf_end_cpu_access(dmabuf, 0, PAGE_SIZE, DMA_TO_DEVICE);
+	live_buffers(test, "\tpinned:", &found);
+	KUNIT_EXPECT_FALSE(test, found);
+	put_and_flush(dmabuf);
+}
+
 static struct kunit_case dma_buf_core_cases[] = {
 	KUNIT_CASE(export_rejects_null_priv),
 	KUNIT_CASE(export_rejects_null_ops),
@@ -2728,6 +3151,26 @@ static struct kunit_case dma_buf_file_cases[] = {
 	{}
 };
 
+static struct kunit_case dma_buf_move_cases[] = {
+	KUNIT_CASE_PARAM(move_refused_while_pinned, pin_way_gen_params),
+	KUNIT_CASE(move_drops_cached_mappings_first),
+	KUNIT_CASE(move_zaps_userspace_mappings),
+	KUNIT_CASE(move_narrows_to_attached_devices),
+	KUNIT_CASE(late_attach_moves_storage),
+	KUNIT_CASE(move_needs_exporter_support),
+	KUNIT_CASE(sync_ioctl_does_not_pin),
+	KUNIT_CASE(kmap_outliving_access_still_pins),
+	KUNIT_CASE(bufinfo_shows_pins),
+	{}
+};
+
+static struct kunit_suite dma_buf_move_suite = {
+	.name = "dma_buf_move",
+	.init = dma_buf_test_init,
+	.exit = dma_buf_test_exit,
+	.test_cases = dma_buf_move_cases,
+};
+
 static struct kunit_suite dma_buf_file_suite = {
 	.name = "dma_buf_file",
 	.init = dma_buf_test_init,
@@ -2736,7 +3179,7 @@ static struct kunit_suite dma_buf_file_suite = {
 };
 
 kunit_test_suites(&dma_buf_core_suite, &dma_buf_negotiation_suite,
-		  &dma_buf_file_suite);
+		  &dma_buf_file_suite, &dma_buf_move_suite);
 
 MODULE_DESCRIPTION("KUnit tests for the dma-buf core");
 MODULE_LICENSE("GPL");
