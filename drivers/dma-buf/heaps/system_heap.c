@@ -31,9 +31,18 @@
  * mapping. They then lie below the address limit of every device attached
  * at that moment (dma_buf_attachments_constraints()): a buffer attached to
  * a device with a 28-bit DMA mask before its first use lies below
- * 256 MiB. A device that attaches later and cannot reach the pages is
- * refused with -ERANGE. With no device attached, pages come from anywhere,
- * highmem included. New buffers read as zero.
+ * 256 MiB. With no device attached, pages come from anywhere, highmem
+ * included. New buffers read as zero.
+ *
+ * The storage can move (&dma_buf_ops.move): when a device attaches later
+ * and cannot reach the pages, the core moves them within its reach unless
+ * they are pinned (then the attach fails with -ERANGE), and debugfs can
+ * move a buffer on request. A move allocates the new pages (charged as
+ * above), copies every page with the CPU (highmem to lowmem and back on
+ * 32-bit machines), and frees the old ones; for a moment the buffer's
+ * memory is counted twice. The fault handler inserts a page while it
+ * holds the buffer's lock, so a fault never maps a page a move is about
+ * to free.
  *
  * Pages are allocated in runs of up to 64 KiB where memory allows, so
  * that devices get few, long segments; each attachment's scatterlist is
@@ -84,7 +93,8 @@ static void system_heap_free_pages(struct page **pages, unsigned int n)
  * charged to the buffer's owner.
  */
 static int system_heap_alloc_storage(struct system_heap_buffer *buf,
-				     const struct dma_buf_constraints *c)
+				     const struct dma_buf_constraints *c,
+				     gfp_t zero)
 {
 	unsigned int i = 0, order, j;
 	struct page **pages, *page;
@@ -107,13 +117,12 @@ static int system_heap_alloc_storage(struct system_heap_buffer *buf,
 		order = SYSTEM_HEAP_RUN_ORDER;
 		if (buf->n_pages - i >= 1U << order)
 			page = dma_buf_alloc_pages_below(c->dma_limit, order,
-							 __GFP_ZERO |
-							 __GFP_NORETRY |
+							 zero | __GFP_NORETRY |
 							 SYSTEM_HEAP_GFP);
 		if (!page) {
 			order = 0;
 			page = dma_buf_alloc_pages_below(c->dma_limit, 0,
-							 __GFP_ZERO |
+							 zero |
 							 __GFP_RETRY_MAYFAIL |
 							 SYSTEM_HEAP_GFP);
 		}
@@ -146,11 +155,45 @@ static int system_heap_populate(struct system_heap_buffer *buf)
 
 	dma_buf_attachments_constraints(dmabuf, &c);
 	old = dma_buf_charge_begin(dmabuf);
-	ret = system_heap_alloc_storage(buf, &c);
+	ret = system_heap_alloc_storage(buf, &c, __GFP_ZERO);
 	dma_buf_charge_end(old);
 	if (!ret)
 		dma_buf_account_pages(dmabuf, buf->n_pages);
 	return ret;
+}
+
+/*
+ * Move the storage below @c->dma_limit: every user is shut out (see
+ * dma_buf_move()), so the old pages can be copied as they are.
+ */
+static int system_heap_move(struct dma_buf *dmabuf,
+			    const struct dma_buf_constraints *c)
+{
+	struct system_heap_buffer *buf = dmabuf->priv;
+	struct system_heap_buffer new = { .n_pages = buf->n_pages };
+	struct mem_cgroup *old;
+	unsigned int i;
+	int ret;
+
+	lockdep_assert_held(&dmabuf->lock);
+	if (!buf->pages)
+		return 0;
+
+	old = dma_buf_charge_begin(dmabuf);
+	/* Every byte is copied over: no need to zero. */
+	ret = system_heap_alloc_storage(&new, c, 0);
+	dma_buf_charge_end(old);
+	if (ret)
+		return ret;
+
+	for (i = 0; i < buf->n_pages; i++) {
+		copy_highpage(new.pages[i], buf->pages[i]);
+		cond_resched();
+	}
+	system_heap_free_pages(buf->pages, buf->n_pages);
+	buf->pages = new.pages;
+	buf->last = new.last;
+	return 0;
 }
 
 static int system_heap_attach(struct dma_buf *dmabuf, struct device *dev,
@@ -237,6 +280,7 @@ static vm_fault_t system_heap_fault(struct vm_fault *vmf)
 	struct system_heap_buffer *buf = vma->vm_private_data;
 	pgoff_t pgoff = vmf->pgoff;
 	struct page *page;
+	vm_fault_t fault;
 	int ret;
 
 	if (pgoff >= buf->n_pages)
@@ -247,17 +291,21 @@ static vm_fault_t system_heap_fault(struct vm_fault *vmf)
 	if (mutex_lock_killable(&buf->dmabuf->lock))
 		return VM_FAULT_NOPAGE;
 	ret = system_heap_populate(buf);
-	page = ret ? NULL : buf->pages[pgoff];
+	if (!ret) {
+		/* Under the lock: a move must not free the page meanwhile. */
+		page = buf->pages[pgoff];
+		fault = vmf_insert_pfn(vma, vmf->address, page_to_pfn(page));
+	} else if (ret == -EINTR) {
+		fault = VM_FAULT_NOPAGE;
+	} else {
+		/*
+		 * Not VM_FAULT_OOM: the OOM killer would not find this
+		 * memory's owner, and the fault would be retried for ever.
+		 */
+		fault = VM_FAULT_SIGBUS;
+	}
 	mutex_unlock(&buf->dmabuf->lock);
-	if (ret == -EINTR)
-		return VM_FAULT_NOPAGE;
-	/*
-	 * Not VM_FAULT_OOM: the OOM killer would not find this memory's
-	 * owner, and the fault would be retried for ever.
-	 */
-	if (ret)
-		return VM_FAULT_SIGBUS;
-	return vmf_insert_pfn(vma, vmf->address, page_to_pfn(page));
+	return fault;
 }
 
 static const struct vm_operations_struct system_heap_vm_ops = {
@@ -286,6 +334,7 @@ static const struct dma_buf_ops system_heap_buf_ops = {
 	.kmap		  = system_heap_kmap,
 	.kunmap		  = system_heap_kunmap,
 	.mmap		  = system_heap_mmap,
+	.move		  = system_heap_move,
 };
 
 /**

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * KUnit suite of the system heap: storage allocated at first use where
- * every attached device reaches it, devices that cannot reach existing
- * storage refused, scatterlists cut to each device's constraints, kernel
- * mappings of highmem pages.
+ * every attached device reaches it, existing storage moved for a device
+ * that cannot reach it (or that device refused while the storage is
+ * pinned), scatterlists cut to each device's constraints, kernel mappings
+ * of highmem pages.
  *
  * The devices are KUnit devices given the DMA masks and segment limits of
  * real hardware; with no IOMMU their DMA addresses are physical addresses.
@@ -173,31 +174,127 @@ static void narrow_device_gets_reachable_pages(struct kunit *test)
 }
 
 /*
- * Storage placed with no device attached comes from above ZONE_DMA (the
- * last resort); a device that reaches only ZONE_DMA attaching afterwards
- * is refused with -ERANGE, a 64-bit one accepted.
+ * Write (@write) or check a word naming each page at its start and its
+ * end, through kmap.
  */
-static void late_device_out_of_reach_refused(struct kunit *test)
+static void stamps(struct kunit *test, struct dma_buf *dmabuf, u32 tag,
+		   bool write)
+{
+	enum dma_data_direction dir = write ? DMA_TO_DEVICE : DMA_FROM_DEVICE;
+	unsigned long i, n = dmabuf->size >> PAGE_SHIFT;
+	u32 *p, *last;
+
+	KUNIT_ASSERT_EQ(test, dma_buf_begin_cpu_access(dmabuf, 0, dmabuf->size,
+						       dir), 0);
+	for (i = 0; i < n; i++) {
+		p = dma_buf_kmap(dmabuf, i);
+		KUNIT_ASSERT_NOT_NULL(test, p);
+		last = &p[PAGE_SIZE / sizeof(*p) - 1];
+		if (write) {
+			p[0] = tag + i;
+			*last = (u32)~(tag + i);
+		} else {
+			KUNIT_EXPECT_EQ_MSG(test, p[0], tag + i, "page %lu", i);
+			KUNIT_EXPECT_EQ_MSG(test, *last, (u32)~(tag + i),
+					    "page %lu", i);
+		}
+		dma_buf_kunmap(dmabuf, i, p);
+	}
+	dma_buf_end_cpu_access(dmabuf, 0, dmabuf->size, dir);
+}
+
+/*
+ * Storage placed with no device attached comes from above ZONE_DMA (the
+ * last resort). A device that reaches only ZONE_DMA attaching afterwards
+ * is refused with -ERANGE while the storage is pinned (a mapping held, a
+ * CPU access in progress); once it is idle, the storage moves into the
+ * device's reach with its bytes, and the attach succeeds.
+ */
+static void late_device_out_of_reach_moves(struct kunit *test)
 {
 	u64 mask = zone_dma_mask(test);
 	struct dma_buf *dmabuf = heap_buffer(test, 16 * PAGE_SIZE);
-	struct dma_buf_attachment *attach;
+	struct dma_buf_attachment *attach, *wide;
+	struct device *narrow;
+	struct sg_table *sgt;
 
-	populate(test, dmabuf);
+	stamps(test, dmabuf, 0x5a000000, true);
 	KUNIT_ASSERT_GT_MSG(test, highest_phys(dmabuf), dma_buf_test_phys(mask),
 			    "storage placed without constraints landed in ZONE_DMA");
 
-	attach = dma_buf_attach(dmabuf, dma_buf_test_device(test, "narrow",
-							    mask, 0, SZ_64K,
-							    ULONG_MAX));
+	wide = dma_buf_attach(dmabuf, dma_buf_test_device(test, "wide",
+							  DMA_BIT_MASK(64), 0,
+							  SZ_64K, ULONG_MAX));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, wide);
+	sgt = dma_buf_map_attachment(wide, DMA_TO_DEVICE);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, sgt);
+	narrow = dma_buf_test_device(test, "narrow", mask, 0, SZ_64K,
+				     ULONG_MAX);
+	attach = dma_buf_attach(dmabuf, narrow);
 	KUNIT_EXPECT_EQ(test, PTR_ERR(attach), -ERANGE);
-	KUNIT_EXPECT_TRUE(test, list_empty(&dmabuf->attachments));
+	dma_buf_unmap_attachment(wide, sgt, DMA_TO_DEVICE);
 
-	attach = dma_buf_attach(dmabuf, dma_buf_test_device(test, "wide",
-							    DMA_BIT_MASK(64), 0,
-							    SZ_64K, ULONG_MAX));
+	KUNIT_ASSERT_EQ(test, dma_buf_begin_cpu_access(dmabuf, 0, PAGE_SIZE,
+						       DMA_FROM_DEVICE), 0);
+	attach = dma_buf_attach(dmabuf, narrow);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(attach), -ERANGE);
+	dma_buf_end_cpu_access(dmabuf, 0, PAGE_SIZE, DMA_FROM_DEVICE);
+	KUNIT_EXPECT_GT(test, highest_phys(dmabuf), dma_buf_test_phys(mask));
+
+	attach = dma_buf_attach(dmabuf, narrow);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, attach);
+	KUNIT_EXPECT_LE(test, highest_phys(dmabuf), dma_buf_test_phys(mask));
+	stamps(test, dmabuf, 0x5a000000, false);
+
+	/* The wide device's next mapping is of the new storage. */
+	sgt = dma_buf_map_attachment(wide, DMA_TO_DEVICE);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, sgt);
+	KUNIT_EXPECT_LE(test, sg_dma_address(sgt->sgl),
+			(dma_addr_t)dma_buf_test_phys(mask));
+	dma_buf_unmap_attachment(wide, sgt, DMA_TO_DEVICE);
+
 	dma_buf_detach(dmabuf, attach);
+	dma_buf_detach(dmabuf, wide);
+	heap_put(dmabuf);
+}
+
+/*
+ * A move keeps every byte and the owner's accounting; on a highmem
+ * kernel it goes from highmem to lowmem and back.
+ */
+static void move_between_zones(struct kunit *test)
+{
+	struct dma_buf_constraints c = {
+		.max_segment_size = UINT_MAX,
+		.seg_boundary_mask = ULONG_MAX,
+	};
+	struct dma_buf *dmabuf = heap_buffer(test, 8 * PAGE_SIZE);
+	struct page *before;
+	unsigned long i;
+
+	stamps(test, dmabuf, 0x11000000, true);
+	before = system_heap_page(dmabuf, 0);
+
+#ifdef CONFIG_HIGHMEM
+	c.dma_limit = PFN_PHYS((u64)max_low_pfn) - 1;
+#else
+	c.dma_limit = highest_phys(dmabuf);
+#endif
+	KUNIT_ASSERT_EQ(test, dma_buf_move(dmabuf, &c), 0);
+	KUNIT_EXPECT_PTR_NE(test, system_heap_page(dmabuf, 0), before);
+	for (i = 0; i < 8; i++)
+		KUNIT_EXPECT_FALSE_MSG(test, PageHighMem(system_heap_page(dmabuf, i)),
+				       "page %lu is highmem", i);
+	stamps(test, dmabuf, 0x11000000, false);
+
+	c.dma_limit = U64_MAX;
+	KUNIT_ASSERT_EQ(test, dma_buf_move(dmabuf, &c), 0);
+	if (IS_ENABLED(CONFIG_HIGHMEM))
+		for (i = 0; i < 8; i++)
+			KUNIT_EXPECT_TRUE_MSG(test,
+					      PageHighMem(system_heap_page(dmabuf, i)),
+					      "page %lu is not highmem", i);
+	stamps(test, dmabuf, 0x11000000, false);
 	heap_put(dmabuf);
 }
 
@@ -672,7 +769,8 @@ static struct kunit_case system_heap_cases[] = {
 	KUNIT_CASE(storage_allocated_at_first_use),
 	KUNIT_CASE(storage_allocated_by_first_map),
 	KUNIT_CASE(narrow_device_gets_reachable_pages),
-	KUNIT_CASE(late_device_out_of_reach_refused),
+	KUNIT_CASE(late_device_out_of_reach_moves),
+	KUNIT_CASE(move_between_zones),
 	KUNIT_CASE_PARAM(segments_respect_device_limits,
 			 segment_limits_gen_params),
 	KUNIT_CASE(cpu_access_syncs_held_mappings),
