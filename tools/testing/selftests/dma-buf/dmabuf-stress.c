@@ -3,8 +3,9 @@
  * Several processes on every CPU do random things to buffers of both
  * heaps for a while: allocate, map and write, SYNC, name, read fdinfo,
  * the debugfs listing and /proc/self/fd links, dup, fork, pass over
- * SCM_RIGHTS, close, and have the edu devices read (checked by CRC) and
- * write (checked through a mapping) them. Every buffer's contents are
+ * SCM_RIGHTS, close, move their storage (debugfs), and have the edu
+ * devices read (checked by CRC) and write (checked through a mapping)
+ * them. Every buffer's contents are
  * known to the process that wrote them, so that a lost or misplaced byte
  * shows as a mismatch.
  *
@@ -262,6 +263,28 @@ static void op_fork(struct worker *w)
 		w->mismatches++;
 }
 
+/*
+ * Move a buffer's storage through debugfs (make stress runs as root): the
+ * contents stay what they were, which the next verify or DMA checks. Only
+ * these answers are right: done, or pinned meanwhile by another process's
+ * DMA, or no memory to move to; a BAR never moves.
+ */
+static void op_move(struct worker *w)
+{
+	struct slot *s = pick(w, true);
+	int ret;
+
+	if (!s || access(MOVE_CONTROL, W_OK))
+		return;
+	ret = move_buffer(s->fd, NULL);
+	if (s->ivshmem ? ret != -EOPNOTSUPP :
+	    ret && ret != -EBUSY && ret != -ENOMEM) {
+		w->mismatches++;
+		fprintf(stderr, "stress: moving a %s buffer: %s\n",
+			s->ivshmem ? "BAR" : "system heap", strerror(-ret));
+	}
+}
+
 static void op_close(struct worker *w)
 {
 	struct slot *s = pick(w, true);
@@ -273,7 +296,7 @@ static void op_close(struct worker *w)
 static void (*const ops[])(struct worker *w) = {
 	op_alloc, op_alloc, op_write, op_write, op_verify, op_verify,
 	op_dma_read, op_dma_write, op_name_and_read, op_dup, op_scm_rights,
-	op_fork, op_close, op_close,
+	op_fork, op_close, op_close, op_move,
 };
 
 static void worker(unsigned int seed, double end, int report_fd)

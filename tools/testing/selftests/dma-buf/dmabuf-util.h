@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <linux/dma-buf.h>
@@ -22,6 +23,7 @@
 #include <linux/edu-dmabuf.h>
 
 #define BUFINFO "/sys/kernel/debug/dma_buf/bufinfo"
+#define MOVE_CONTROL "/sys/kernel/debug/dma_buf/move"
 #define SYSTEM_HEAP "/dev/dma_heap/system"
 #define IVSHMEM_HEAP "/dev/dma_heap/ivshmem-0000:00:06.0"
 #define IVSHMEM_RESOURCE "/sys/bus/pci/devices/0000:00:06.0/resource"
@@ -162,6 +164,81 @@ static inline int write_file(const char *path, const char *text)
 		ret = -errno;
 	close(fd);
 	return ret;
+}
+
+/*
+ * The highest physical address of a range of this process's memory, from
+ * /proc/self/pagemap (root sees frame numbers), or UINT64_MAX if a page
+ * is not present.
+ */
+static inline uint64_t phys_last(const void *addr, size_t len, long page)
+{
+	uint64_t entry, last = 0;
+	size_t i;
+	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return UINT64_MAX;
+	for (i = 0; i < len; i += page) {
+		off_t at = ((uintptr_t)addr + i) / page * sizeof(entry);
+
+		if (pread(fd, &entry, sizeof(entry), at) != sizeof(entry) ||
+		    !(entry >> 63) || !(entry & ((1ULL << 55) - 1))) {
+			last = UINT64_MAX;
+			break;
+		}
+		entry = (entry & ((1ULL << 55) - 1)) * page + page - 1;
+		if (entry > last)
+			last = entry;
+	}
+	close(fd);
+	return last;
+}
+
+/*
+ * Move a buffer's storage through debugfs (below @limit, a number in any
+ * C notation, or anywhere if NULL): 0 or -errno.
+ */
+static inline int move_buffer(int fd, const char *limit)
+{
+	char req[64];
+
+	snprintf(req, sizeof(req), "%d%s%s", fd, limit ? " " : "",
+		 limit ? limit : "");
+	return write_file(MOVE_CONTROL, req);
+}
+
+/*
+ * Does the debugfs listing show the buffer as pinned (an importer's
+ * mapping held, a kernel CPU access in progress)? -1 if it does not
+ * list the buffer.
+ */
+static inline int buffer_pinned(int fd)
+{
+	unsigned long long size, ino;
+	char line[512], flags[32], count[32], exp[64];
+	int found = -1;
+	struct stat st;
+	FILE *f;
+
+	if (fstat(fd, &st))
+		return -1;
+	f = fopen(BUFINFO, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (line[0] != '\t') {
+			if (found >= 0)
+				break;
+			if (sscanf(line, "%llu %31s %31s %63s %llu", &size, flags,
+				   count, exp, &ino) == 5 && ino == st.st_ino)
+				found = 0;
+		} else if (found >= 0 && !strncmp(line, "\tpinned:", 8)) {
+			found = 1;
+		}
+	}
+	fclose(f);
+	return found;
 }
 
 /* CRC-32 as zlib computes it, the device's checksum. */

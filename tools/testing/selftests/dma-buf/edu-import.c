@@ -301,16 +301,37 @@ data:
 	close_all(ballast, nr_ballast);
 }
 
-/*
- * Storage placed for others is out of the 28-bit device's reach: ERANGE.
- * Behind a translating IOMMU nothing is out of reach: the device works on
- * it, and its DMA addresses are within its mask.
- */
-TEST_F(edu, unreachable_buffer_refused)
+/* Poll the debugfs listing until the buffer shows as pinned (~5 s). */
+static bool wait_pinned(int fd)
 {
-	int ballast[BALLAST_MAX], nr_ballast, fd;
+	int i;
+
+	for (i = 0; i < 500; i++) {
+		if (buffer_pinned(fd) == 1)
+			return true;
+		usleep(10000);
+	}
+	return false;
+}
+
+/*
+ * Storage placed for others lies above 256 MiB, and the 28-bit device
+ * comes late. While the 32-bit device is in the middle of a DMA (the
+ * storage pinned by its mapping), the 28-bit device is refused with
+ * ERANGE. Once the buffer is idle the storage moves below 256 MiB with
+ * every byte and the device works on it: a mapping made before the move
+ * reads the same bytes, and the 32-bit device's next mapping and DMA are
+ * of the new storage. Behind a translating IOMMU nothing needs to
+ * move; where the device reaches no memory at all it stays refused.
+ */
+TEST_F(edu, late_narrow_device_moves_idle_buffer)
+{
+	int ballast[BALLAST_MAX], nr_ballast, fd, status;
+	size_t dma_len = 8 * self->page;
 	struct edu_dmabuf_map_info info;
 	uint32_t crc = 0, got = 0;
+	unsigned char *m;
+	pid_t pid;
 	bool gap;
 
 	if (self->edu28 < 0)
@@ -320,21 +341,61 @@ TEST_F(edu, unreachable_buffer_refused)
 	ASSERT_LE(0, fd)
 		TH_LOG("no buffer landed above 256 MiB after %d ballast and probe buffers",
 		       nr_ballast);
+	crc = fill(fd, PLACED_SIZE, 0x61);
+	m = mmap(NULL, PLACED_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, m);
+	ASSERT_EQ(crc, crc32_bytes(m, PLACED_SIZE));
 
-	if (self->path28 == DMA_TRANSLATED) {
-		crc = fill(fd, PLACED_SIZE, 0x61);
-		EXPECT_EQ(0, edu_to_device(self->edu28, fd, 0, PLACED_SIZE, &got));
-		EXPECT_EQ(crc, got);
-		ASSERT_EQ(0, edu_map_info(self->edu28, fd, &info));
-		EXPECT_LT(map_last(&info, &gap), LOW_256M);
-	} else {
-		EXPECT_EQ(-ERANGE, edu_to_device(self->edu28, fd, 0, 16, &crc));
+	if (!self->reach28) {
+		EXPECT_EQ(-ERANGE, edu_to_device(self->edu28, fd, 0, 16, &got));
 		EXPECT_EQ(-ERANGE, edu_from_device(self->edu28, fd, 0, 16, 1));
 		EXPECT_EQ(-ERANGE, edu_attach(self->edu28, fd, true));
 		EXPECT_EQ(-ERANGE, edu_map_info(self->edu28, fd, &info));
+		goto out;
 	}
-	/* The 32-bit device works on it. */
-	EXPECT_EQ(0, edu_to_device(self->edu32, fd, 0, 16, &crc));
+	if (self->path28 == DMA_TRANSLATED) {
+		EXPECT_EQ(0, edu_to_device(self->edu28, fd, 0, dma_len, &got));
+		EXPECT_EQ(crc32_bytes(m, dma_len), got);
+		ASSERT_EQ(0, edu_map_info(self->edu28, fd, &info));
+		EXPECT_LT(map_last(&info, &gap), LOW_256M);
+		goto out;
+	}
+
+	/* Where addresses are physical, high_buffer() placed it above. */
+	ASSERT_EQ(0, edu_map_info(self->edu32, fd, &info));
+	ASSERT_LE(LOW_256M, map_last(&info, &gap));
+
+	/* Pinned: the 32-bit device reads the buffer meanwhile. */
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		_exit(edu_to_device(self->edu32, fd, 0, dma_len, &got) ||
+		      got != crc32_bytes(m, dma_len));
+	ASSERT_TRUE(wait_pinned(fd)) TH_LOG("the DMA never showed as a pin");
+	EXPECT_EQ(-ERANGE, edu_attach(self->edu28, fd, true));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
+	EXPECT_EQ(0, buffer_pinned(fd));
+
+	/* Idle: it moves, and the 28-bit device gets it. */
+	ASSERT_EQ(0, edu_attach(self->edu28, fd, true));
+	EXPECT_EQ(crc, crc32_bytes(m, PLACED_SIZE));
+	ASSERT_EQ(0, edu_map_info(self->edu28, fd, &info));
+	EXPECT_LT(map_last(&info, &gap), LOW_256M);
+	ASSERT_EQ(0, edu_map_info(self->edu32, fd, &info));
+	EXPECT_LT(map_last(&info, &gap), LOW_256M);
+	EXPECT_EQ(0, edu_to_device(self->edu28, fd, PLACED_SIZE - dma_len,
+				   dma_len, &got));
+	EXPECT_EQ(crc32_bytes(m + PLACED_SIZE - dma_len, dma_len), got);
+
+	/* The 32-bit device writes into the new storage, seen through m. */
+	ASSERT_EQ(0, edu_from_device(self->edu32, fd, 0, dma_len, 7));
+	ASSERT_EQ(0, buf_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ));
+	EXPECT_EQ(pattern_crc(7, dma_len), crc32_bytes(m, dma_len));
+	EXPECT_EQ(0, buf_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ));
+	EXPECT_EQ(0, edu_attach(self->edu28, fd, false));
+out:
+	munmap(m, PLACED_SIZE);
 	close(fd);
 	close_all(ballast, nr_ballast);
 }

@@ -166,35 +166,6 @@ static bool holds_bytes(const unsigned char *p, size_t len,
 	return true;
 }
 
-/*
- * The highest physical address of a range of this process's memory, from
- * /proc/self/pagemap (root sees frame numbers), or UINT64_MAX if a page
- * is not present.
- */
-static uint64_t phys_last(const void *addr, size_t len, long page)
-{
-	uint64_t entry, last = 0;
-	size_t i;
-	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return UINT64_MAX;
-	for (i = 0; i < len; i += page) {
-		off_t at = ((uintptr_t)addr + i) / page * sizeof(entry);
-
-		if (pread(fd, &entry, sizeof(entry), at) != sizeof(entry) ||
-		    !(entry >> 63) || !(entry & ((1ULL << 55) - 1))) {
-			last = UINT64_MAX;
-			break;
-		}
-		entry = (entry & ((1ULL << 55) - 1)) * page + page - 1;
-		if (entry > last)
-			last = entry;
-	}
-	close(fd);
-	return last;
-}
-
 FIXTURE(udmabuf) {
 	long page;
 	size_t size;
