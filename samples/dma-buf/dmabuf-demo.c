@@ -17,6 +17,12 @@
  * CPU mappings see the device's writes; and the host, after the guest
  * powers off, checks its file for them (make run prints its verdict).
  *
+ * Act three: the storage moves. A buffer first used by the 32-bit device
+ * lies above 256 MiB; a second process attaches the 28-bit device late;
+ * nothing pins the storage, so the core moves it below 256 MiB, and the
+ * 28-bit device reads the same bytes by DMA, while the first process,
+ * through the mapping it made before the move, still sees them too.
+ *
  * Behind a translating IOMMU (make run QEMU_PASS=iommu) the pages may lie
  * anywhere and the 28-bit device reaches the BAR; the checks say so. With
  * every mapping bounced (QEMU_PASS=swiotlb) the 28-bit device reaches no
@@ -57,6 +63,12 @@
 #define SIZE	(4 * 4096)
 #define SEED	0xc0ffee
 #define LIMIT28	(256ULL << 20)
+/*
+ * Act three: a buffer of whole 64 KiB runs (small ones come from leftover
+ * fragments, anywhere), and a ballast larger than what lies below LIMIT28.
+ */
+#define MOVE_SIZE	(64 << 10)
+#define BALLAST		(320 << 20)
 
 static const char * const edu_path[2] = {
 	"/dev/edu/0000:00:04.0", "/dev/edu/0000:00:05.0",
@@ -385,6 +397,151 @@ static int bar_importer(int sock)
 	return failures ? 1 : 0;
 }
 
+/* The highest DMA address of the mapping of @fd for the device @edu. */
+static unsigned long long dma_last(int edu, int fd)
+{
+	struct edu_dmabuf_map_info info;
+	unsigned long long last = 0;
+	unsigned int i;
+
+	memset(&info, 0, sizeof(info));
+	info.fd = fd;
+	if (ioctl(edu, EDU_DMABUF_IOCTL_MAP_INFO, &info))
+		die("EDU_DMABUF_IOCTL_MAP_INFO");
+	for (i = 0; i < info.nr_segs && i < EDU_DMABUF_MAX_SEGS; i++)
+		if (info.segs[i].addr + info.segs[i].len - 1 > last)
+			last = info.segs[i].addr + info.segs[i].len - 1;
+	return last;
+}
+
+/* Act three's second process: the 28-bit device comes late. */
+static int late_importer(int sock)
+{
+	struct edu_dmabuf_attach a;
+	struct edu_dmabuf_xfer x;
+	unsigned long long last;
+	int edu28, fd, err;
+	__u32 crc;
+
+	fd = recv_msg(sock, &crc);
+	printf("20. Process %d received it as fd %d. The 28-bit device attaches late;\n"
+	       "    no importer holds a mapping and no CPU access is in progress, so\n"
+	       "    the core may move the storage where both devices reach it:\n",
+	       getpid(), fd);
+	edu28 = open(edu_path[0], O_RDWR | O_CLOEXEC);
+	if (edu28 < 0)
+		die(edu_path[0]);
+	a = (struct edu_dmabuf_attach){ .fd = fd };
+	err = ioctl(edu28, EDU_DMABUF_IOCTL_ATTACH, &a) ? errno : 0;
+	printf("    %s: %s\n", edu_path[0], err ? strerror(err) : "attached");
+	check(!err, "a late device out of reach is accepted: the storage follows it");
+	last = dma_last(edu28, fd);
+	printf("    it sees the buffer up to DMA address %#010llx\n", last);
+	check(last < LIMIT28, "every byte lies within the 28-bit device's reach");
+
+	memset(&x, 0, sizeof(x));
+	x.fd = fd;
+	x.offset = MOVE_SIZE - SIZE;
+	x.len = SIZE;
+	if (ioctl(edu28, EDU_DMABUF_IOCTL_TO_DEVICE, &x))
+		die("EDU_DMABUF_IOCTL_TO_DEVICE");
+	printf("21. The 28-bit device reads the last %d bytes by DMA: CRC-32 %#010x.\n",
+	       SIZE, x.crc32);
+	check(x.crc32 == crc, "the bytes moved intact: the device received what was written");
+	close(edu28);
+	close(fd);
+	send_msg(sock, -1, 0);
+	return failures ? 1 : 0;
+}
+
+/* Act three: the storage moves for a device that comes late. */
+static void act_three(void)
+{
+	struct dma_heap_allocation_data alloc = {
+		.len = MOVE_SIZE, .fd_flags = O_RDWR | O_CLOEXEC,
+	};
+	struct dma_heap_allocation_data ballast = {
+		.len = BALLAST, .fd_flags = O_RDWR | O_CLOEXEC,
+	};
+	unsigned long long before, after;
+	struct edu_dmabuf_attach a;
+	struct edu_dmabuf_xfer x;
+	unsigned char *p;
+	int heap, edu32;
+	__u32 crc, all;
+	size_t i;
+
+	printf("\nAct three: the storage moves for a device that comes late\n\n");
+	heap = open(HEAP, O_RDONLY | O_CLOEXEC);
+	edu32 = open(edu_path[1], O_RDWR | O_CLOEXEC);
+	if (heap < 0 || edu32 < 0 || ioctl(heap, DMA_HEAP_IOCTL_ALLOC, &alloc))
+		die(HEAP);
+	a = (struct edu_dmabuf_attach){ .fd = alloc.fd };
+	if (ioctl(alloc.fd, DMA_BUF_SET_NAME, "demo-moving") ||
+	    ioctl(edu32, EDU_DMABUF_IOCTL_ATTACH, &a))
+		die("attaching the 32-bit device");
+	/*
+	 * The page allocator hands out low memory first: hold the bottom of
+	 * RAM meanwhile, so that the buffer lands where only the 32-bit
+	 * device reaches.
+	 */
+	if (ioctl(heap, DMA_HEAP_IOCTL_ALLOC, &ballast))
+		die("allocating the ballast");
+	sync_buf(ballast.fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE);
+	sync_buf(ballast.fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE);
+	p = mmap(NULL, MOVE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, alloc.fd,
+		 0);
+	if (p == MAP_FAILED)
+		die("mmap");
+	sync_buf(alloc.fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE);
+	for (i = 0; i < MOVE_SIZE; i++)
+		p[i] = "moved, not copied by you. "[i % 26];
+	sync_buf(alloc.fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE);
+	all = crc32_bytes(p, MOVE_SIZE);
+	crc = crc32_bytes(p + MOVE_SIZE - SIZE, SIZE);
+	memset(&x, 0, sizeof(x));
+	x.fd = alloc.fd;
+	x.offset = MOVE_SIZE - SIZE;
+	x.len = SIZE;
+	if (ioctl(edu32, EDU_DMABUF_IOCTL_TO_DEVICE, &x))
+		die("EDU_DMABUF_IOCTL_TO_DEVICE");
+	before = dma_last(edu32, alloc.fd);
+	close(ballast.fd);
+	printf("18. Process %d allocated %d bytes and attached only the 32-bit device.\n"
+	       "    While a %d MiB ballast buffer held the bottom of RAM, it filled the\n"
+	       "    buffer through mmap() (CRC-32 %#010x) and had the device read its\n"
+	       "    last %d bytes (CRC-32 %#010x). Placed for that device alone, it lies\n"
+	       "    up to DMA address %#010llx. The ballast is gone now.\n",
+	       getpid(), MOVE_SIZE, BALLAST >> 20, all, SIZE, x.crc32, before);
+	check(x.crc32 == crc, "the 32-bit device read what the CPU wrote");
+	if (translated(0))
+		printf("    Behind the IOMMU these are I/O virtual addresses: the 28-bit device\n"
+		       "    will reach the storage wherever it is, and nothing needs to move.\n");
+	else if (before < LIMIT28)
+		printf("    It happens to lie below 256 MiB already: the 28-bit device will\n"
+		       "    reach it, and nothing needs to move this time.\n");
+	else
+		printf("    That is above 256 MiB, out of the 28-bit device's reach.\n");
+	printf("19. The process keeps its mapping and passes the fd to a second process.\n");
+
+	hand_over(alloc.fd, crc, late_importer);
+
+	after = dma_last(edu32, alloc.fd);
+	printf("22. Back in process %d: the 32-bit device now sees the buffer up to\n"
+	       "    %#010llx, and the mapping made before the move reads CRC-32 %#010x.\n",
+	       getpid(), after, crc32_bytes(p, MOVE_SIZE));
+	if (!translated(1) && before >= LIMIT28)
+		check(after < LIMIT28,
+		      "the storage moved below 256 MiB, for both devices");
+	check(crc32_bytes(p, MOVE_SIZE) == all,
+	      "the first process sees the same bytes through its old mapping");
+
+	munmap(p, MOVE_SIZE);
+	close(edu32);
+	close(alloc.fd);
+	close(heap);
+}
+
 static unsigned long long bar2_start(void)
 {
 	unsigned long long start = 0, end, flags;
@@ -546,6 +703,7 @@ int main(void)
 	close(heap);
 
 	act_two();
+	act_three();
 
 	if (failures) {
 		printf("\nVerdict: FAIL (%d check%s did not hold)\n", failures,
@@ -554,6 +712,7 @@ int main(void)
 	}
 	printf("\nVerdict: PASS (every check held in the guest: the devices read what\n"
 	       "the CPU wrote and the CPU reads what a device wrote, through shared\n"
-	       "buffers in RAM and in a BAR; the host's check of its file follows)\n");
+	       "buffers in RAM and in a BAR, and across a move of the storage; the\n"
+	       "host's check of its file follows)\n");
 	return 0;
 }
