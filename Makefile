@@ -109,6 +109,7 @@ src: deps
 kernel: src
 	@CROSS_COMPILE=$(CROSS_COMPILE) harness/kconfig.sh $(SRC) $(KOBJ) $(ARCH) $(GUEST_FRAGS)
 	@echo "build: guest kernel ($(FLAVOUR)) on base tree $$(cat $(SRC)/.base-version)"
+	@[ -e $(KERNEL) ] || echo "build: first build of this kernel, about 5 minutes on 2 cores (later ones are incremental)"
 	@+$(KMAKE) -s $(notdir $(KERNEL)) modules
 	@rm -rf $(OUT)/modroot
 	@+$(KMAKE) -s INSTALL_MOD_PATH=$(OUT)/modroot INSTALL_MOD_STRIP=1 \
@@ -128,7 +129,7 @@ run: selftests-build
 	$(file >$(OUT)/guest-cmd,$(value GUEST_CMD))
 	$(file >$(OUT)/guest-files,$(value GUEST_FILES))
 	@RUN_CMD_FILE=$(OUT)/guest-cmd RUN_FILES_FILE=$(OUT)/guest-files $(MKINITRD)
-	@harness/qemu.sh batch $(KERNEL) $(INITRD) $(OUT)/run; status=$$?; \
+	@QEMU_QUIET=1 harness/qemu.sh batch $(KERNEL) $(INITRD) $(OUT)/run; status=$$?; \
 	python3 harness/results.py hostcheck $(OUT)/run/results.log \
 		$(OUT)/run/ivshmem.bin || status=1; \
 	exit $$status

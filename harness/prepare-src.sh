@@ -43,7 +43,7 @@ if [ ! -f "$dst/Makefile" ]; then
 		rm -f "$dst.tmp/.config"
 	else
 		[ -f "$tarball" ] || { echo "$tarball missing: run 'make deps'" >&2; exit 1; }
-		log "unpacking $tarball"
+		log "unpacking $tarball (about a minute, once)"
 		mkdir -p "$dst.tmp"
 		tar -xJf "$tarball" -C "$dst.tmp" --strip-components=1
 	fi

@@ -42,9 +42,19 @@
 #          status and the selftests' TAP, never interleaved with kernel
 #          messages.
 #
-# The console log is scanned for kernel reports (results.py splats) unless
-# QEMU_SCAN=0 (make test counts them itself): in batch mode a report fails
-# the run, in interactive mode it is printed when the guest stops.
+# QEMU_QUIET=1 (make run) keeps the kernel off the story: the kernel's
+# console moves to a port of its own (ttyS2) saved in LOGDIR/kernel.log,
+# whose path is printed, and the guest's init writes the command's output
+# to ttyS0 alone (testbed_story=); on arm64 the kernel keeps the UART
+# (into LOGDIR/kernel.log) and the story takes a virtio console, hvc1; and
+# what the firmware prints before it is left out of stdout (it stays in
+# LOGDIR/console.log). When the run fails, the kernel log is shown from
+# where init started.
+#
+# The kernel log (the console log, or LOGDIR/kernel.log with QEMU_QUIET=1)
+# is scanned for kernel reports (results.py splats) unless QEMU_SCAN=0
+# (make test counts them itself): in batch mode a report fails the run, in
+# interactive mode it is printed when the guest stops.
 #
 # Exit status: the guest command's, parsed from the results channel; 1 if
 # the command succeeded but the kernel log holds a report; 124 if the
@@ -57,7 +67,10 @@ timeout_s=${GUEST_TIMEOUT:-300}
 mkdir -p "$logdir"
 console="$logdir/console.log"
 results="$logdir/results.log"
-rm -f "$console" "$results" "$logdir/ivshmem.bin"
+kernel_log="$logdir/kernel.log"
+rm -f "$console" "$results" "$kernel_log" "$logdir/ivshmem.bin"
+quiet=${QEMU_QUIET:-0}
+[ "$mode" = batch ] || quiet=0
 
 mem=1024
 case ${ARCH:-x86_64}/${QEMU_PASS:-plain} in
@@ -87,25 +100,40 @@ arm64/hugetlb)
 	exit 2 ;;
 esac
 
+stdio_port="-serial mon:stdio"
 if [ "${ARCH:-x86_64}" = arm64 ]; then
 	qemu="qemu-system-aarch64 -cpu cortex-a57"
 	cmdline="console=ttyAMA0"
 	# virt has one UART: the results channel is a virtio console.
 	results_port="-device virtio-serial-pci,addr=07.0 -chardev file,id=results,path=$results -device virtconsole,chardev=results"
+	# The kernel keeps the UART, which works from the first message; the
+	# story takes a second virtio console, there by the time init runs.
+	if [ "$quiet" = 1 ]; then
+		cmdline="console=ttyAMA0 testbed_story=hvc1"
+		stdio_port="-serial file:$kernel_log"
+		results_port="$results_port -chardev stdio,id=story -device virtconsole,chardev=story"
+	fi
 else
 	qemu=qemu-system-x86_64
 	cmdline="console=ttyS0 acpi=noirq"
 	results_port="-serial file:$results"
+	if [ "$quiet" = 1 ]; then
+		cmdline="console=ttyS2 acpi=noirq testbed_story=ttyS0"
+		results_port="$results_port -serial file:$kernel_log"
+	fi
 fi
+# The guest's init sends its diagnostics (kmemleak) to the kernel log.
+[ "$quiet" = 1 ] && cmdline="$cmdline printk.devkmsg=on"
+[ "$quiet" = 1 ] || kernel_log=$console
 
-# $qemu, $machine and $results_port are split on purpose (the IOMMU must
-# come before the devices).
+# $qemu, $machine, $stdio_port and $results_port are split on purpose
+# (the IOMMU must come before the devices).
 # shellcheck disable=SC2086
 set -- $qemu \
 	-nodefaults -no-user-config \
 	$machine -accel tcg -m $mem -smp 2 \
 	-nographic -no-reboot -nic none \
-	-serial mon:stdio $results_port \
+	$stdio_port $results_port \
 	-kernel "$kernel" -initrd "$initrd" \
 	-append "$cmdline panic=-1 no_timer_check kunit.enable=0 edu_dmabuf.dma_bits=00:05.0=32 testbed_pass=${QEMU_PASS:-plain} $append ${GUEST_APPEND:-}" \
 	-device edu,addr=04.0 \
@@ -115,7 +143,29 @@ set -- $qemu \
 
 scan() {
 	[ "${QEMU_SCAN:-1}" = 1 ] || return 0
-	python3 "$(dirname "$0")/results.py" splats "$console" guest
+	python3 "$(dirname "$0")/results.py" splats "$kernel_log" guest
+}
+
+# QEMU_QUIET=1: stdout from the guest init's first line on, without the
+# firmware's banner and screen controls before it.
+story() {
+	if [ "$quiet" = 1 ]; then
+		awk '!p && /guest: kernel/ { sub(/.*guest: kernel/, "guest: kernel"); p = 1 }
+		     p { print; fflush() }'
+	else
+		cat
+	fi
+}
+
+# QEMU_QUIET=1: where the kernel's messages went, and on failure what they
+# were from the start of init (or all of them, if init never started).
+show_kernel_log() {
+	[ "$quiet" = 1 ] || return 0
+	echo "harness: kernel log: $kernel_log"
+	[ "$1" -eq 0 ] && return 0
+	echo "harness: the kernel's messages, from the start of init:"
+	awk 'NR == FNR { if (/Run \/init as init process/) from = FNR; next }
+	     FNR >= from' "$kernel_log" "$kernel_log" 2>/dev/null | tr -d '\r'
 }
 
 if [ "$mode" = interactive ]; then
@@ -128,23 +178,26 @@ fi
 # through a file.
 status_file="$logdir/.qemu-status"
 { timeout -k 10 "$timeout_s" "$@" < /dev/null; echo $? > "$status_file"; } 2>&1 |
-	tee "$console"
+	tee "$console" | story
 qemu_status=$(cat "$status_file")
 rm -f "$status_file"
 
 if [ "$qemu_status" -eq 124 ] || [ "$qemu_status" -eq 137 ]; then
+	show_kernel_log 124
 	echo "harness: the guest did not power off within ${timeout_s}s (GUEST_TIMEOUT); killed it" >&2
 	exit 124
 fi
 
 status=$(sed -n 's/^GUEST-EXIT: \([0-9]*\).*/\1/p' "$results" 2>/dev/null | tail -n 1)
 if [ -z "$status" ]; then
-	echo "harness: the guest stopped without reporting an exit status (qemu exited with $qemu_status; see $console)" >&2
+	show_kernel_log 125
+	echo "harness: the guest stopped without reporting an exit status (qemu exited with $qemu_status; see $kernel_log)" >&2
 	exit 125
 fi
 [ "$status" -eq 0 ] || echo "harness: the guest command exited with status $status" >&2
 if ! scan; then
-	echo "harness: the guest's kernel log ($console) holds the reports above" >&2
+	echo "harness: the guest's kernel log ($kernel_log) holds the reports above" >&2
 	[ "$status" -eq 0 ] && status=1
 fi
+show_kernel_log "$status"
 exit "$status"
