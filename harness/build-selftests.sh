@@ -10,9 +10,9 @@
 #   tests built unchanged), into OUT with a "list" file in the order the
 #   guest runs them: a line per program, its name followed, for an entry
 #   limited to some passes of make test, by "pass=NAME[,NAME...]";
-# - the project's sample programs, samples/dma-buf/*.c (the demo), and the
-#   guest's own helpers, guest/*.c, into OUT/bin, which becomes the
-#   guest's /usr/bin.
+# - the project's sample programs, samples/dma-buf/*.c (the demo), its
+#   tools, tools/dma-buf/*.c (lsdmabuf), and the guest's own helpers,
+#   guest/*.c, into OUT/bin, which becomes the guest's /usr/bin.
 set -eu
 
 src=$1 hdr=$2 out=$3 arch=$4
@@ -73,7 +73,8 @@ rm -rf "$out/build"
 mv "$out/list.new" "$out/list"
 
 mkdir -p "$out/bin"
-for c in "$(dirname "$0")"/../samples/dma-buf/*.c "$(dirname "$0")"/../guest/*.c; do
+for c in "$(dirname "$0")"/../samples/dma-buf/*.c "$(dirname "$0")"/../guest/*.c \
+	 "$(dirname "$0")"/../tools/dma-buf/*.c; do
 	[ -f "$c" ] || continue
 	# shellcheck disable=SC2086
 	$cc -static -O2 -Wall -isystem "$hdr" -o "$out/bin/$(basename "$c" .c)" "$c"

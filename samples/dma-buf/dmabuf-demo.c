@@ -162,7 +162,8 @@ static int recv_msg(int sock, __u32 *word)
 	struct cmsghdr *cmsg;
 	int fd = -1;
 
-	if (recvmsg(sock, &msg, 0) != sizeof(*word))
+	/* Close-on-exec, as every descriptor of the demo: lsdmabuf runs. */
+	if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) != sizeof(*word))
 		die("recvmsg");
 	cmsg = CMSG_FIRSTHDR(&msg);
 	if (cmsg && cmsg->cmsg_type == SCM_RIGHTS)
@@ -187,6 +188,8 @@ static void hand_over(int fd, __u32 crc, int (*importer)(int sock))
 	if (pid < 0)
 		die("fork");
 	if (!pid) {
+		/* The second process gets the buffer over the socket only. */
+		close(fd);
 		close(sv[0]);
 		exit(importer(sv[1]));
 	}
@@ -414,6 +417,46 @@ static unsigned long long dma_last(int edu, int fd)
 	return last;
 }
 
+/*
+ * lsdmabuf (tools/dma-buf) on the buffer behind @fd: its devices and the
+ * processes holding it, of which this one and its parent.
+ */
+static void show_holders(int fd)
+{
+	char line[256], want[2][32];
+	bool seen[2] = { false, false };
+	struct stat st;
+	bool mine = false;
+	FILE *p;
+	int i;
+
+	if (fstat(fd, &st))
+		die("fstat");
+	printf("    lsdmabuf (tools/dma-buf) lists the buffer, from /proc and debugfs:\n");
+	snprintf(want[0], sizeof(want[0]), "held by: pid %d,", getppid());
+	snprintf(want[1], sizeof(want[1]), "held by: pid %d,", getpid());
+	fflush(stdout);
+	p = popen("lsdmabuf", "r");
+	if (!p)
+		die("lsdmabuf");
+	while (fgets(line, sizeof(line), p)) {
+		/* This buffer's paragraph, up to the next one. */
+		if (!strncmp(line, "inode ", 6))
+			mine = strtoul(line + 6, NULL, 10) == st.st_ino;
+		else if (line[0] != ' ')
+			mine = false;
+		if (!mine)
+			continue;
+		printf("      %s", line);
+		for (i = 0; i < 2; i++)
+			seen[i] |= !!strstr(line, want[i]);
+	}
+	if (pclose(p))
+		die("lsdmabuf");
+	check(seen[0] && seen[1],
+	      "both processes hold it: the first by fd and mapping, this one by fd");
+}
+
 /* Act three's second process: the 28-bit device comes late. */
 static int late_importer(int sock)
 {
@@ -438,6 +481,7 @@ static int late_importer(int sock)
 	last = dma_last(edu28, fd);
 	printf("    it sees the buffer up to DMA address %#010llx\n", last);
 	check(last < LIMIT28, "every byte lies within the 28-bit device's reach");
+	show_holders(fd);
 
 	memset(&x, 0, sizeof(x));
 	x.fd = fd;
@@ -491,7 +535,8 @@ static void act_three(void)
 	sync_buf(ballast.fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE);
 	p = mmap(NULL, MOVE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, alloc.fd,
 		 0);
-	if (p == MAP_FAILED)
+	/* The second process must not inherit the mapping: it has its own fd. */
+	if (p == MAP_FAILED || madvise(p, MOVE_SIZE, MADV_DONTFORK))
 		die("mmap");
 	sync_buf(alloc.fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE);
 	for (i = 0; i < MOVE_SIZE; i++)
