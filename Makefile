@@ -8,7 +8,9 @@
 #   make kunit      every KUnit suite of the project under QEMU (kunit.py)
 #   make test       make kunit + the guest selftests, one summary line
 #   make stress     random operations of several processes on the debug guest
-#   make check      checkpatch --strict, kernel-doc -Wall, sparse + W=1
+#   make check      checkpatch --strict, kernel-doc -Wall, sparse + W=1,
+#                   every exported symbol of the core in the API pages
+#   make docs       the project's documentation as HTML (build/docs/html)
 #   make coverage   gcov line coverage of the core under KUnit and selftests
 #   make clean      remove the project's objects from the build trees
 #   make distclean  remove build/ entirely
@@ -93,7 +95,7 @@ KMAKE		= $(MAKE) -C $(SRC) O=$(KOBJ) ARCH=$(ARCH) \
 export GUEST_TIMEOUT JOBS ARCH
 
 .PHONY: all deps src kernel selftests-build initramfs run shell kunit test \
-	stress check coverage clean distclean help
+	stress check docs coverage clean distclean help
 
 all: run
 
@@ -181,6 +183,10 @@ check: src
 	@harness/kunit.sh --build-only $(SRC) $(PROJECT) $(KUNIT_DIR) $(ARCH) \
 		/dev/null $(KUNIT_FRAGS)
 	@harness/check.sh $(PROJECT) $(SRC) $(KUNIT_DIR) $(ARCH)
+	@python3 harness/doc-coverage.py $(PROJECT)
+
+docs: src
+	@harness/docs.sh $(SRC) $(PROJECT) $(BUILD)/docs
 
 clean:
 	@for d in $(wildcard $(TREE)/*/guest $(TREE)/*/kunit); do \
