@@ -8,8 +8,12 @@
 #   make kunit      every KUnit suite of the project under QEMU (kunit.py)
 #   make test       make kunit + the guest selftests, one summary line
 #   make stress     random operations of several processes on the debug guest
-#   make check      checkpatch --strict, kernel-doc -Wall, sparse + W=1,
+#   make check      make check-code and make check-patches
+#   make check-code checkpatch --strict, kernel-doc -Wall, sparse + W=1,
 #                   every exported symbol of the core in the API pages
+#   make patches    the project as a patch series against the base tree
+#   make check-patches  the series applies, every prefix builds, checkpatch
+#                   passes on each patch, KUnit passes on the result
 #   make docs       the project's documentation as HTML (build/docs/html)
 #   make coverage   gcov line coverage of the core under KUnit and selftests
 #   make clean      remove the project's objects from the build trees
@@ -95,7 +99,8 @@ KMAKE		= $(MAKE) -C $(SRC) O=$(KOBJ) ARCH=$(ARCH) \
 export GUEST_TIMEOUT JOBS ARCH
 
 .PHONY: all deps src kernel selftests-build initramfs run shell kunit test \
-	stress check docs coverage clean distclean help
+	stress check check-code patches check-patches docs coverage clean \
+	distclean help
 
 all: run
 
@@ -179,7 +184,9 @@ coverage-run: selftests-build
 		dma-buf.c dma-buf-pages.c dma-heap.c
 
 # Checked in the KUnit tree: its configuration enables every project option.
-check: src
+check: check-code check-patches
+
+check-code: src
 	@harness/kunit.sh --build-only $(SRC) $(PROJECT) $(KUNIT_DIR) $(ARCH) \
 		/dev/null $(KUNIT_FRAGS)
 	@harness/check.sh $(PROJECT) $(SRC) $(KUNIT_DIR) $(ARCH)
@@ -187,6 +194,12 @@ check: src
 
 docs: src
 	@harness/docs.sh $(SRC) $(PROJECT) $(BUILD)/docs
+
+patches: deps
+	@python3 harness/patches.py $(PROJECT) $(BUILD) $(BUILD)/patches
+
+check-patches: patches
+	@harness/check-patches.sh $(PROJECT) $(BUILD) $(BUILD)/patches $(JOBS)
 
 clean:
 	@for d in $(wildcard $(TREE)/*/guest $(TREE)/*/kunit); do \
