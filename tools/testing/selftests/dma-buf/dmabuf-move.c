@@ -80,6 +80,38 @@ static bool storage_span(int fd, uint64_t *first, uint64_t *last)
 }
 
 /*
+ * Does some memory zone lie wholly at or below @limit? The system heap
+ * serves a limit that falls inside a zone by one try in that zone, then
+ * from a zone below the limit; with no such zone (arm64's virt, whose
+ * 1 GiB of RAM is all ZONE_DMA) a limit inside RAM is best effort.
+ */
+static bool zone_below(uint64_t limit, long page)
+{
+	unsigned long long start = 0, spanned = 0;
+	bool found = false, have = false;
+	char line[256];
+	FILE *f = fopen("/proc/zoneinfo", "r");
+
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f) && !found) {
+		if (!strncmp(line, "Node ", 5)) {
+			spanned = 0;
+			have = false;
+		}
+		sscanf(line, " spanned %llu", &spanned);
+		if (sscanf(line, " start_pfn: %llu", &start) == 1)
+			have = true;
+		if (have && spanned) {
+			found = (start + spanned) * page - 1 <= limit;
+			have = false;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+/*
  * A move keeps every byte, seen through a mapping made before it; takes
  * new frames (the old storage is still held while the new one is
  * allocated); honours the limit it is given. A buffer without storage
@@ -117,13 +149,18 @@ TEST_F(move, keeps_bytes_and_takes_new_frames)
 
 	/* Below RAM's start + 256 MiB: all of it lies there afterwards. */
 	ASSERT_NE(UINT64_MAX, low);
-	snprintf(limit, sizeof(limit), "%#llx",
-		 (unsigned long long)(low + (256ULL << 20) - 1));
-	ASSERT_EQ(0, move_buffer(fd, limit));
-	EXPECT_EQ(crc, crc32_bytes(m, BUF_SIZE));
-	if (seen) {
-		ASSERT_TRUE(storage_span(fd, &moved, &end));
-		EXPECT_LE(end, low + (256ULL << 20) - 1);
+	if (zone_below(low + (256ULL << 20) - 1, self->page)) {
+		snprintf(limit, sizeof(limit), "%#llx",
+			 (unsigned long long)(low + (256ULL << 20) - 1));
+		ASSERT_EQ(0, move_buffer(fd, limit));
+		EXPECT_EQ(crc, crc32_bytes(m, BUF_SIZE));
+		if (seen) {
+			ASSERT_TRUE(storage_span(fd, &moved, &end));
+			EXPECT_LE(end, low + (256ULL << 20) - 1);
+		}
+	} else {
+		TH_LOG("%s",
+		       "no memory zone lies below RAM's start + 256 MiB here: a limit inside a zone is best effort, not checked");
 	}
 	EXPECT_TRUE(holds_fill(fd, BUF_SIZE, 0x3c));
 
