@@ -304,7 +304,7 @@ MAINTAINERS_SECTIONS = [
 ]
 
 
-def maintainers(tree, project, name, email, step_files):
+def maintainers(tree, name, email, step_files):
     """The series' sections, with the paths that exist in this step."""
     path = os.path.join(tree, 'MAINTAINERS')
     with open(path) as f:
@@ -387,7 +387,7 @@ def main():
         docs_index(work)
         placed_so_far = [f for f in files
                          if any(in_step(f, p) for _, p, _ in SERIES[:n + 1])]
-        maintainers(work, project, name, email, placed_so_far)
+        maintainers(work, name, email, placed_so_far)
         run('git', 'add', '-A', '-f', cwd=work)
         run('git', 'commit', '-q', '-s', '-m', subject + '\n\n' + body,
             cwd=work)
