@@ -149,11 +149,14 @@
  *
  * Each buffer has a mutex, &dma_buf.lock. The core holds it around every
  * exporter callback except &dma_buf_ops.release (called when nobody else
- * can reach the buffer) and the atomic kmap callbacks (which must not
- * sleep). It protects &dma_buf.attachments and the mapping cache of every
- * attachment, and it serialises the allocation of deferred storage
- * against attach, so that a device can never attach after the storage was
- * placed without being checked against it.
+ * can reach the buffer) and the four kmap callbacks: they run inside a
+ * kernel CPU access, which pins the storage and has already prepared it,
+ * so a page mapping needs no lock and costs little more than the
+ * kmap_local_page() the exporter does. It protects &dma_buf.attachments
+ * and the mapping cache of every attachment, and it serialises the
+ * allocation of deferred storage against attach, so that a device can
+ * never attach after the storage was placed without being checked
+ * against it.
  *
  * Lock order, outermost first:
  *
@@ -193,6 +196,15 @@
  *   that took them: exporters map pages with kmap_local_page(), whose
  *   mappings are a per-task stack.
  * - dma_buf_end_cpu_access() ends the access; it cannot fail.
+ *
+ * An importer that needs the whole buffer at one linear address, a
+ * decoder's bitstream parser for one, calls dma_buf_vmap() instead of
+ * looping over pages, if the exporter offers &dma_buf_ops.vmap. There is
+ * one such mapping per buffer, shared by every caller and counted: the
+ * first dma_buf_vmap() asks the exporter, the others take the same
+ * address, and the last dma_buf_vunmap() gives it back. It pins the
+ * storage while it exists, and may be held across CPU accesses; the bytes
+ * are only coherent inside a begin/end bracket, as with kmap.
  *
  * CONFIG_DMA_BUF_DEBUG warns when an importer maps a page outside a
  * begin/end bracket, holds more than two mappings, or ends an access it
@@ -305,7 +317,9 @@
  *   matching dma_buf_unmap_attachment() (the device may be doing DMA);
  * - a kernel CPU access, from dma_buf_begin_cpu_access() until
  *   dma_buf_end_cpu_access(), which covers every dma_buf_kmap() and
- *   dma_buf_kmap_atomic() (they are only allowed inside it).
+ *   dma_buf_kmap_atomic() (they are only allowed inside it);
+ * - the buffer's kernel mapping, from the first dma_buf_vmap() until the
+ *   last dma_buf_vunmap().
  *
  * Nothing else pins. A cached mapping that no importer holds is the core's
  * and is given back to the exporter before a move. A userspace mapping
@@ -519,6 +533,12 @@ static int dma_buf_file_release(struct inode *inode, struct file *file)
 
 	/* An importer that put its reference before detaching. */
 	dma_buf_misuse(!list_empty(&dmabuf->attachments));
+	/* One that put it before dma_buf_vunmap(): give the mapping back. */
+	if (dma_buf_misuse(dmabuf->vmap_count) && dmabuf->ops->vunmap) {
+		mutex_lock(&dmabuf->lock);
+		dmabuf->ops->vunmap(dmabuf, dmabuf->vmap_ptr);
+		mutex_unlock(&dmabuf->lock);
+	}
 
 	dmabuf->ops->release(dmabuf);
 	dma_buf_account_release(dmabuf);
@@ -1328,9 +1348,10 @@ EXPORT_SYMBOL_GPL(dma_buf_kunmap_atomic);
  * @page_num: the page, in PAGE_SIZE units from the start of the buffer.
  *
  * The caller may sleep while it holds the mapping and holds at most two
- * page mappings at once (see "CPU access" above).
+ * page mappings at once (see "CPU access" above). No lock is taken: the
+ * caller's CPU access pins the storage.
  *
- * Context: Process context. Takes &dma_buf.lock; may sleep. Call between
+ * Context: Process context; may sleep. Call between
  * dma_buf_begin_cpu_access() and dma_buf_end_cpu_access().
  * Return: The page's kernel address; NULL (with a WARN) for a NULL
  * @dmabuf or a page past the end of the buffer, NULL if the exporter
@@ -1346,9 +1367,7 @@ void *dma_buf_kmap(struct dma_buf *dmabuf, unsigned long page_num)
 		return NULL;
 
 	map = dmabuf->ops->kmap;
-	mutex_lock(&dmabuf->lock);
 	vaddr = map(dmabuf, page_num);
-	mutex_unlock(&dmabuf->lock);
 	if (vaddr)
 		dma_buf_debug_kmap(dmabuf);
 	return vaddr;
@@ -1361,7 +1380,7 @@ EXPORT_SYMBOL_GPL(dma_buf_kmap);
  * @page_num: the page given to dma_buf_kmap().
  * @vaddr: the address it returned.
  *
- * Context: Process context. Takes &dma_buf.lock; may sleep.
+ * Context: Process context; may sleep.
  */
 void dma_buf_kunmap(struct dma_buf *dmabuf, unsigned long page_num,
 		    void *vaddr)
@@ -1373,14 +1392,84 @@ void dma_buf_kunmap(struct dma_buf *dmabuf, unsigned long page_num,
 		return;
 
 	unmap = dmabuf->ops->kunmap;
-	if (unmap) {
-		mutex_lock(&dmabuf->lock);
+	if (unmap)
 		unmap(dmabuf, page_num, vaddr);
-		mutex_unlock(&dmabuf->lock);
-	}
 	dma_buf_debug_kunmap(dmabuf);
 }
 EXPORT_SYMBOL_GPL(dma_buf_kunmap);
+
+/**
+ * dma_buf_vmap() - map a whole buffer into the kernel, linearly
+ * @dmabuf: the buffer, on which the caller holds a reference.
+ *
+ * The buffer has one kernel mapping, shared and counted (see "CPU access"
+ * above): the first call asks the exporter's &dma_buf_ops.vmap for it
+ * (which may allocate the storage), later calls return the same address.
+ * The storage is pinned until the last dma_buf_vunmap(). Read and write
+ * through the mapping only between dma_buf_begin_cpu_access() and
+ * dma_buf_end_cpu_access(), as with dma_buf_kmap().
+ *
+ * Context: Process context. Takes &dma_buf.lock; may sleep.
+ * Return: The kernel address of the buffer's first byte, or an ERR_PTR():
+ * -EINVAL (with a WARN) for a NULL @dmabuf; -EOPNOTSUPP if the exporter
+ * has no linear mapping; -EINTR if a fatal signal came while waiting for
+ * the lock; the exporter's error (-ENOMEM, for one).
+ */
+void *dma_buf_vmap(struct dma_buf *dmabuf)
+{
+	void *vaddr;
+
+	might_sleep();
+	if (dma_buf_misuse(!dmabuf))
+		return ERR_PTR(-EINVAL);
+	if (!dmabuf->ops->vmap)
+		return ERR_PTR(-EOPNOTSUPP);
+	if (mutex_lock_killable(&dmabuf->lock))
+		return ERR_PTR(-EINTR);
+	if (!dmabuf->vmap_count) {
+		vaddr = dmabuf->ops->vmap(dmabuf);
+		if (IS_ERR(vaddr))
+			goto out_unlock;
+		if (WARN_ON_ONCE(!vaddr)) {
+			vaddr = ERR_PTR(-ENOMEM);
+			goto out_unlock;
+		}
+		dmabuf->vmap_ptr = vaddr;
+	}
+	dmabuf->vmap_count++;
+	vaddr = dmabuf->vmap_ptr;
+out_unlock:
+	mutex_unlock(&dmabuf->lock);
+	return vaddr;
+}
+EXPORT_SYMBOL_GPL(dma_buf_vmap);
+
+/**
+ * dma_buf_vunmap() - release a mapping taken with dma_buf_vmap()
+ * @dmabuf: the buffer.
+ * @vaddr: the address dma_buf_vmap() returned.
+ *
+ * The last release gives the mapping back to the exporter
+ * (&dma_buf_ops.vunmap) and unpins the storage.
+ *
+ * Context: Process context. Takes &dma_buf.lock; may sleep.
+ */
+void dma_buf_vunmap(struct dma_buf *dmabuf, void *vaddr)
+{
+	might_sleep();
+	if (dma_buf_misuse(!dmabuf))
+		return;
+	mutex_lock(&dmabuf->lock);
+	if (!dma_buf_misuse(!dmabuf->vmap_count ||
+			    vaddr != dmabuf->vmap_ptr) &&
+	    !--dmabuf->vmap_count) {
+		if (dmabuf->ops->vunmap)
+			dmabuf->ops->vunmap(dmabuf, vaddr);
+		dmabuf->vmap_ptr = NULL;
+	}
+	mutex_unlock(&dmabuf->lock);
+}
+EXPORT_SYMBOL_GPL(dma_buf_vunmap);
 
 /**
  * dma_buf_mmap() - map a buffer into userspace on an importer's behalf
@@ -1427,8 +1516,9 @@ EXPORT_SYMBOL_GPL(dma_buf_mmap);
  * dma_buf_pinned() - must a buffer's storage stay where it is?
  * @dmabuf: the buffer.
  *
- * The storage is pinned while an importer holds a mapping or a kernel CPU
- * access is in progress (see "moving storage").
+ * The storage is pinned while an importer holds a mapping, a kernel CPU
+ * access is in progress or the buffer has a kernel mapping (see "moving
+ * storage").
  *
  * Context: Called with &dma_buf.lock held, as in the exporter's
  * callbacks; the answer holds until it is dropped.
@@ -1439,7 +1529,7 @@ bool dma_buf_pinned(struct dma_buf *dmabuf)
 	struct dma_buf_attachment *attach;
 
 	lockdep_assert_held(&dmabuf->lock);
-	if (atomic_read(&dmabuf->cpu_access))
+	if (atomic_read(&dmabuf->cpu_access) || dmabuf->vmap_count)
 		return true;
 	/* Only inside an access; a map outside one was already reported. */
 	if (dma_buf_debug_kmaps(dmabuf))
@@ -1811,8 +1901,9 @@ VISIBLE_IF_KUNIT int dma_buf_bufinfo_show(struct seq_file *s, void *unused)
 			maps += attach->map_count;
 		}
 		if (dma_buf_pinned(dmabuf))
-			seq_printf(s, "\tpinned: %u mappings held, %d CPU accesses\n",
-				   maps, atomic_read(&dmabuf->cpu_access));
+			seq_printf(s, "\tpinned: %u mappings held, %d CPU accesses, %u kernel mappings\n",
+				   maps, atomic_read(&dmabuf->cpu_access),
+				   dmabuf->vmap_count);
 		mutex_unlock(&dmabuf->lock);
 
 		total += dmabuf->size;
@@ -1952,6 +2043,17 @@ static int __init dma_buf_init(void)
 	struct vfsmount *mnt;
 	struct dentry *dir;
 	int ret;
+
+	/*
+	 * A buffer is a kmalloc-192 object on 64-bit machines without lock
+	 * debugging (make bench's slab row): a field more moves it to 256.
+	 */
+	BUILD_BUG_ON(IS_ENABLED(CONFIG_64BIT) && !IS_ENABLED(CONFIG_DMA_BUF_DEBUG) &&
+		     !IS_ENABLED(CONFIG_DEBUG_MUTEXES) &&
+		     !IS_ENABLED(CONFIG_DEBUG_LOCK_ALLOC) &&
+		     !IS_ENABLED(CONFIG_DEBUG_SPINLOCK) &&
+		     !IS_ENABLED(CONFIG_PREEMPT_RT) &&
+		     sizeof(struct dma_buf) > 192);
 
 	ret = dma_buf_lockdep_prime();
 	if (ret)

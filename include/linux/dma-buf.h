@@ -164,16 +164,36 @@ struct dma_buf_ops {
 	/**
 	 * @kmap: Mandatory. Maps page @page_num of the buffer into the
 	 * kernel's address space and returns its address; the caller may
-	 * sleep while it holds the mapping. May sleep. Should not fail once
-	 * @begin_cpu_access succeeded; returns NULL if it does.
+	 * sleep while it holds the mapping. Called WITHOUT &dma_buf.lock,
+	 * inside a kernel CPU access: @begin_cpu_access has prepared the
+	 * storage and the access pins it, so this looks the page up and
+	 * maps it, nothing more. May sleep. Should not fail; returns NULL
+	 * if it does. @page_num is already checked against the size.
 	 */
 	void *(*kmap)(struct dma_buf *dmabuf, unsigned long page_num);
 
 	/**
-	 * @kunmap: Optional. Undoes @kmap. May sleep. Cannot fail.
+	 * @kunmap: Optional. Undoes @kmap, WITHOUT &dma_buf.lock. May
+	 * sleep. Cannot fail.
 	 */
 	void (*kunmap)(struct dma_buf *dmabuf, unsigned long page_num,
 		       void *vaddr);
+
+	/**
+	 * @vmap: Optional. Maps the whole buffer into the kernel at one
+	 * linear address and returns it, allocating the storage first if
+	 * it has none yet. Called by the first dma_buf_vmap() with
+	 * &dma_buf.lock held; the core shares the address between callers
+	 * and counts them. Returns the address or an ERR_PTR() (-ENOMEM).
+	 * Absent means dma_buf_vmap() fails with -EOPNOTSUPP.
+	 */
+	void *(*vmap)(struct dma_buf *dmabuf);
+
+	/**
+	 * @vunmap: Optional. Undoes @vmap when the last dma_buf_vunmap()
+	 * releases the mapping, with &dma_buf.lock held. Cannot fail.
+	 */
+	void (*vunmap)(struct dma_buf *dmabuf, void *vaddr);
 
 	/**
 	 * @mmap: Optional. Maps the buffer into a userspace @vma, for
@@ -235,6 +255,10 @@ struct dma_buf_ops {
  * @cpu_access: number of kernel CPU accesses in progress
  *	(dma_buf_begin_cpu_access() without its end); while it is not zero
  *	the storage is pinned. Changed under @lock; read anywhere.
+ * @vmap_ptr: the buffer's kernel mapping (dma_buf_vmap()), or NULL.
+ *	Protected by @lock.
+ * @vmap_count: number of dma_buf_vmap() not yet released; while it is
+ *	not zero the storage is pinned. Protected by @lock.
  * @kmaps: with CONFIG_DMA_BUF_DEBUG, number of page mappings of the
  *	buffer (dma_buf_kmap(), dma_buf_kmap_atomic()) not yet unmapped.
  *
@@ -258,6 +282,8 @@ struct dma_buf {
 	struct mem_cgroup *acct_memcg;
 	atomic_long_t acct_pages;
 	atomic_t cpu_access;
+	unsigned int vmap_count;	/* next to @cpu_access: no hole */
+	void *vmap_ptr;
 #ifdef CONFIG_DMA_BUF_DEBUG
 	atomic_t kmaps;
 #endif
@@ -343,6 +369,8 @@ void dma_buf_kunmap_atomic(struct dma_buf *dmabuf, unsigned long page_num,
 void *dma_buf_kmap(struct dma_buf *dmabuf, unsigned long page_num);
 void dma_buf_kunmap(struct dma_buf *dmabuf, unsigned long page_num,
 		    void *vaddr);
+void *dma_buf_vmap(struct dma_buf *dmabuf);
+void dma_buf_vunmap(struct dma_buf *dmabuf, void *vaddr);
 int dma_buf_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma,
 		 unsigned long pgoff);
 int dma_buf_move(struct dma_buf *dmabuf, const struct dma_buf_constraints *c);
@@ -462,6 +490,15 @@ static inline void *dma_buf_kmap(struct dma_buf *dmabuf,
 
 static inline void dma_buf_kunmap(struct dma_buf *dmabuf,
 				  unsigned long page_num, void *vaddr)
+{
+}
+
+static inline void *dma_buf_vmap(struct dma_buf *dmabuf)
+{
+	return ERR_PTR(-ENODEV);
+}
+
+static inline void dma_buf_vunmap(struct dma_buf *dmabuf, void *vaddr)
 {
 }
 

@@ -27,7 +27,7 @@
  * DMA_HEAP_IOCTL_ALLOC on /dev/dma_heap/system returns a buffer without
  * pages. The pages are allocated by the first operation that needs them:
  * the first dma_buf_map_attachment(), dma_buf_begin_cpu_access() (and
- * DMA_BUF_IOCTL_SYNC), dma_buf_kmap(), or a page fault in a userspace
+ * DMA_BUF_IOCTL_SYNC), dma_buf_vmap(), or a page fault in a userspace
  * mapping. They then lie below the address limit of every device attached
  * at that moment (dma_buf_attachments_constraints()): a buffer attached to
  * a device with a 28-bit DMA mask before its first use lies below
@@ -238,12 +238,13 @@ static int system_heap_begin_cpu_access(struct dma_buf *dmabuf, size_t start,
 }
 
 /*
- * Both kernel mappings are kmap_local_page(): it works for highmem pages,
+ * Both page mappings are kmap_local_page(): it works for highmem pages,
  * does not sleep, and may be held across sleeps by the task that took it.
- * Mappings are released in the reverse order they were taken.
+ * Mappings are released in the reverse order they were taken. They run
+ * without the buffer's lock, inside a CPU access that populated and pins
+ * the storage.
  */
-static void *system_heap_kmap_atomic(struct dma_buf *dmabuf,
-				     unsigned long page_num)
+static void *system_heap_kmap(struct dma_buf *dmabuf, unsigned long page_num)
 {
 	struct system_heap_buffer *buf = dmabuf->priv;
 
@@ -253,25 +254,28 @@ static void *system_heap_kmap_atomic(struct dma_buf *dmabuf,
 	return kmap_local_page(buf->pages[page_num]);
 }
 
-static void system_heap_kunmap_atomic(struct dma_buf *dmabuf,
-				      unsigned long page_num, void *vaddr)
-{
-	kunmap_local(vaddr);
-}
-
-static void *system_heap_kmap(struct dma_buf *dmabuf, unsigned long page_num)
-{
-	struct system_heap_buffer *buf = dmabuf->priv;
-
-	if (system_heap_populate(buf))
-		return NULL;
-	return kmap_local_page(buf->pages[page_num]);
-}
-
 static void system_heap_kunmap(struct dma_buf *dmabuf, unsigned long page_num,
 			       void *vaddr)
 {
 	kunmap_local(vaddr);
+}
+
+static void *system_heap_vmap(struct dma_buf *dmabuf)
+{
+	struct system_heap_buffer *buf = dmabuf->priv;
+	void *vaddr;
+	int ret;
+
+	ret = system_heap_populate(buf);
+	if (ret)
+		return ERR_PTR(ret);
+	vaddr = vmap(buf->pages, buf->n_pages, VM_MAP, PAGE_KERNEL);
+	return vaddr ?: ERR_PTR(-ENOMEM);
+}
+
+static void system_heap_vunmap(struct dma_buf *dmabuf, void *vaddr)
+{
+	vunmap(vaddr);
 }
 
 static vm_fault_t system_heap_fault(struct vm_fault *vmf)
@@ -329,10 +333,12 @@ static const struct dma_buf_ops system_heap_buf_ops = {
 	.sync_for_cpu	  = dma_buf_sync_pages_for_cpu,
 	.release	  = system_heap_release,
 	.begin_cpu_access = system_heap_begin_cpu_access,
-	.kmap_atomic	  = system_heap_kmap_atomic,
-	.kunmap_atomic	  = system_heap_kunmap_atomic,
+	.kmap_atomic	  = system_heap_kmap,
+	.kunmap_atomic	  = system_heap_kunmap,
 	.kmap		  = system_heap_kmap,
 	.kunmap		  = system_heap_kunmap,
+	.vmap		  = system_heap_vmap,
+	.vunmap		  = system_heap_vunmap,
 	.mmap		  = system_heap_mmap,
 	.move		  = system_heap_move,
 };

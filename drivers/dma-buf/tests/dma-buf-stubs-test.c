@@ -48,6 +48,7 @@ static void stubs_fail_with_enodev(struct kunit *test)
 						       DMA_TO_DEVICE), -ENODEV);
 	KUNIT_EXPECT_NULL(test, dma_buf_kmap(&dmabuf, 0));
 	KUNIT_EXPECT_NULL(test, dma_buf_kmap_atomic(&dmabuf, 0));
+	KUNIT_EXPECT_EQ(test, PTR_ERR(dma_buf_vmap(&dmabuf)), -ENODEV);
 	KUNIT_EXPECT_EQ(test, dma_buf_mmap(&dmabuf, NULL, 0), -ENODEV);
 	KUNIT_EXPECT_EQ(test, dma_buf_check_reach(&dev, 0), -ENODEV);
 	KUNIT_EXPECT_EQ(test, dma_buf_segment_len(&c, 0, PAGE_SIZE), (size_t)0);

@@ -46,7 +46,8 @@
 enum fake_op {
 	OP_ATTACH, OP_DETACH, OP_MAP, OP_UNMAP, OP_BEGIN, OP_END,
 	OP_KMAP, OP_KUNMAP, OP_KMAP_ATOMIC, OP_KUNMAP_ATOMIC, OP_MMAP,
-	OP_SYNC_DEV, OP_SYNC_CPU, OP_MOVE, OP_FAULT, OP_RELEASE,
+	OP_SYNC_DEV, OP_SYNC_CPU, OP_MOVE, OP_FAULT, OP_VMAP, OP_VUNMAP,
+	OP_RELEASE,
 };
 
 struct fake_exporter {
@@ -327,7 +328,8 @@ static void *fake_kmap(struct dma_buf *dmabuf, unsigned long page_num)
 {
 	struct fake_exporter *fx = dmabuf->priv;
 
-	fake_record(fx, dmabuf, OP_KMAP, true);
+	/* Inside a CPU access, which pins: no lock on the page path. */
+	fake_record(fx, dmabuf, OP_KMAP, false);
 	fx->page_num = page_num;
 	if (fake_point_fails(fx) || fx->kmap_null)
 		return NULL;
@@ -339,8 +341,26 @@ static void fake_kunmap(struct dma_buf *dmabuf, unsigned long page_num,
 {
 	struct fake_exporter *fx = dmabuf->priv;
 
-	fake_record(fx, dmabuf, OP_KUNMAP, true);
+	fake_record(fx, dmabuf, OP_KUNMAP, false);
 	fx->page_num = page_num;
+	fx->unmap_vaddr = vaddr;
+}
+
+static void *fake_vmap(struct dma_buf *dmabuf)
+{
+	struct fake_exporter *fx = dmabuf->priv;
+
+	fake_record(fx, dmabuf, OP_VMAP, true);
+	if (fake_point_fails(fx))
+		return ERR_PTR(-ENOMEM);
+	return fx->storage;
+}
+
+static void fake_vunmap(struct dma_buf *dmabuf, void *vaddr)
+{
+	struct fake_exporter *fx = dmabuf->priv;
+
+	fake_record(fx, dmabuf, OP_VUNMAP, true);
 	fx->unmap_vaddr = vaddr;
 }
 
@@ -410,6 +430,8 @@ static const struct dma_buf_ops fake_ops = {
 	.kunmap_atomic	  = fake_kunmap_atomic,
 	.kmap		  = fake_kmap,
 	.kunmap		  = fake_kunmap,
+	.vmap		  = fake_vmap,
+	.vunmap		  = fake_vunmap,
 	.mmap		  = fake_mmap,
 	.move		  = fake_move,
 };
@@ -2038,6 +2060,103 @@ static void kmap_needs_cpu_access(struct kunit *test)
 }
 #endif
 
+/* --- vmap ------------------------------------------------------------------ */
+
+/*
+ * One kernel mapping per buffer: the exporter is asked once, every caller
+ * gets its address, the last release gives it back. Under the lock
+ * (fake_record checks).
+ */
+static void vmap_shared_and_counted(struct kunit *test)
+{
+	struct fake_exporter *fx = test->priv;
+	struct dma_buf *dmabuf = fake_export(test, &fake_ops);
+	void *a, *b;
+	bool found;
+
+	a = dma_buf_vmap(dmabuf);
+	KUNIT_ASSERT_PTR_EQ(test, a, fx->storage);
+	b = dma_buf_vmap(dmabuf);
+	KUNIT_EXPECT_PTR_EQ(test, b, a);
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_VMAP], 1U);
+	live_buffers(test, "\tpinned: 0 mappings held, 0 CPU accesses, 2 kernel mappings\n",
+		     &found);
+	KUNIT_EXPECT_TRUE(test, found);
+
+	dma_buf_vunmap(dmabuf, b);
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_VUNMAP], 0U);
+	dma_buf_vunmap(dmabuf, a);
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_VUNMAP], 1U);
+	KUNIT_EXPECT_PTR_EQ(test, fx->unmap_vaddr, a);
+	live_buffers(test, "\tpinned:", &found);
+	KUNIT_EXPECT_FALSE(test, found);
+
+	/* Released: the next one asks the exporter again. */
+	a = dma_buf_vmap(dmabuf);
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_VMAP], 2U);
+	dma_buf_vunmap(dmabuf, a);
+	put_and_flush(dmabuf);
+}
+
+/* The exporter's error reaches the caller and leaves nothing behind. */
+static void vmap_failure_holds_nothing(struct kunit *test)
+{
+	struct fake_exporter *fx = test->priv;
+	struct dma_buf *dmabuf = fake_export(test, &fake_ops);
+	void *vaddr;
+
+	fx->points = 0;
+	fx->fail_at = 1;
+	vaddr = dma_buf_vmap(dmabuf);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(vaddr), -ENOMEM);
+	fx->fail_at = 0;
+	/* Not pinned by the failed call. */
+	mutex_lock(&dmabuf->lock);
+	KUNIT_EXPECT_FALSE(test, dma_buf_pinned(dmabuf));
+	mutex_unlock(&dmabuf->lock);
+	vaddr = dma_buf_vmap(dmabuf);
+	KUNIT_EXPECT_PTR_EQ(test, vaddr, fx->storage);
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_VMAP], 2U);
+	dma_buf_vunmap(dmabuf, vaddr);
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_VUNMAP], 1U);
+	put_and_flush(dmabuf);
+}
+
+static void vmap_needs_exporter_support(struct kunit *test)
+{
+	struct fake_exporter *fx = test->priv;
+	struct dma_buf *dmabuf = fake_export(test, &fake_minimal_ops);
+	void *vaddr;
+
+	KUNIT_EXPECT_EQ(test, PTR_ERR(dma_buf_vmap(dmabuf)), -EOPNOTSUPP);
+	EXPECT_MISUSE(test, fx, vaddr = dma_buf_vmap(NULL));
+	KUNIT_EXPECT_EQ(test, PTR_ERR(vaddr), -EINVAL);
+	EXPECT_MISUSE(test, fx, dma_buf_vunmap(NULL, fx->storage));
+	put_and_flush(dmabuf);
+}
+
+/*
+ * A release that does not match a mapping is reported and changes
+ * nothing; a mapping still held when the buffer goes is given back.
+ */
+static void vunmap_misuse(struct kunit *test)
+{
+	struct fake_exporter *fx = test->priv;
+	struct dma_buf *dmabuf = fake_export(test, &fake_ops);
+	void *vaddr;
+
+	EXPECT_MISUSE(test, fx, dma_buf_vunmap(dmabuf, fx->storage));
+	vaddr = dma_buf_vmap(dmabuf);
+	KUNIT_ASSERT_PTR_EQ(test, vaddr, fx->storage);
+	EXPECT_MISUSE(test, fx, dma_buf_vunmap(dmabuf, vaddr + 1));
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_VUNMAP], 0U);
+
+	EXPECT_MISUSE(test, fx, put_and_flush(dmabuf));
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_VUNMAP], 1U);
+	KUNIT_EXPECT_PTR_EQ(test, fx->unmap_vaddr, vaddr);
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_RELEASE], 1U);
+}
+
 /* --- negotiation helpers --------------------------------------------------- */
 
 static void constraints_of_one_device(struct kunit *test)
@@ -2736,10 +2855,24 @@ static void unpin_kmap(struct kunit *test, struct dma_buf *dmabuf,
 	unpin_cpu_access(test, dmabuf, NULL);
 }
 
+static void pin_by_vmap(struct kunit *test, struct dma_buf *dmabuf,
+			void **state)
+{
+	*state = dma_buf_vmap(dmabuf);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, *state);
+}
+
+static void unpin_vmap(struct kunit *test, struct dma_buf *dmabuf,
+		       void *state)
+{
+	dma_buf_vunmap(dmabuf, state);
+}
+
 static const struct pin_way pin_ways[] = {
 	{ "an importer's mapping", pin_by_mapping, unpin_mapping },
 	{ "a kernel CPU access", pin_by_cpu_access, unpin_cpu_access },
 	{ "a kmap inside a CPU access", pin_by_kmap, unpin_kmap },
+	{ "the kernel mapping", pin_by_vmap, unpin_vmap },
 };
 
 KUNIT_ARRAY_PARAM_DESC(pin_way, pin_ways, name);
@@ -3042,7 +3175,7 @@ static void bufinfo_shows_pins(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, found);
 	KUNIT_ASSERT_EQ(test, dma_buf_begin_cpu_access(dmabuf, 0, PAGE_SIZE,
 						       DMA_TO_DEVICE), 0);
-	live_buffers(test, "\tpinned: 0 mappings held, 1 CPU accesses\n",
+	live_buffers(test, "\tpinned: 0 mappings held, 1 CPU accesses, 0 kernel mappings\n",
 		     &found);
 	KUNIT_EXPECT_TRUE(test, found);
 	dma_buf_end_cpu_access(dmabuf, 0, PAGE_SIZE, DMA_TO_DEVICE);
@@ -3112,6 +3245,10 @@ static struct kunit_case dma_buf_core_cases[] = {
 	KUNIT_CASE(kmap_failure_holds_nothing),
 	KUNIT_CASE(kmap_at_most_two),
 	KUNIT_CASE(kmap_needs_cpu_access),
+	KUNIT_CASE(vmap_shared_and_counted),
+	KUNIT_CASE(vmap_failure_holds_nothing),
+	KUNIT_CASE(vmap_needs_exporter_support),
+	KUNIT_CASE(vunmap_misuse),
 	{}
 };
 

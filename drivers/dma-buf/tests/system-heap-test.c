@@ -449,6 +449,41 @@ static void kmap_reads_and_writes(struct kunit *test)
 	heap_put(dmabuf);
 }
 
+/*
+ * dma_buf_vmap() allocates the storage of a new buffer and shows its
+ * pages at one linear address, in order (highmem ones too on i386); the
+ * storage cannot move while it is mapped.
+ */
+static void vmap_is_a_linear_view(struct kunit *test)
+{
+	struct dma_buf *dmabuf = heap_buffer(test, 8 * PAGE_SIZE);
+	struct dma_buf_constraints c = {
+		.dma_limit = U64_MAX,
+		.max_segment_size = UINT_MAX,
+		.seg_boundary_mask = ULONG_MAX,
+	};
+	unsigned long i;
+	u32 *v, *q;
+
+	v = dma_buf_vmap(dmabuf);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, v);
+	KUNIT_ASSERT_EQ(test, dma_buf_begin_cpu_access(dmabuf, 0, dmabuf->size,
+						       DMA_BIDIRECTIONAL), 0);
+	KUNIT_EXPECT_NULL(test, memchr_inv(v, 0, dmabuf->size));
+	for (i = 0; i < 8; i++)
+		v[i * PAGE_SIZE / sizeof(*v) + 1] = 0x7e570000 + i;
+	for (i = 0; i < 8; i++) {
+		q = kmap_local_page(system_heap_page(dmabuf, i));
+		KUNIT_EXPECT_EQ(test, q[1], 0x7e570000 + i);
+		kunmap_local(q);
+	}
+	dma_buf_end_cpu_access(dmabuf, 0, dmabuf->size, DMA_BIDIRECTIONAL);
+	KUNIT_EXPECT_EQ(test, dma_buf_move(dmabuf, &c), -EBUSY);
+	dma_buf_vunmap(dmabuf, v);
+	KUNIT_EXPECT_EQ(test, dma_buf_move(dmabuf, &c), 0);
+	heap_put(dmabuf);
+}
+
 /* On a highmem kernel, storage placed without constraints is highmem. */
 static void storage_in_highmem(struct kunit *test)
 {
@@ -777,6 +812,7 @@ static struct kunit_case system_heap_cases[] = {
 	KUNIT_CASE(storage_counts_in_owner_footprint),
 	KUNIT_CASE(population_stops_at_fatal_signal),
 	KUNIT_CASE(kmap_reads_and_writes),
+	KUNIT_CASE(vmap_is_a_linear_view),
 	KUNIT_CASE(storage_in_highmem),
 	KUNIT_CASE(too_large_fails_without_trying),
 	{}
