@@ -26,8 +26,8 @@ static bool dma_buf_pages_below(struct page *page, unsigned int order,
  *	at or below a physical address
  * @limit: highest acceptable physical address, from
  *	dma_buf_attachments_constraints().
- * @order: allocation order, as for alloc_pages(); the pages are not
- *	compound, so split_page() may split them.
+ * @order: allocation order, as for alloc_pages(); the pages are compound
+ *	if @gfp has __GFP_COMP, otherwise split_page() may split them.
  * @gfp: extra flags (__GFP_ZERO, __GFP_NOWARN, __GFP_RETRY_MAYFAIL,
  *	__GFP_ACCOUNT...); no zone modifier, the helper picks the zone.
  *

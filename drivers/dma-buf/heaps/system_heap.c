@@ -44,9 +44,13 @@
  * holds the buffer's lock, so a fault never maps a page a move is about
  * to free.
  *
- * Pages are allocated in runs of up to 64 KiB where memory allows, so
- * that devices get few, long segments; each attachment's scatterlist is
- * cut to that device's maximum segment size and segment boundary.
+ * Pages are allocated in runs of 1 MiB, then 64 KiB, where memory allows,
+ * so that devices get few, long segments and the pages come and go in few
+ * calls to the page allocator; each attachment's scatterlist is cut to
+ * that device's maximum segment size and segment boundary. A first touch
+ * through mmap() maps the pages around it that one page table covers (2
+ * MiB on x86-64) in one go; the mapping counts in the process's RssFile,
+ * as a mapping of any file does.
  *
  * The pages, and the array that tracks them, are the memory of the
  * process that allocated the buffer, whoever touches it first: they are
@@ -61,14 +65,20 @@
  * never warns. A fatal signal stops a population in progress (EINTR).
  */
 
-/* Runs of 16 pages (64 KiB with 4 KiB pages) where memory allows. */
-#define SYSTEM_HEAP_RUN_ORDER	4
+/*
+ * Runs of 256 pages, then 16, then single pages (1 MiB, 64 KiB and 4 KiB
+ * with 4 KiB pages): long runs are fewer allocations and frees, and few,
+ * long segments for devices (cut to each device's limits when mapped).
+ */
+static const unsigned int system_heap_orders[] = { 8, 4, 0 };
 
 /*
  * The buffer's memory is its owner's (dma_buf_charge_begin()), fails
- * rather than invokes the OOM killer, and fails quietly.
+ * rather than invokes the OOM killer, and fails quietly. Runs are
+ * compound pages, so that each is freed at once and userspace mappings
+ * take references on them (vm_insert_pages()).
  */
-#define SYSTEM_HEAP_GFP		(__GFP_ACCOUNT | __GFP_NOWARN)
+#define SYSTEM_HEAP_GFP		(__GFP_ACCOUNT | __GFP_NOWARN | __GFP_COMP)
 
 struct system_heap_buffer {
 	struct dma_buf *dmabuf;
@@ -79,13 +89,40 @@ struct system_heap_buffer {
 	phys_addr_t last;
 };
 
+/* Free the runs that start at @pages[0] and cover @n pages. */
 static void system_heap_free_pages(struct page **pages, unsigned int n)
 {
-	unsigned int i;
+	struct folio *folio;
+	unsigned int i = 0;
 
-	for (i = 0; i < n; i++)
-		__free_page(pages[i]);
+	while (i < n) {
+		folio = page_folio(pages[i]);
+		i += folio_nr_pages(folio);
+		folio_put(folio);
+	}
 	kvfree(pages);
+}
+
+/* A run of at most @n pages below @limit: the longest memory allows. */
+static struct page *system_heap_alloc_run(u64 limit, unsigned int n,
+					  gfp_t zero, unsigned int *order)
+{
+	struct page *page;
+	unsigned int k;
+	gfp_t gfp;
+
+	for (k = 0; k < ARRAY_SIZE(system_heap_orders); k++) {
+		*order = system_heap_orders[k];
+		if (n < 1U << *order)
+			continue;
+		/* Long runs are a try; single pages are worth reclaiming. */
+		gfp = *order ? __GFP_NORETRY : __GFP_RETRY_MAYFAIL;
+		page = dma_buf_alloc_pages_below(limit, *order, zero | gfp |
+						 SYSTEM_HEAP_GFP);
+		if (page)
+			return page;
+	}
+	return NULL;
 }
 
 /*
@@ -101,7 +138,7 @@ static int system_heap_alloc_storage(struct system_heap_buffer *buf,
 	phys_addr_t last = 0;
 
 	pages = kvcalloc(buf->n_pages, sizeof(*pages), GFP_KERNEL |
-			 __GFP_RETRY_MAYFAIL | SYSTEM_HEAP_GFP);
+			 __GFP_RETRY_MAYFAIL | __GFP_ACCOUNT | __GFP_NOWARN);
 	if (!pages)
 		return -ENOMEM;
 
@@ -113,24 +150,12 @@ static int system_heap_alloc_storage(struct system_heap_buffer *buf,
 		}
 		cond_resched();
 
-		page = NULL;
-		order = SYSTEM_HEAP_RUN_ORDER;
-		if (buf->n_pages - i >= 1U << order)
-			page = dma_buf_alloc_pages_below(c->dma_limit, order,
-							 zero | __GFP_NORETRY |
-							 SYSTEM_HEAP_GFP);
-		if (!page) {
-			order = 0;
-			page = dma_buf_alloc_pages_below(c->dma_limit, 0,
-							 zero |
-							 __GFP_RETRY_MAYFAIL |
-							 SYSTEM_HEAP_GFP);
-		}
+		page = system_heap_alloc_run(c->dma_limit, buf->n_pages - i,
+					     zero, &order);
 		if (!page) {
 			system_heap_free_pages(pages, i);
 			return -ENOMEM;
 		}
-		split_page(page, order);
 		for (j = 0; j < 1U << order; j++)
 			pages[i++] = page + j;
 		last = max(last, page_to_phys(page) + (PAGE_SIZE << order) - 1);
@@ -278,27 +303,54 @@ static void system_heap_vunmap(struct dma_buf *dmabuf, void *vaddr)
 	vunmap(vaddr);
 }
 
+/*
+ * Map the pages around @vmf's address that one page table covers, in one
+ * go: a first touch of a buffer maps up to 2 MiB (x86-64) of it.
+ */
+static vm_fault_t system_heap_insert(struct system_heap_buffer *buf,
+				     struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	unsigned long table = PTRS_PER_PTE * PAGE_SIZE;
+	unsigned long start, end, num;
+	pgoff_t first;
+	int ret;
+
+	start = max(vma->vm_start, ALIGN_DOWN(vmf->address, table));
+	end = min(vma->vm_end, ALIGN_DOWN(vmf->address, table) + table);
+	first = vma->vm_pgoff + ((start - vma->vm_start) >> PAGE_SHIFT);
+	num = min_t(unsigned long, (end - start) >> PAGE_SHIFT,
+		    buf->n_pages - first);
+
+	ret = vm_insert_pages(vma, start, &buf->pages[first], &num);
+	/* Some of the range was mapped already: the faulting page alone. */
+	if (ret == -EBUSY)
+		ret = vm_insert_page(vma, vmf->address,
+				     buf->pages[array_index_nospec(vmf->pgoff,
+								   buf->n_pages)]);
+	if (!ret || ret == -EBUSY)
+		return VM_FAULT_NOPAGE;
+	return ret == -ENOMEM ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
+}
+
 static vm_fault_t system_heap_fault(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
 	struct system_heap_buffer *buf = vma->vm_private_data;
-	pgoff_t pgoff = vmf->pgoff;
-	struct page *page;
 	vm_fault_t fault;
 	int ret;
 
-	if (pgoff >= buf->n_pages)
+	/* The core checked the mapping's range against the buffer's size. */
+	if (vmf->pgoff >= buf->n_pages)
 		return VM_FAULT_SIGBUS;
-	pgoff = array_index_nospec(pgoff, buf->n_pages);
 
 	/* Killed while waiting: no page, and the task dies on its way out. */
 	if (mutex_lock_killable(&buf->dmabuf->lock))
 		return VM_FAULT_NOPAGE;
 	ret = system_heap_populate(buf);
 	if (!ret) {
-		/* Under the lock: a move must not free the page meanwhile. */
-		page = buf->pages[pgoff];
-		fault = vmf_insert_pfn(vma, vmf->address, page_to_pfn(page));
+		/* Under the lock: a move must not free the pages meanwhile. */
+		fault = system_heap_insert(buf, vmf);
 	} else if (ret == -EINTR) {
 		fault = VM_FAULT_NOPAGE;
 	} else {
@@ -318,8 +370,12 @@ static const struct vm_operations_struct system_heap_vm_ops = {
 
 static int system_heap_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma)
 {
-	/* Pages are inserted at fault time, by frame number. */
-	vm_flags_set(vma, VM_PFNMAP | VM_DONTDUMP);
+	/*
+	 * Pages are inserted at fault time, a page table's worth at once,
+	 * as pages (vm_insert_pages()): no per-page memory type lookup as
+	 * for frame numbers, and the mapping holds references on them.
+	 */
+	vm_flags_set(vma, VM_MIXEDMAP | VM_DONTDUMP);
 	vma->vm_ops = &system_heap_vm_ops;
 	vma->vm_private_data = dmabuf->priv;
 	return 0;

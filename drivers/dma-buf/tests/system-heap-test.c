@@ -484,6 +484,32 @@ static void vmap_is_a_linear_view(struct kunit *test)
 	heap_put(dmabuf);
 }
 
+/*
+ * Storage comes in runs of 1 MiB where memory allows (a fresh test
+ * machine has plenty): each run one compound allocation, its pages in
+ * order, so that it is freed at once and maps as few long segments.
+ */
+static void storage_in_long_runs(struct kunit *test)
+{
+	struct dma_buf *dmabuf = heap_buffer(test, SZ_2M + 16 * PAGE_SIZE);
+	unsigned long i, run = 256;
+	struct page *first;
+
+	populate(test, dmabuf);
+	for (i = 0; i < 2 * run; i++) {
+		first = system_heap_page(dmabuf, i - i % run);
+		KUNIT_ASSERT_PTR_EQ_MSG(test, system_heap_page(dmabuf, i),
+					first + i % run, "page %lu", i);
+	}
+	for (i = 0; i < 2 * run; i += run)
+		KUNIT_EXPECT_EQ(test, folio_order(page_folio(system_heap_page(dmabuf, i))),
+				8U);
+	/* The tail: one run of 64 KiB. */
+	KUNIT_EXPECT_EQ(test, folio_order(page_folio(system_heap_page(dmabuf, 2 * run))),
+			4U);
+	heap_put(dmabuf);
+}
+
 /* On a highmem kernel, storage placed without constraints is highmem. */
 static void storage_in_highmem(struct kunit *test)
 {
@@ -813,6 +839,7 @@ static struct kunit_case system_heap_cases[] = {
 	KUNIT_CASE(population_stops_at_fatal_signal),
 	KUNIT_CASE(kmap_reads_and_writes),
 	KUNIT_CASE(vmap_is_a_linear_view),
+	KUNIT_CASE(storage_in_long_runs),
 	KUNIT_CASE(storage_in_highmem),
 	KUNIT_CASE(too_large_fails_without_trying),
 	{}
