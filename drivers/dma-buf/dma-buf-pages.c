@@ -82,6 +82,19 @@ struct page *dma_buf_alloc_pages_below(u64 limit, unsigned int order,
 EXPORT_SYMBOL_GPL(dma_buf_alloc_pages_below);
 
 /*
+ * Does @next lie right after @page in physical memory? Pages of one folio
+ * do when they follow each other in its memory map, which is two loads;
+ * others are compared by frame number, which costs a section lookup on
+ * some memory models.
+ */
+static bool dma_buf_page_follows(struct page *page, struct page *next)
+{
+	if (next == page + 1 && page_folio(next) == page_folio(page))
+		return true;
+	return page_to_pfn(next) == page_to_pfn(page) + 1;
+}
+
+/*
  * Walk the segments of @pages under @c; with @sgt, fill its entries.
  * Each page is looked at about once: a segment grows page by page only
  * while the memory is contiguous and the constraints allow it, so the
@@ -105,7 +118,7 @@ static unsigned int dma_buf_walk_segments(struct page **pages,
 					  offset_in_page(pos), end - pos);
 		len = PAGE_SIZE - offset_in_page(pos);
 		while (len < max && i + 1 < n_pages &&
-		       page_to_pfn(pages[i + 1]) == page_to_pfn(pages[i]) + 1) {
+		       dma_buf_page_follows(pages[i], pages[i + 1])) {
 			len += PAGE_SIZE;
 			i++;
 		}

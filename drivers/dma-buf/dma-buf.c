@@ -1279,7 +1279,8 @@ typedef void (*dma_buf_kunmap_fn)(struct dma_buf *dmabuf,
  * mispredicted bound check cannot make an exporter index its page array
  * speculatively past the end.
  */
-static bool dma_buf_page_ok(struct dma_buf *dmabuf, unsigned long *page_num)
+static __always_inline bool dma_buf_page_ok(struct dma_buf *dmabuf,
+					    unsigned long *page_num)
 {
 	size_t n;
 

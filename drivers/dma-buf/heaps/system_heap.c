@@ -137,8 +137,10 @@ static int system_heap_alloc_storage(struct system_heap_buffer *buf,
 	struct page **pages, *page;
 	phys_addr_t last = 0;
 
-	pages = kvcalloc(buf->n_pages, sizeof(*pages), GFP_KERNEL |
-			 __GFP_RETRY_MAYFAIL | __GFP_ACCOUNT | __GFP_NOWARN);
+	/* Every entry is written before it is read: no need to zero. */
+	pages = kvmalloc_array(buf->n_pages, sizeof(*pages), GFP_KERNEL |
+			       __GFP_RETRY_MAYFAIL | __GFP_ACCOUNT |
+			       __GFP_NOWARN);
 	if (!pages)
 		return -ENOMEM;
 
