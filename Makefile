@@ -16,12 +16,15 @@
 #                   passes on each patch, KUnit passes on the result
 #   make docs       the project's documentation as HTML (build/docs/html)
 #   make coverage   gcov line coverage of the core under KUnit and selftests
+#   make bench      the same benchmark on the base tree's dma-buf and ours,
+#                   under QEMU -icount: one table (see harness/bench.sh)
 #   make clean      remove the project's objects from the build trees
 #   make distclean  remove build/ entirely
 #
 # Variables: ARCH=x86_64|i386|arm64, DEBUG=1, KERNEL_SRC=/path/to/6.12-tree,
 # GUEST_CMD, GUEST_FILES, GUEST_TIMEOUT (seconds), KUNIT_ARGS, JOBS,
-# DURATION and WORKERS (make stress).
+# DURATION and WORKERS (make stress), BENCH_RUNS, BENCH_ITERS and
+# BENCH_LIVE (make bench).
 
 ARCH		?= x86_64
 # make stress runs on the debug kernels unless told DEBUG=0.
@@ -99,13 +102,13 @@ KMAKE		= $(MAKE) -C $(SRC) O=$(KOBJ) ARCH=$(ARCH) \
 export GUEST_TIMEOUT JOBS ARCH
 
 .PHONY: all deps src kernel selftests-build initramfs run shell kunit test \
-	stress check check-code patches check-patches docs coverage clean \
+	stress check check-code patches check-patches docs coverage bench clean \
 	distclean help
 
 all: run
 
 help:
-	@sed -n '3,18p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,22p' Makefile | sed 's/^# \{0,1\}//'
 
 deps:
 	@harness/deps.sh $(ARCH) $(BUILD)
@@ -125,6 +128,10 @@ kernel: src
 
 selftests-build: kernel
 	@harness/build-selftests.sh $(SRC) $(KOBJ)/usr/include $(OUT)/selftests $(ARCH)
+	@mkdir -p $(OUT)/bench-module
+	@cp -u tools/dma-buf/bench/* $(OUT)/bench-module/
+	@+$(KMAKE) -s M=$(OUT)/bench-module BENCH_API=project modules
+	@cp $(OUT)/bench-module/dmabuf_bench.ko $(OUT)/selftests/
 
 # GUEST_CMD and GUEST_FILES reach the guest verbatim: make writes their
 # unexpanded values to files ($(value), $(file)), so that neither make nor
@@ -182,6 +189,13 @@ coverage-run: selftests-build
 		$(OUT)/coverage >/dev/null || true
 	@python3 harness/coverage.py $(OUT)/coverage/results.log $(SRC) $(KOBJ) \
 		dma-buf.c dma-buf-pages.c dma-heap.c
+
+# Both kernels from the same configuration, x86_64, not the debug one.
+bench: selftests-build
+	@[ "$(ARCH)" = x86_64 ] && [ "$(DEBUG)" = 0 ] || \
+		{ echo "make bench: x86_64 without DEBUG only" >&2; exit 2; }
+	@harness/bench.sh $(PROJECT) $(BUILD) $(KOBJ) $(OUT)/modroot \
+		$(OUT)/selftests/bin/dmabuf-bench $(JOBS)
 
 # Checked in the KUnit tree: its configuration enables every project option.
 check: check-code check-patches

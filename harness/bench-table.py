@@ -1,0 +1,143 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
+"""bench-table.py DIR RUNS ITERS LIVE
+
+The table of make bench, from DIR/{upstream,ours}-N.txt ("KEY VALUE"
+lines of dmabuf-bench, N = 1..RUNS): one row per operation with both
+kernels' figures (instructions per operation under -icount shift=0, bytes
+for the slab row), their ratio, the project's figure before issue 13's
+changes (harness/bench-baseline.txt, measured the same way), the physical
+floor where there is one, and the target of issue 13 with whether it is
+met. Exit status 1 if two runs of one kernel differ by more than 1% on
+any row, or a row is missing.
+"""
+
+import os
+import sys
+
+# key, label, target: ('up', r) ours/upstream <= r; ('floor', r) ours/floor
+# <= r; ('keep', r) a row the project already won when the issue was filed
+# (r: the ratio the issue gives): no worse than before (the baseline),
+# within 1%; None: reported only.
+ROWS = [
+    ('export_put', 'export + put', ('keep', 0.89)),
+    ('export_put_live', 'export + put, LIVE buffers alive', None),
+    ('fd_get_put_close', 'fd + get + put + close', ('keep', 1.01)),
+    ('attach_detach_1', 'attach + detach, 1 attachment', ('keep', 0.84)),
+    ('attach_detach_16', 'attach + detach, 16 attachments', None),
+    ('attach_detach_256', 'attach + detach, 256 attachments', None),
+    ('map_unmap_cached_1', 'cached map + unmap, 1 attachment', ('keep', 0.73)),
+    ('map_unmap_cached_16', 'cached map + unmap, 16 attachments', None),
+    ('map_unmap_cached_256', 'cached map + unmap, 256 attachments', None),
+    ('begin_end', 'begin + end cpu access', ('keep', 0.76)),
+    ('slab_per_buffer', 'slab bytes per live buffer (LIVE alive)', ('keep', 0.78)),
+    ('get_put', 'get + put', None),
+    ('get_put_2000_live', 'get + put, 2,000 buffers alive', ('keep', 0.95)),
+    ('get_put_live', 'get + put, LIVE buffers alive', None),
+    ('kmap_kunmap', 'kmap + kunmap of a page', None),
+    ('kmap_copy_kunmap', 'kmap + copy 4 KiB + kunmap', ('floor', 1.1)),
+    ('cpu_view_1m_kmaps', 'CPU view of 1 MiB: begin, 256 kmaps, end', None),
+    ('cpu_view_1m_vmap', 'CPU view of 1 MiB: begin, vmap, vunmap, end', ('up', 1.0)),
+    ('cpu_view_1m_vmap_shared', 'the same, a vmap held elsewhere', None),
+    ('map_1m', 'attach + map + unmap + detach, 1 MiB', None),
+    ('map_64m', 'attach + map + unmap + detach, 64 MiB', None),
+    ('map_1024m', 'attach + map + unmap + detach, 1 GiB', None),
+    ('heap_alloc_close_4k', 'heap ALLOC + close, 4 KiB', ('keep', 0.68)),
+    ('heap_alloc_close_1m', 'heap ALLOC + close, 1 MiB', ('keep', 0.02)),
+    ('heap_alloc_touch_close_1m',
+     'heap ALLOC + mmap + touch + munmap + close, 1 MiB', ('up', 1.0)),
+    ('heap_retouch_1m', 'mmap + touch + munmap, filled 1 MiB', ('up', 1.0)),
+    ('heap_pages_get_free_1m', 'getting and freeing 1 MiB of pages', ('up', 1.0)),
+]
+
+FLOORS = {
+    'fd_get_put_close': 'floor_fd_get_put_close',
+    'kmap_kunmap': 'floor_kmap_kunmap',
+    'kmap_copy_kunmap': 'floor_kmap_copy_kunmap',
+}
+
+
+def load(path):
+    vals = {}
+    with open(path) as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) == 2 and parts[1].isdigit():
+                vals[parts[0]] = int(parts[1])
+    return vals
+
+
+def load_baseline():
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                        'bench-baseline.txt')
+    return load(path) if os.path.exists(path) else {}
+
+
+def fmt(v):
+    return '—' if v is None else f'{v:,}'
+
+
+def main():
+    d, runs, iters, live = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+    bad = []
+    res = {}
+    for k in ('upstream', 'ours'):
+        sets = [load(os.path.join(d, f'{k}-{i}.txt')) for i in range(1, runs + 1)]
+        res[k] = sets[0]
+        for s in sets[1:]:
+            for key, v in sets[0].items():
+                w = s.get(key)
+                if w is None or abs(w - v) > 0.01 * max(v, w, 1):
+                    bad.append(f'{k} {key}: {v} then {w}')
+
+    base = load_baseline()
+    live_s = f'{int(live):,}'
+    print('| operation | upstream | ours | ours / upstream | ours before | floor | '
+          'ours / floor | target | met |')
+    print('| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |')
+    missing = []
+    for key, label, target in ROWS:
+        up, ours = res['upstream'].get(key), res['ours'].get(key)
+        floor = res['ours'].get(FLOORS.get(key, ''))
+        if ours is None:
+            missing.append(key)
+        ratio = f'{ours / up:.2f}' if up and ours is not None else '—'
+        fratio = f'{ours / floor:.2f}' if floor and ours is not None else '—'
+        tgt, met = '', ''
+        if target:
+            kind, r = target
+            if kind == 'floor' and floor and ours is not None:
+                tgt, ok = f'≤ {r} × floor', ours <= r * floor
+            elif kind == 'up' and up and ours is not None:
+                tgt, ok = f'≤ {r} × upstream', ours <= (r + 0.005) * up
+            elif kind == 'keep' and base.get(key) and ours is not None:
+                tgt = f'≤ before (issue: {r} × upstream)'
+                ok = ours <= 1.01 * base[key]
+            else:
+                tgt, ok = f'{kind} {r}', False
+            met = 'yes' if ok else '**no**'
+        print(f'| {label.replace("LIVE", live_s)} | {fmt(up)} | {fmt(ours)} | '
+              f'{ratio} | {fmt(base.get(key))} | {fmt(floor)} | {fratio} | '
+              f'{tgt} | {met} |')
+
+    m = [res['ours'].get(k) for k in ('map_1m', 'map_64m', 'map_1024m')]
+    if all(m):
+        print(f'\nMap cost per MiB (ours): 1 MiB {m[0]:,}, 64 MiB {m[1] // 64:,}, '
+              f'1 GiB {m[2] // 1024:,} instructions.')
+    print(f'\nIterations: dmabuf-bench -n {iters} -l {live}; {runs} run(s) per kernel; '
+          'instructions per operation under QEMU -icount shift=0. '
+          '"ours before": the project at df05b07, before issue 13 '
+          '(harness/bench-baseline.txt).')
+    if missing:
+        print('bench: rows missing from the project\'s run: ' + ', '.join(missing),
+              file=sys.stderr)
+    if bad:
+        print('bench: runs disagree by more than 1%:\n  ' + '\n  '.join(bad),
+              file=sys.stderr)
+    elif runs > 1:
+        print(f'All {runs} runs of each kernel agree within 1% on every row.')
+    return 1 if bad or missing else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
