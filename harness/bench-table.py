@@ -48,6 +48,10 @@ ROWS = [
      'heap ALLOC + mmap + touch + munmap + close, 1 MiB', ('up', 1.0)),
     ('heap_retouch_1m', 'mmap + touch + munmap, filled 1 MiB', ('up', 1.0)),
     ('heap_pages_get_free_1m', 'getting and freeing 1 MiB of pages', ('up', 1.0)),
+    ('heap_alloc_sync_close_1m', 'heap ALLOC + SYNC start, end + close, 1 MiB', None),
+    ('heap_alloc_sync_close_4k', 'heap ALLOC + SYNC start, end + close, 4 KiB', None),
+    ('heap_pages_get_free_1m_sync',
+     'getting and freeing 1 MiB less a page, through SYNC', None),
 ]
 
 FLOORS = {
@@ -95,6 +99,10 @@ def main():
     print('| operation | upstream | ours | ours / upstream | ours before | floor | '
           'ours / floor | target | met |')
     print('| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |')
+    rst = ['.. list-table::', '   :header-rows: 1', '',
+           *(f'   {"*" if i == 0 else " "} - {h}' for i, h in enumerate(
+               ('operation', 'upstream', 'ours', 'ours / upstream', 'before',
+                'floor', 'ours / floor', 'target', 'met')))]
     missing = []
     for key, label, target in ROWS:
         up, ours = res['upstream'].get(key), res['ours'].get(key)
@@ -116,18 +124,25 @@ def main():
             else:
                 tgt, ok = f'{kind} {r}', False
             met = 'yes' if ok else '**no**'
-        print(f'| {label.replace("LIVE", live_s)} | {fmt(up)} | {fmt(ours)} | '
-              f'{ratio} | {fmt(base.get(key))} | {fmt(floor)} | {fratio} | '
-              f'{tgt} | {met} |')
+        cells = (label.replace('LIVE', live_s), fmt(up), fmt(ours), ratio,
+                 fmt(base.get(key)), fmt(floor), fratio, tgt, met)
+        print('| ' + ' | '.join(cells) + ' |')
+        rst += [f'   {"*" if i == 0 else " "} - {c or ""}'.rstrip()
+                for i, c in enumerate(cells)]
 
     m = [res['ours'].get(k) for k in ('map_1m', 'map_64m', 'map_1024m')]
     if all(m):
+        # Linear: a MiB of a 1 GiB buffer costs no more than one of 64 MiB.
+        linear = m[2] / 1024 <= 1.05 * m[1] / 64
         print(f'\nMap cost per MiB (ours): 1 MiB {m[0]:,}, 64 MiB {m[1] // 64:,}, '
-              f'1 GiB {m[2] // 1024:,} instructions.')
+              f'1 GiB {m[2] // 1024:,} instructions: '
+              f'{"linear" if linear else "**not linear**"}.')
     print(f'\nIterations: dmabuf-bench -n {iters} -l {live}; {runs} run(s) per kernel; '
           'instructions per operation under QEMU -icount shift=0. '
           '"ours before": the project at df05b07, before issue 13 '
           '(harness/bench-baseline.txt).')
+    with open(os.path.join(d, 'table.rst'), 'w') as f:
+        f.write('\n'.join(rst) + '\n')
     if missing:
         print('bench: rows missing from the project\'s run: ' + ', '.join(missing),
               file=sys.stderr)

@@ -22,7 +22,8 @@
 # differs between runs by more than 1%. BENCH_ITERS and BENCH_LIVE are
 # passed to dmabuf-bench (-n, -l). BENCH_NO_VMAP=y builds the module for
 # a project tree older than dma_buf_vmap() (to measure a baseline). The table (harness/bench-table.py) is
-# printed and written to BUILD/bench/table.md.
+# printed and written to BUILD/bench/table.md (and as reStructuredText,
+# table.rst, for the documentation).
 set -eu
 
 project=$1 build=$2 ours_obj=$3 ours_modroot=$4 bench_bin=$5 jobs=$6

@@ -38,7 +38,7 @@
 
 static unsigned int iters = 1000;
 module_param(iters, uint, 0444);
-MODULE_PARM_DESC(iters, "repetitions of the cheap operations (others scale down)");
+MODULE_PARM_DESC(iters, "scale: each row runs about iters * 10,000 instructions");
 static unsigned int live = 100000;
 module_param(live, uint, 0444);
 MODULE_PARM_DESC(live, "buffers alive for the slab and lookup rows");
@@ -51,6 +51,14 @@ module_param_array(map_fds, int, &n_map_fds, 0444);
 MODULE_PARM_DESC(map_fds, "fds of system heap buffers to map (1 MiB, 64 MiB, 1 GiB)");
 
 #define MAX_ATTACH	256
+
+/*
+ * Repetitions of an operation of about @cost instructions: enough for a
+ * loop to span several timer ticks (some ten million instructions at the
+ * default @iters), so that the ticks' share of each figure is the same
+ * from one build to the next instead of depending on where one falls.
+ */
+#define REPS(cost)	((unsigned int)max_t(u64, div_u64((u64)iters * 10000, (cost)), 1))
 
 static struct device *devs[MAX_ATTACH];
 static struct device_dma_parameters dma_parms[MAX_ATTACH];
@@ -287,7 +295,7 @@ static int bench_thread_rows(void)
 	u64 before;
 	int ret;
 
-	ret = bench_export("export_put", iters);
+	ret = bench_export("export_put", REPS(1000));
 	if (ret)
 		return ret;
 
@@ -306,7 +314,7 @@ static int bench_thread_rows(void)
 	}
 	if (!ret) {
 		report("slab_per_buffer", slab_bytes() - before, n);
-		ret = bench_export("export_put_live", iters);
+		ret = bench_export("export_put_live", REPS(1000));
 	}
 	while (i--)
 		dma_buf_put(bufs[i]);
@@ -344,8 +352,8 @@ static const struct file_operations fd_floor_fops = {
 static int bench_fds(void)
 {
 	struct dma_buf *dmabuf, *got;
+	unsigned int i, n = REPS(400);
 	struct file *file;
-	unsigned int i;
 	int fd;
 	u64 t;
 
@@ -353,7 +361,7 @@ static int bench_fds(void)
 	if (IS_ERR(dmabuf))
 		return PTR_ERR(dmabuf);
 	t = ktime_get_ns();
-	for (i = 0; i < iters; i++) {
+	for (i = 0; i < n; i++) {
 		get_dma_buf(dmabuf);
 		fd = dma_buf_fd(dmabuf, O_CLOEXEC);
 		if (fd < 0)
@@ -363,12 +371,12 @@ static int bench_fds(void)
 			dma_buf_put(got);
 		close_fd(fd);
 	}
-	report("fd_get_put_close", ktime_get_ns() - t, iters);
+	report("fd_get_put_close", ktime_get_ns() - t, n);
 
 	file = anon_inode_getfile("dmabuf_bench", &fd_floor_fops, NULL, O_RDWR);
 	if (!IS_ERR(file)) {
 		t = ktime_get_ns();
-		for (i = 0; i < iters; i++) {
+		for (i = 0; i < n; i++) {
 			fd = get_unused_fd_flags(O_CLOEXEC);
 			if (fd < 0)
 				break;
@@ -376,7 +384,7 @@ static int bench_fds(void)
 			fput(fget(fd));
 			close_fd(fd);
 		}
-		report("floor_fd_get_put_close", ktime_get_ns() - t, iters);
+		report("floor_fd_get_put_close", ktime_get_ns() - t, n);
 		fput(file);
 	}
 	dma_buf_put(dmabuf);
@@ -387,7 +395,7 @@ static int bench_fds(void)
 static void bench_get_put(const char *key)
 {
 	struct dma_buf *dmabuf, *got;
-	unsigned int i;
+	unsigned int i, n = REPS(50);
 	int fd;
 	u64 t;
 
@@ -400,12 +408,12 @@ static void bench_get_put(const char *key)
 		return;
 	}
 	t = ktime_get_ns();
-	for (i = 0; i < iters; i++) {
+	for (i = 0; i < n; i++) {
 		got = dma_buf_get(fd);
 		if (!IS_ERR(got))
 			dma_buf_put(got);
 	}
-	report(key, ktime_get_ns() - t, iters);
+	report(key, ktime_get_ns() - t, n);
 	close_fd(fd);
 }
 
@@ -445,7 +453,7 @@ static int bench_attachments(unsigned int others)
 	struct dma_buf_attachment *a;
 	struct dma_buf *dmabuf;
 	struct sg_table *sgt;
-	unsigned int i, n = 0;
+	unsigned int i, n, h;
 	char key[48];
 	int ret = 0;
 	u64 t;
@@ -453,26 +461,27 @@ static int bench_attachments(unsigned int others)
 	dmabuf = b_export();
 	if (IS_ERR(dmabuf))
 		return PTR_ERR(dmabuf);
-	for (; n < others; n++) {
-		held[n] = dma_buf_attach(dmabuf, devs[n + 1]);
-		if (IS_ERR(held[n])) {
-			ret = PTR_ERR(held[n]);
+	for (h = 0; h < others; h++) {
+		held[h] = dma_buf_attach(dmabuf, devs[h + 1]);
+		if (IS_ERR(held[h])) {
+			ret = PTR_ERR(held[h]);
 			goto out;
 		}
-		sgt = b_map(held[n]);
+		sgt = b_map(held[h]);
 		if (!IS_ERR(sgt))
-			b_unmap(held[n], sgt);
+			b_unmap(held[h], sgt);
 	}
 
+	n = REPS(300);
 	t = ktime_get_ns();
-	for (i = 0; i < iters; i++) {
+	for (i = 0; i < n; i++) {
 		a = dma_buf_attach(dmabuf, devs[0]);
 		if (IS_ERR(a))
 			break;
 		dma_buf_detach(dmabuf, a);
 	}
 	snprintf(key, sizeof(key), "attach_detach_%u", others + 1);
-	report(key, ktime_get_ns() - t, iters);
+	report(key, ktime_get_ns() - t, n);
 
 	a = dma_buf_attach(dmabuf, devs[0]);
 	if (IS_ERR(a)) {
@@ -482,19 +491,20 @@ static int bench_attachments(unsigned int others)
 	sgt = b_map(a);
 	if (!IS_ERR(sgt))
 		b_unmap(a, sgt);
+	n = REPS(130);
 	t = ktime_get_ns();
-	for (i = 0; i < iters; i++) {
+	for (i = 0; i < n; i++) {
 		sgt = b_map(a);
 		if (IS_ERR(sgt))
 			break;
 		b_unmap(a, sgt);
 	}
 	snprintf(key, sizeof(key), "map_unmap_cached_%u", others + 1);
-	report(key, ktime_get_ns() - t, iters);
+	report(key, ktime_get_ns() - t, n);
 	dma_buf_detach(dmabuf, a);
 out:
-	while (n--)
-		dma_buf_detach(dmabuf, held[n]);
+	while (h--)
+		dma_buf_detach(dmabuf, held[h]);
 	dma_buf_put(dmabuf);
 	return ret;
 }
@@ -502,18 +512,18 @@ out:
 static int bench_cpu_access(void)
 {
 	struct dma_buf *dmabuf = b_export();
-	unsigned int i;
+	unsigned int i, n = REPS(150);
 	u64 t;
 
 	if (IS_ERR(dmabuf))
 		return PTR_ERR(dmabuf);
 	t = ktime_get_ns();
-	for (i = 0; i < iters; i++) {
+	for (i = 0; i < n; i++) {
 		if (b_begin(dmabuf))
 			break;
 		b_end(dmabuf);
 	}
-	report("begin_end", ktime_get_ns() - t, iters);
+	report("begin_end", ktime_get_ns() - t, n);
 	dma_buf_put(dmabuf);
 	return 0;
 }
@@ -528,7 +538,7 @@ static char copy_dst[PAGE_SIZE];
  */
 static void bench_kmap(struct dma_buf *dmabuf)
 {
-	unsigned int i, n = iters;
+	unsigned int i, n = REPS(500);
 	void *vaddr;
 	u64 t;
 
@@ -569,7 +579,7 @@ static void bench_kmap(struct dma_buf *dmabuf)
 	b_end(dmabuf);
 
 	/* The old way to see 1 MiB: every page in turn. */
-	n = max(iters / 16, 1U);
+	n = REPS(20000);
 	t = ktime_get_ns();
 	for (i = 0; i < n; i++) {
 		unsigned long p;
@@ -589,7 +599,7 @@ static void bench_kmap(struct dma_buf *dmabuf)
 /* A linear view of 1 MiB: created each time, and shared with a holder. */
 static void bench_vmap(struct dma_buf *dmabuf)
 {
-	unsigned int i, n = max(iters / 16, 1U);
+	unsigned int i, n = REPS(50000);
 	void *vaddr, *held;
 	u64 t;
 
@@ -607,7 +617,7 @@ static void bench_vmap(struct dma_buf *dmabuf)
 	held = b_vmap(dmabuf);
 	if (IS_ERR(held))
 		return;
-	n = iters;
+	n = REPS(300);
 	t = ktime_get_ns();
 	for (i = 0; i < n; i++) {
 		if (b_begin(dmabuf))
@@ -624,7 +634,7 @@ static void bench_vmap(struct dma_buf *dmabuf)
 /* attach + map + unmap + detach of a whole heap buffer: a device's view. */
 static void bench_map_size(struct dma_buf *dmabuf)
 {
-	unsigned int i, n = max(iters >> (ilog2(dmabuf->size >> 20) / 2 + 3), 1U);
+	unsigned int i, n = REPS(15000 * (dmabuf->size >> 20));
 	struct dma_buf_attachment *a;
 	struct sg_table *sgt;
 	char key[48];

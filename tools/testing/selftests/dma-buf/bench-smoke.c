@@ -23,7 +23,8 @@
 static const char * const rows[] = {
 	"heap_alloc_close_4k", "heap_alloc_close_1m",
 	"heap_alloc_touch_close_1m", "heap_retouch_1m",
-	"heap_pages_get_free_1m", "export_put", "slab_per_buffer",
+	"heap_pages_get_free_1m", "heap_alloc_sync_close_1m",
+	"heap_alloc_sync_close_4k", "heap_pages_get_free_1m_sync", "export_put", "slab_per_buffer",
 	"export_put_live", "fd_get_put_close", "floor_fd_get_put_close",
 	"get_put", "get_put_2000_live", "get_put_live", "attach_detach_1",
 	"map_unmap_cached_1", "attach_detach_16", "map_unmap_cached_16",
