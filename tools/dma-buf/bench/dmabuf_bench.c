@@ -596,11 +596,12 @@ static void bench_kmap(struct dma_buf *dmabuf)
 	report("cpu_view_1m_kmaps", ktime_get_ns() - t, n);
 }
 
-/* A linear view of 1 MiB: created each time, and shared with a holder. */
-static void bench_vmap(struct dma_buf *dmabuf)
+/* @n times: begin, vmap, vunmap, end. */
+static void bench_vmap_loop(struct dma_buf *dmabuf, const char *key,
+			    unsigned int n)
 {
-	unsigned int i, n = REPS(50000);
-	void *vaddr, *held;
+	unsigned int i;
+	void *vaddr;
 	u64 t;
 
 	t = ktime_get_ns();
@@ -612,22 +613,19 @@ static void bench_vmap(struct dma_buf *dmabuf)
 			b_vunmap(dmabuf, vaddr);
 		b_end(dmabuf);
 	}
-	report("cpu_view_1m_vmap", ktime_get_ns() - t, n);
+	report(key, ktime_get_ns() - t, n);
+}
 
+/* A linear view of 1 MiB: created each time, and shared with a holder. */
+static void bench_vmap(struct dma_buf *dmabuf)
+{
+	void *held;
+
+	bench_vmap_loop(dmabuf, "cpu_view_1m_vmap", REPS(50000));
 	held = b_vmap(dmabuf);
 	if (IS_ERR(held))
 		return;
-	n = REPS(300);
-	t = ktime_get_ns();
-	for (i = 0; i < n; i++) {
-		if (b_begin(dmabuf))
-			break;
-		vaddr = b_vmap(dmabuf);
-		if (!IS_ERR(vaddr))
-			b_vunmap(dmabuf, vaddr);
-		b_end(dmabuf);
-	}
-	report("cpu_view_1m_vmap_shared", ktime_get_ns() - t, n);
+	bench_vmap_loop(dmabuf, "cpu_view_1m_vmap_shared", REPS(300));
 	b_vunmap(dmabuf, held);
 }
 
