@@ -70,6 +70,7 @@ static void stubs_fail_with_enodev(struct kunit *test)
 	dma_buf_end_cpu_access(&dmabuf, 0, 1, DMA_TO_DEVICE);
 	dma_buf_kunmap(&dmabuf, 0, NULL);
 	dma_buf_kunmap_atomic(&dmabuf, 0, NULL);
+	dma_buf_vunmap(&dmabuf, NULL);
 	dma_buf_unmap_pages(&attach, NULL, DMA_TO_DEVICE);
 	dma_buf_sync_pages_for_device(&attach, NULL, DMA_TO_DEVICE);
 	dma_buf_sync_pages_for_cpu(&attach, NULL, DMA_TO_DEVICE);
