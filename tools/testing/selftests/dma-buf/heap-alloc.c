@@ -278,6 +278,48 @@ TEST_F(heap, system_first_touch_maps_in_one_go)
 	close(fd);
 }
 
+/*
+ * A page whose mapping was zapped (MADV_DONTNEED) in a window the first
+ * touch mapped faults back alone: the system heap's window insert finds
+ * the rest of the page table already mapped and must map just the page
+ * that faulted, the right one, neither looping on the fault nor failing
+ * it. Page 5 is zapped with the window's first page still mapped; page 0
+ * with pages after it mapped. Writes through the remapped pages must
+ * land in the buffer, as a second mapping shows.
+ */
+TEST_F(heap, system_zapped_page_faults_back_alone)
+{
+	size_t size = 1 << 20, i, pg = self->page;
+	char *p, *q;
+	int fd;
+
+	if (strcmp(variant->module, "system_heap"))
+		SKIP(return, "the ivshmem heap maps its BAR at mmap() time");
+	fd = heap_alloc(self->heap, size, O_RDWR);
+	ASSERT_LE(0, fd);
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	for (i = 0; i < size; i += pg)
+		p[i] = (char)(i / pg);
+
+	ASSERT_EQ(0, madvise(p + 5 * pg, pg, MADV_DONTNEED));
+	EXPECT_EQ(5, p[5 * pg]);
+	p[5 * pg + 1] = 0x55;
+	ASSERT_EQ(0, madvise(p, pg, MADV_DONTNEED));
+	EXPECT_EQ(0, p[0]);
+	p[1] = 0x5a;
+
+	q = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, q);
+	for (i = 0; i < size; i += pg)
+		ASSERT_EQ((char)(i / pg), q[i]) TH_LOG("page %zu", i / pg);
+	EXPECT_EQ(0x55, q[5 * pg + 1]);
+	EXPECT_EQ(0x5a, q[1]);
+	munmap(q, size);
+	munmap(p, size);
+	close(fd);
+}
+
 static int unload(const char *name)
 {
 	return syscall(__NR_delete_module, name, O_NONBLOCK) ? -errno : 0;
