@@ -82,16 +82,50 @@ struct page *dma_buf_alloc_pages_below(u64 limit, unsigned int order,
 EXPORT_SYMBOL_GPL(dma_buf_alloc_pages_below);
 
 /*
- * Does @next lie right after @page in physical memory? Pages of one folio
- * do when they follow each other in its memory map, which is two loads;
- * others are compared by frame number, which costs a section lookup on
- * some memory models.
+ * How many struct pages, from @page on, lie in its piece of the memory
+ * map, inside which the page after @page in memory is @page + 1. The map
+ * is one piece with FLATMEM and SPARSEMEM_VMEMMAP; with classic SPARSEMEM
+ * each memory section has its own.
  */
-static bool dma_buf_page_follows(struct page *page, struct page *next)
+static unsigned long dma_buf_memmap_left(struct page *page)
 {
-	if (next == page + 1 && page_folio(next) == page_folio(page))
-		return true;
-	return page_to_pfn(next) == page_to_pfn(page) + 1;
+#if defined(CONFIG_SPARSEMEM) && !defined(CONFIG_SPARSEMEM_VMEMMAP)
+	return PAGES_PER_SECTION -
+	       (page_to_pfn(page) & (PAGES_PER_SECTION - 1));
+#else
+	return ULONG_MAX;
+#endif
+}
+
+/*
+ * How many of @pages[1] to @pages[@limit] continue @pages[0] in physical
+ * memory, each right after the one before it. Within a piece of the
+ * memory map that is one pointer comparison per page; frame numbers are
+ * compared only where a run crosses into the next piece.
+ */
+static unsigned long dma_buf_pages_following(struct page **pages,
+					     unsigned long limit)
+{
+	unsigned long j = 1, end, left;
+	struct page *next;
+
+	while (j <= limit) {
+		/* Up to @pages[end], the run stays in @pages[j - 1]'s piece. */
+		left = dma_buf_memmap_left(pages[j - 1]);
+		end = left - 1 < limit - (j - 1) ? j - 1 + left - 1 : limit;
+		next = pages[j - 1] + 1;
+		while (j <= end && pages[j] == next) {
+			j++;
+			next++;
+		}
+		if (j <= end || j > limit)
+			break;
+		/* @pages[j] would be the first page of the next piece. */
+		if (page_to_pfn(pages[j]) != page_to_pfn(pages[j - 1]) + 1)
+			break;
+		j++;
+	}
+	return j - 1;
 }
 
 /*
@@ -109,6 +143,7 @@ static unsigned int dma_buf_walk_segments(struct page **pages,
 	struct scatterlist *sg = sgt ? sgt->sgl : NULL;
 	size_t pos = 0, end = (size_t)n_pages << PAGE_SHIFT, len, max;
 	unsigned int nents = 0, i;
+	unsigned long more;
 	struct page *page;
 
 	while (pos < end) {
@@ -117,10 +152,12 @@ static unsigned int dma_buf_walk_segments(struct page **pages,
 		max = dma_buf_segment_len(c, page_to_phys(page) +
 					  offset_in_page(pos), end - pos);
 		len = PAGE_SIZE - offset_in_page(pos);
-		while (len < max && i + 1 < n_pages &&
-		       dma_buf_page_follows(pages[i], pages[i + 1])) {
-			len += PAGE_SIZE;
-			i++;
+		if (len < max) {
+			more = min_t(unsigned long,
+				     DIV_ROUND_UP(max - len, PAGE_SIZE),
+				     n_pages - 1 - i);
+			more = dma_buf_pages_following(&pages[i], more);
+			len += (size_t)more << PAGE_SHIFT;
 		}
 		len = min(len, max);
 		if (sg) {

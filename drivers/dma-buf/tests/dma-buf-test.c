@@ -2408,6 +2408,81 @@ static void segment_walk_is_linear(struct kunit *test)
 	kvfree(pages);
 }
 
+/*
+ * Arrays of pages laid out in memory in several ways, and the segments
+ * each must give under constraints that limit nothing: only pages that
+ * follow each other in memory, in array order, share a segment. The
+ * frame numbers are relative to a base inside one piece of the memory
+ * map, or, for the last cases, two pages before the start of a piece (a
+ * memory section with classic SPARSEMEM, where the next page in memory
+ * is not the next struct page).
+ */
+struct follow_case {
+	const char *name;
+	bool across_piece;
+	unsigned int n, nseg;
+	unsigned long pfn[4];
+	unsigned int seg[4];
+};
+
+static const struct follow_case follow_cases[] = {
+	{ "contiguous", false, 4, 1, { 0, 1, 2, 3 }, { 4 } },
+	{ "one page", false, 1, 1, { 5 }, { 1 } },
+	{ "a gap", false, 4, 2, { 0, 1, 3, 4 }, { 2, 2 } },
+	{ "backwards", false, 2, 2, { 1, 0 }, { 1, 1 } },
+	{ "a page twice", false, 4, 2, { 0, 1, 1, 2 }, { 2, 2 } },
+	{ "into the next piece", true, 4, 1, { 0, 1, 2, 3 }, { 4 } },
+	{ "a gap at the piece's start", true, 3, 2, { 0, 1, 3 }, { 2, 1 } },
+	{ "piece's start twice", true, 4, 2, { 1, 2, 2, 3 }, { 2, 2 } },
+};
+
+KUNIT_ARRAY_PARAM_DESC(follow, follow_cases, name);
+
+static void segments_follow_memory(struct kunit *test)
+{
+	const struct follow_case *p = test->param_value;
+	struct dma_buf_constraints c = {
+		.dma_limit = U64_MAX,
+		.max_segment_size = SZ_1G,
+		.seg_boundary_mask = ULONG_MAX,
+	};
+#if defined(CONFIG_SPARSEMEM)
+	unsigned long piece = PAGES_PER_SECTION;
+#else
+	unsigned long piece = SZ_128M >> PAGE_SHIFT;
+#endif
+	unsigned long base, start;
+	struct page *pages[4];
+	struct scatterlist *sg;
+	struct sg_table *sgt;
+	unsigned int i, k = 0;
+
+	/* Only struct pages are looked at: no need to own the memory. */
+	start = ALIGN(PHYS_PFN(dma_buf_lowest_ram()) + 2, piece);
+	base = p->across_piece ? start - 2 : start + 8;
+	if (!pfn_valid(base) || !pfn_valid(base + 4))
+		kunit_skip(test, "no memory at frames %#lx to %#lx", base,
+			   base + 4);
+	for (i = 0; i < p->n; i++)
+		pages[i] = pfn_to_page(base + p->pfn[i]);
+
+	sgt = dma_buf_pages_to_sgt(pages, p->n, &c, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, sgt);
+	KUNIT_EXPECT_EQ(test, sgt->orig_nents, p->nseg);
+	for_each_sgtable_sg(sgt, sg, i) {
+		if (i >= p->nseg)
+			break;
+		KUNIT_EXPECT_PTR_EQ_MSG(test, sg_page(sg), pages[k],
+					"segment %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, sg->offset, 0U, "segment %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, sg->length, p->seg[i] * PAGE_SIZE,
+				    "segment %u", i);
+		k += p->seg[i];
+	}
+	sg_free_table(sgt);
+	kfree(sgt);
+}
+
 /* --- userspace interface --------------------------------------------------- */
 
 static void llseek_reports_size(struct kunit *test)
@@ -3264,6 +3339,7 @@ static struct kunit_case dma_buf_negotiation_cases[] = {
 	KUNIT_CASE(constraints_intersect_attached),
 	KUNIT_CASE(check_reach),
 	KUNIT_CASE(segment_walk_is_linear),
+	KUNIT_CASE_PARAM(segments_follow_memory, follow_gen_params),
 	KUNIT_CASE_PARAM(segment_len_respects_constraints,
 			 segment_gen_params),
 	{}
