@@ -21,9 +21,11 @@
 # BENCH_RUNS=N (default 1) boots each kernel N times and fails if any row
 # differs between runs by more than 1%. BENCH_ITERS and BENCH_LIVE are
 # passed to dmabuf-bench (-n, -l). BENCH_NO_VMAP=y builds the module for
-# a project tree older than dma_buf_vmap() (to measure a baseline). The table (harness/bench-table.py) is
-# printed and written to BUILD/bench/table.md (and as reStructuredText,
-# table.rst, for the documentation).
+# a project tree older than dma_buf_vmap() (to measure a baseline). A
+# kernel report in a run's log (printed by dmesg after the figures) fails
+# the benchmark. The table (harness/bench-table.py) is printed and written
+# to BUILD/bench/table.md (and as reStructuredText, table.rst, for the
+# documentation).
 set -eu
 
 project=$1 build=$2 ours_obj=$3 ours_modroot=$4 bench_bin=$5 jobs=$6
@@ -78,6 +80,9 @@ mount -t devtmpfs dev /dev
 echo @@BENCH-BEGIN
 dmabuf-bench -n $iters -l $live -m /lib/dmabuf_bench.ko
 echo "@@BENCH-END \$?"
+# After the figures, the kernel's log: loglevel=1 keeps reports off the
+# console while the benchmark runs.
+dmesg
 poweroff -f
 EOF
 	chmod +x "$stage/init"
@@ -101,6 +106,10 @@ boot() { # NAME KERNEL RUN
 	grep -q '^@@BENCH-END 0$' "$out/$1-$3.txt" || {
 		echo "bench: the $1 run failed; its console:" >&2
 		tail -n 40 "$log" >&2
+		exit 1
+	}
+	python3 "$project/harness/results.py" splats "$log" "bench: $1" || {
+		echo "bench: the $1 kernel reported a problem ($log)" >&2
 		exit 1
 	}
 }
