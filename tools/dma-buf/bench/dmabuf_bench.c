@@ -69,15 +69,21 @@ static struct sg_table fake_sgt;
 static struct page *fake_page;
 
 /*
- * The start of a timed loop: first let the work earlier loops left
- * behind finish (RCU callbacks that free files, dentries and inodes,
- * kfree_rcu() batches, work items), so that no row pays for another's.
- * The pause is idle time, which -icount sleep=off skips.
+ * Let the work earlier loops left behind finish (RCU callbacks that free
+ * files, dentries and inodes, kfree_rcu() batches, work items), so that
+ * no row pays for another's. The pause is idle time, which -icount
+ * sleep=off skips.
  */
-static u64 bench_start(void)
+static void bench_settle(void)
 {
 	rcu_barrier();
 	msleep(100);
+}
+
+/* The start of a timed loop, once the machine has settled. */
+static u64 bench_start(void)
+{
+	bench_settle();
 	return ktime_get_ns();
 }
 
@@ -319,8 +325,8 @@ static int bench_thread_rows(void)
 	if (!bufs)
 		return -ENOMEM;
 	flush_delayed_fput();
-	/* Not timed: the export row's frees must be done before counting. */
-	bench_start();
+	/* The export row's frees must be done before counting. */
+	bench_settle();
 	before = slab_bytes();
 	for (i = 0; i < n; i++) {
 		bufs[i] = b_export();
