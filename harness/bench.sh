@@ -4,7 +4,8 @@
 # bench.sh PROJECT BUILD OURS_OBJ OURS_MODROOT DMABUF_BENCH JOBS
 #
 # make bench: the same benchmark on two kernels built from the same
-# configuration (configs/guest.config, guest-x86.config, x86_64.config):
+# configuration (configs/guest.config, guest-x86.config, guest-x86_64.config,
+# x86_64.config):
 #   upstream  the base tree's own dma-buf, pristine (BUILD/pristine), the
 #             anchor; its system heap is built in (a bool there, a module
 #             here: configs/bench-upstream.config);
@@ -40,7 +41,8 @@ python3 -c 'import sys; sys.path.insert(0, sys.argv[1]); import patches; patches
 	"$project/harness" "$build" >/dev/null
 pristine=$build/pristine
 
-frags="$project/configs/guest.config $project/configs/guest-x86.config $project/configs/x86_64.config"
+frags="$project/configs/guest.config $project/configs/guest-x86.config"
+frags="$frags $project/configs/guest-x86_64.config $project/configs/x86_64.config"
 up_obj=$out/upstream-obj
 KCONFIG_DEFINED_ONLY=1 "$project/harness/kconfig.sh" "$pristine" "$up_obj" x86_64 \
 	$frags "$project/configs/bench-upstream.config"

@@ -7,9 +7,10 @@
 # - git am applies it to a pristine, git-initialised copy of the base tree
 #   (BUILD/pristine, from patches.py) in BUILD/patches-check/tree;
 # - every prefix builds, x86_64, with the project's guest configuration
-#   (configs/guest.config, guest-x86.config, x86_64.config), incrementally
-#   in one object directory; a prefix is only asked for the options its
-#   Kconfig files define (KCONFIG_DEFINED_ONLY), the whole series for all;
+#   (configs/guest.config, guest-x86.config, guest-x86_64.config,
+#   x86_64.config), incrementally in one object directory; a prefix is
+#   only asked for the options its Kconfig files define
+#   (KCONFIG_DEFINED_ONLY), the whole series for all;
 # - scripts/checkpatch.pl --strict finds no ERROR or WARNING in any patch
 #   (its summary per patch is printed);
 # - the KUnit suites pass on the fully patched tree, run with the tree's
@@ -54,7 +55,8 @@ for p in $series; do
 done
 [ $fail -eq 0 ] || { echo "check-patches: checkpatch found errors or warnings" >&2; exit 1; }
 
-frags="$project/configs/guest.config $project/configs/guest-x86.config $project/configs/x86_64.config"
+frags="$project/configs/guest.config $project/configs/guest-x86.config"
+frags="$frags $project/configs/guest-x86_64.config $project/configs/x86_64.config"
 commits=$(git -C "$tree" rev-list --reverse base..HEAD)
 last=$(git -C "$tree" rev-parse HEAD)
 n=0

@@ -50,7 +50,10 @@
  * that device's maximum segment size and segment boundary. A first touch
  * through mmap() maps the pages around it that one page table covers (2
  * MiB on x86-64) in one go; the mapping counts in the process's RssFile,
- * as a mapping of any file does.
+ * as a mapping of any file does. Faults are handled under the mapping's
+ * own lock (per-VMA locking), not the process's mmap_lock: they neither
+ * wait for the process's mmap() and munmap() of other mappings nor hold
+ * them up.
  *
  * The pages, and the array that tracks them, are the memory of the
  * process that allocated the buffer, whoever touches it first: they are
@@ -366,8 +369,36 @@ static vm_fault_t system_heap_fault(struct vm_fault *vmf)
 	return fault;
 }
 
+/*
+ * Fault-around, for read faults: map what the fault handler would (the
+ * page table's worth around the address, more than the core's fault-around
+ * range: the pages are all there), where that cannot sleep: the storage is
+ * there, the buffer's lock is free and the page table exists (the core
+ * calls this under rcu_read_lock()). Otherwise the fault handler does it.
+ *
+ * Having this callback also tells the mm core that the fault handler does
+ * not need mmap_lock: without it, a fault taken under the VMA's own lock
+ * is retried under mmap_lock (vmf_can_call_fault()), and faults on the
+ * buffer would be serialised with every mmap() and munmap() of the process.
+ */
+static vm_fault_t system_heap_map_pages(struct vm_fault *vmf,
+					pgoff_t start_pgoff, pgoff_t end_pgoff)
+{
+	struct system_heap_buffer *buf = vmf->vma->vm_private_data;
+	vm_fault_t fault = 0;
+
+	if (pmd_none(*vmf->pmd) || !mutex_trylock(&buf->dmabuf->lock))
+		return 0;
+	if (buf->pages)
+		fault = system_heap_insert(buf, vmf);
+	mutex_unlock(&buf->dmabuf->lock);
+	/* Failures are the fault handler's to report. */
+	return fault == VM_FAULT_NOPAGE ? fault : 0;
+}
+
 static const struct vm_operations_struct system_heap_vm_ops = {
 	.fault = system_heap_fault,
+	.map_pages = system_heap_map_pages,
 };
 
 static int system_heap_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma)

@@ -320,6 +320,84 @@ TEST_F(heap, system_zapped_page_faults_back_alone)
 	close(fd);
 }
 
+/*
+ * Counter @name of /proc/vmstat, or -1 if the kernel has none by that
+ * name. Reads into a static buffer, so that after a first call a call
+ * takes no page fault of its own.
+ */
+static long vmstat_counter(const char *name)
+{
+	static char text[32768];
+	size_t len = strlen(name), used = 0;
+	char *line;
+	ssize_t n;
+	int fd;
+
+	fd = open("/proc/vmstat", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	while (used < sizeof(text) - 1 &&
+	       (n = read(fd, text + used, sizeof(text) - 1 - used)) > 0)
+		used += n;
+	close(fd);
+	text[used] = '\0';
+	for (line = text; line; line = strchr(line, '\n')) {
+		if (*line == '\n')
+			line++;
+		if (!strncmp(line, name, len) && line[len] == ' ')
+			return atol(line + len + 1);
+	}
+	return -1;
+}
+
+/*
+ * Faults on a system heap mapping run under the mapping's own lock and are
+ * not retried under mmap_lock, which the mm core does for every fault of a
+ * mapping whose operations have no map_pages. The kernel counts the
+ * retries (vma_lock_retry in /proc/vmstat, CONFIG_PER_VMA_LOCK_STATS).
+ * Each round maps the buffer anew and takes a write fault (the fault
+ * handler) and, after MADV_DONTNEED, a read fault (fault-around first,
+ * which maps the window while the page table is there): 128 faults in
+ * all, each of them a retry if the heap needed mmap_lock. The read faults
+ * must find the data the write faults left.
+ */
+TEST_F(heap, system_faults_not_retried_under_mmap_lock)
+{
+	size_t size = 1 << 20, pg = self->page;
+	long retries, ok, faults;
+	int round, fd;
+	char *p;
+
+	if (strcmp(variant->module, "system_heap"))
+		SKIP(return, "the ivshmem heap maps its BAR at mmap() time");
+	if (vmstat_counter("vma_lock_retry") < 0)
+		SKIP(return, "no vma_lock_retry in /proc/vmstat (needs CONFIG_PER_VMA_LOCK_STATS)");
+	fd = heap_alloc(self->heap, size, O_RDWR);
+	ASSERT_LE(0, fd);
+
+	retries = vmstat_counter("vma_lock_retry");
+	ok = vmstat_counter("vma_lock_success");
+	faults = minor_faults();
+	for (round = 0; round < 64; round++) {
+		p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		ASSERT_NE(MAP_FAILED, p);
+		p[(round % 256) * pg] = (char)round;
+		ASSERT_EQ(0, madvise(p, size, MADV_DONTNEED));
+		ASSERT_EQ((char)round, p[(round % 256) * pg]);
+		munmap(p, size);
+	}
+	faults = minor_faults() - faults;
+	retries = vmstat_counter("vma_lock_retry") - retries;
+	ok = vmstat_counter("vma_lock_success") - ok;
+	close(fd);
+
+	EXPECT_LE(128, faults);
+	EXPECT_LE(128, ok) TH_LOG("%ld faults, %ld under the VMA lock", faults, ok);
+	/* Allow for another process's retries, not one per fault of ours. */
+	EXPECT_GT(faults / 4, retries)
+		TH_LOG("%ld faults, %ld retried", faults, retries);
+}
+
 static int unload(const char *name)
 {
 	return syscall(__NR_delete_module, name, O_NONBLOCK) ? -errno : 0;
