@@ -106,13 +106,13 @@ static unsigned long dma_buf_memmap_left(struct page *page)
 static unsigned long dma_buf_pages_following(struct page **pages,
 					     unsigned long limit)
 {
-	unsigned long j = 1, end, left;
+	unsigned long j = 1, end;
 	struct page *next;
 
 	while (j <= limit) {
 		/* Up to @pages[end], the run stays in @pages[j - 1]'s piece. */
-		left = dma_buf_memmap_left(pages[j - 1]);
-		end = left - 1 < limit - (j - 1) ? j - 1 + left - 1 : limit;
+		end = j - 1 + min(dma_buf_memmap_left(pages[j - 1]) - 1,
+				  limit - (j - 1));
 		next = pages[j - 1] + 1;
 		while (j <= end && pages[j] == next) {
 			j++;
