@@ -13,6 +13,7 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/nospec.h>
+#include <linux/pfn.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
@@ -47,7 +48,9 @@
  * Pages are allocated in runs of 1 MiB, then 64 KiB, where memory allows,
  * so that devices get few, long segments and the pages come and go in few
  * calls to the page allocator; each attachment's scatterlist is cut to
- * that device's maximum segment size and segment boundary. A first touch
+ * that device's maximum segment size and segment boundary. The heap keeps
+ * the runs, not every page (no array of page pointers): dma_buf_kmap()
+ * finds a page in constant time. A first touch
  * through mmap() maps the pages around it that one page table covers (2
  * MiB on x86-64) in one go; the mapping counts in the process's RssFile,
  * as a mapping of any file does. Faults are handled under the mapping's
@@ -74,6 +77,7 @@
  * long segments for devices (cut to each device's limits when mapped).
  */
 static const unsigned int system_heap_orders[] = { 8, 4, 0 };
+#define SYSTEM_HEAP_N_ORDERS	ARRAY_SIZE(system_heap_orders)
 
 /*
  * The buffer's memory is its owner's (dma_buf_charge_begin()), fails
@@ -83,44 +87,101 @@ static const unsigned int system_heap_orders[] = { 8, 4, 0 };
  */
 #define SYSTEM_HEAP_GFP		(__GFP_ACCOUNT | __GFP_NOWARN | __GFP_COMP)
 
-struct system_heap_buffer {
-	struct dma_buf *dmabuf;
-	unsigned int n_pages;
-	/* The storage, NULL until first use. Under dmabuf->lock. */
-	struct page **pages;
-	/* Highest physical address of the storage. Under dmabuf->lock. */
+/*
+ * The storage is kept as its runs, longest first: runs[] holds the frame
+ * number of the first page of each, n_runs[k] of them have
+ * system_heap_orders[k]. Page n is then found in O(1), and the storage
+ * comes and goes without a pass over its pages. vm_insert_pages(), vmap()
+ * and dma_buf_map_pages(), which take arrays of pages, get them filled
+ * from the runs for the call.
+ */
+struct system_heap_storage {
+	unsigned long *runs;
+	unsigned int n_runs[SYSTEM_HEAP_N_ORDERS];
+	/* Highest physical address of the storage. */
 	phys_addr_t last;
 };
 
-/* Free the runs that start at @pages[0] and cover @n pages. */
-static void system_heap_free_pages(struct page **pages, unsigned int n)
-{
-	struct folio *folio;
-	unsigned int i = 0;
+struct system_heap_buffer {
+	struct dma_buf *dmabuf;
+	unsigned int n_pages;
+	/* The storage: runs NULL until first use. Under dmabuf->lock. */
+	struct system_heap_storage s;
+};
 
-	while (i < n) {
-		folio = page_folio(pages[i]);
-		i += folio_nr_pages(folio);
-		folio_put(folio);
+/* The frame number of page @n of @s, which holds more than @n pages. */
+static unsigned long system_heap_pfn(const struct system_heap_storage *s,
+				     unsigned long n)
+{
+	unsigned int k, first = 0, order = system_heap_orders[0];
+	unsigned long span;
+
+	/* Most pages lie in the longest runs: one comparison finds those. */
+	if (likely(n < (unsigned long)s->n_runs[0] << order))
+		return s->runs[n >> order] + (n & ((1UL << order) - 1));
+
+	for (k = 0; k < SYSTEM_HEAP_N_ORDERS; k++) {
+		order = system_heap_orders[k];
+		span = (unsigned long)s->n_runs[k] << order;
+		if (n < span)
+			break;
+		n -= span;
+		first += s->n_runs[k];
 	}
-	kvfree(pages);
+	return s->runs[first + (n >> order)] + (n & ((1UL << order) - 1));
 }
 
-/* A run of at most @n pages below @limit: the longest memory allows. */
-static struct page *system_heap_alloc_run(u64 limit, unsigned int n,
-					  gfp_t zero, unsigned int *order)
+/* The first page of run @r of @s. */
+static struct page *system_heap_run(const struct system_heap_storage *s,
+				    unsigned int r)
 {
+	return pfn_to_page(s->runs[r]);
+}
+
+/* Free every run of @s. */
+static void system_heap_free_storage(struct system_heap_storage *s)
+{
+	unsigned int k, r = 0, end = 0;
+
+	for (k = 0; k < SYSTEM_HEAP_N_ORDERS; k++) {
+		for (end += s->n_runs[k]; r < end; r++)
+			folio_put(page_folio(system_heap_run(s, r)));
+	}
+	kvfree(s->runs);
+	s->runs = NULL;
+}
+
+/* How many runs @n pages take at best, from system_heap_orders[@k] on. */
+static unsigned int system_heap_runs_for(unsigned long n, unsigned int k)
+{
+	unsigned int runs = 0;
+
+	for (; k < SYSTEM_HEAP_N_ORDERS; k++) {
+		runs += n >> system_heap_orders[k];
+		n &= (1UL << system_heap_orders[k]) - 1;
+	}
+	return runs;
+}
+
+/*
+ * A run of at most @n pages below @limit: the longest memory allows, from
+ * system_heap_orders[*@k] down. *@k then indexes the run's order: runs
+ * only get shorter, so that the storage stays sorted by length.
+ */
+static struct page *system_heap_alloc_run(u64 limit, unsigned long n,
+					  gfp_t zero, unsigned int *k)
+{
+	unsigned int order;
 	struct page *page;
-	unsigned int k;
 	gfp_t gfp;
 
-	for (k = 0; k < ARRAY_SIZE(system_heap_orders); k++) {
-		*order = system_heap_orders[k];
-		if (n < 1U << *order)
+	for (; *k < SYSTEM_HEAP_N_ORDERS; (*k)++) {
+		order = system_heap_orders[*k];
+		if (n < 1UL << order)
 			continue;
 		/* Long runs are a try; single pages are worth reclaiming. */
-		gfp = *order ? __GFP_NORETRY : __GFP_RETRY_MAYFAIL;
-		page = dma_buf_alloc_pages_below(limit, *order, zero | gfp |
+		gfp = order ? __GFP_NORETRY : __GFP_RETRY_MAYFAIL;
+		page = dma_buf_alloc_pages_below(limit, order, zero | gfp |
 						 SYSTEM_HEAP_GFP);
 		if (page)
 			return page;
@@ -128,47 +189,126 @@ static struct page *system_heap_alloc_run(u64 limit, unsigned int n,
 	return NULL;
 }
 
+/* Room for @need runs in @s, which has @size. */
+static int system_heap_grow_runs(struct system_heap_storage *s,
+				 unsigned int *size, unsigned int need)
+{
+	gfp_t gfp = GFP_KERNEL | __GFP_RETRY_MAYFAIL | __GFP_ACCOUNT |
+		    __GFP_NOWARN;
+	unsigned long *runs;
+
+	if (need <= *size)
+		return 0;
+	if (!s->runs)
+		runs = kvmalloc_array(need, sizeof(*runs), gfp);
+	else
+		runs = kvrealloc(s->runs, array_size(need, sizeof(*runs)), gfp);
+	if (!runs)
+		return -ENOMEM;
+	s->runs = runs;
+	*size = need;
+	return 0;
+}
+
 /*
- * Allocate the storage, below what every attached device can reach,
- * charged to the buffer's owner.
+ * Allocate @n_pages of storage into @s, below what every attached device
+ * can reach, charged to the buffer's owner.
  */
-static int system_heap_alloc_storage(struct system_heap_buffer *buf,
+static int system_heap_alloc_storage(struct system_heap_storage *s,
+				     unsigned long n_pages,
 				     const struct dma_buf_constraints *c,
 				     gfp_t zero)
 {
-	unsigned int i = 0, order, j;
-	struct page **pages, *page;
-	phys_addr_t last = 0;
+	unsigned int k = 0, size = 0, r = 0, order;
+	unsigned long i = 0;
+	struct page *page;
+	int ret;
 
-	/* Every entry is written before it is read: no need to zero. */
-	pages = kvmalloc_array(buf->n_pages, sizeof(*pages), GFP_KERNEL |
-			       __GFP_RETRY_MAYFAIL | __GFP_ACCOUNT |
-			       __GFP_NOWARN);
-	if (!pages)
-		return -ENOMEM;
-
-	while (i < buf->n_pages) {
+	*s = (struct system_heap_storage){ };
+	while (i < n_pages) {
 		/* A buffer of a gigabyte takes a while: stay killable. */
 		if (fatal_signal_pending(current)) {
-			system_heap_free_pages(pages, i);
-			return -EINTR;
+			ret = -EINTR;
+			goto free_storage;
 		}
 		cond_resched();
 
-		page = system_heap_alloc_run(c->dma_limit, buf->n_pages - i,
-					     zero, &order);
+		page = system_heap_alloc_run(c->dma_limit, n_pages - i, zero,
+					     &k);
 		if (!page) {
-			system_heap_free_pages(pages, i);
-			return -ENOMEM;
+			ret = -ENOMEM;
+			goto free_storage;
 		}
-		for (j = 0; j < 1U << order; j++)
-			pages[i++] = page + j;
-		last = max(last, page_to_phys(page) + (PAGE_SIZE << order) - 1);
+		/* Sized for the best case; a shorter run than hoped grows it. */
+		ret = system_heap_grow_runs(s, &size,
+					    r + system_heap_runs_for(n_pages - i, k));
+		order = system_heap_orders[k];
+		if (ret) {
+			__free_pages(page, order);
+			goto free_storage;
+		}
+		s->runs[r++] = page_to_pfn(page);
+		s->n_runs[k]++;
+		i += 1UL << order;
+		s->last = max(s->last, page_to_phys(page) +
+			      (PAGE_SIZE << order) - 1);
 	}
-
-	buf->last = last;
-	buf->pages = pages;
 	return 0;
+
+free_storage:
+	system_heap_free_storage(s);
+	return ret;
+}
+
+/*
+ * Write @n pages of @s to @pages, from page @skip on: one memory map
+ * lookup per run, none per page.
+ */
+static void system_heap_fill(const struct system_heap_storage *s,
+			     unsigned long skip, struct page **pages,
+			     unsigned long n)
+{
+	unsigned int k, r, end = 0, order;
+	unsigned long off, span, len, j;
+	struct page *page;
+
+	for (k = 0; k < SYSTEM_HEAP_N_ORDERS && n; k++) {
+		order = system_heap_orders[k];
+		span = (unsigned long)s->n_runs[k] << order;
+		r = end;
+		end += s->n_runs[k];
+		if (skip >= span) {
+			skip -= span;
+			continue;
+		}
+		r += skip >> order;
+		off = skip & ((1UL << order) - 1);
+		skip = 0;
+		for (; r < end && n; r++, off = 0) {
+			page = system_heap_run(s, r) + off;
+			len = min(n, (1UL << order) - off);
+			for (j = 0; j < len; j++)
+				pages[j] = page + j;
+			pages += len;
+			n -= len;
+		}
+	}
+}
+
+/* An array of every page of the buffer, for a call that takes one. */
+static struct page **system_heap_page_array(struct system_heap_buffer *buf)
+{
+	struct mem_cgroup *old;
+	struct page **pages;
+
+	old = dma_buf_charge_begin(buf->dmabuf);
+	pages = kvmalloc_array(buf->n_pages, sizeof(*pages), GFP_KERNEL |
+			       __GFP_RETRY_MAYFAIL | __GFP_ACCOUNT |
+			       __GFP_NOWARN);
+	dma_buf_charge_end(old);
+	if (pages)
+		system_heap_fill(&buf->s, 0, pages, buf->n_pages);
+	return pages;
 }
 
 /* The storage, allocated at first use. */
@@ -180,12 +320,12 @@ static int system_heap_populate(struct system_heap_buffer *buf)
 	int ret;
 
 	lockdep_assert_held(&dmabuf->lock);
-	if (buf->pages)
+	if (buf->s.runs)
 		return 0;
 
 	dma_buf_attachments_constraints(dmabuf, &c);
 	old = dma_buf_charge_begin(dmabuf);
-	ret = system_heap_alloc_storage(buf, &c, __GFP_ZERO);
+	ret = system_heap_alloc_storage(&buf->s, buf->n_pages, &c, __GFP_ZERO);
 	dma_buf_charge_end(old);
 	if (!ret)
 		dma_buf_account_pages(dmabuf, buf->n_pages);
@@ -200,29 +340,29 @@ static int system_heap_move(struct dma_buf *dmabuf,
 			    const struct dma_buf_constraints *c)
 {
 	struct system_heap_buffer *buf = dmabuf->priv;
-	struct system_heap_buffer new = { .n_pages = buf->n_pages };
+	struct system_heap_storage new;
 	struct mem_cgroup *old;
-	unsigned int i;
+	unsigned long i;
 	int ret;
 
 	lockdep_assert_held(&dmabuf->lock);
-	if (!buf->pages)
+	if (!buf->s.runs)
 		return 0;
 
 	old = dma_buf_charge_begin(dmabuf);
 	/* Every byte is copied over: no need to zero. */
-	ret = system_heap_alloc_storage(&new, c, 0);
+	ret = system_heap_alloc_storage(&new, buf->n_pages, c, 0);
 	dma_buf_charge_end(old);
 	if (ret)
 		return ret;
 
 	for (i = 0; i < buf->n_pages; i++) {
-		copy_highpage(new.pages[i], buf->pages[i]);
+		copy_highpage(pfn_to_page(system_heap_pfn(&new, i)),
+			      pfn_to_page(system_heap_pfn(&buf->s, i)));
 		cond_resched();
 	}
-	system_heap_free_pages(buf->pages, buf->n_pages);
-	buf->pages = new.pages;
-	buf->last = new.last;
+	system_heap_free_storage(&buf->s);
+	buf->s = new;
 	return 0;
 }
 
@@ -235,27 +375,34 @@ static int system_heap_attach(struct dma_buf *dmabuf, struct device *dev,
 	 * Storage placed before this device came must be within its reach;
 	 * before that, the device must reach some memory at all.
 	 */
-	return dma_buf_check_reach(dev, buf->pages ? buf->last : 0);
+	return dma_buf_check_reach(dev, buf->s.runs ? buf->s.last : 0);
 }
 
 static struct sg_table *system_heap_map(struct dma_buf_attachment *attach,
 					enum dma_data_direction dir)
 {
 	struct system_heap_buffer *buf = attach->dmabuf->priv;
+	struct sg_table *sgt;
+	struct page **pages;
 	int ret;
 
 	ret = system_heap_populate(buf);
 	if (ret)
 		return ERR_PTR(ret);
-	return dma_buf_map_pages(attach, buf->pages, buf->n_pages, dir);
+	pages = system_heap_page_array(buf);
+	if (!pages)
+		return ERR_PTR(-ENOMEM);
+	sgt = dma_buf_map_pages(attach, pages, buf->n_pages, dir);
+	kvfree(pages);
+	return sgt;
 }
 
 static void system_heap_release(struct dma_buf *dmabuf)
 {
 	struct system_heap_buffer *buf = dmabuf->priv;
 
-	if (buf->pages) {
-		system_heap_free_pages(buf->pages, buf->n_pages);
+	if (buf->s.runs) {
+		system_heap_free_storage(&buf->s);
 		dma_buf_account_pages(dmabuf, -(long)buf->n_pages);
 	}
 	kfree(buf);
@@ -277,11 +424,16 @@ static int system_heap_begin_cpu_access(struct dma_buf *dmabuf, size_t start,
 static void *system_heap_kmap(struct dma_buf *dmabuf, unsigned long page_num)
 {
 	struct system_heap_buffer *buf = dmabuf->priv;
+	unsigned long pfn;
 
 	/* Cannot allocate here: begin_cpu_access must have run. */
-	if (WARN_ON_ONCE(!buf->pages))
+	if (WARN_ON_ONCE(!buf->s.runs))
 		return NULL;
-	return kmap_local_page(buf->pages[page_num]);
+	pfn = system_heap_pfn(&buf->s, page_num);
+	/* Without highmem, kmap_local_page() is the page's linear address. */
+	if (!IS_ENABLED(CONFIG_HIGHMEM))
+		return __va(PFN_PHYS(pfn));
+	return kmap_local_page(pfn_to_page(pfn));
 }
 
 static void system_heap_kunmap(struct dma_buf *dmabuf, unsigned long page_num,
@@ -293,13 +445,19 @@ static void system_heap_kunmap(struct dma_buf *dmabuf, unsigned long page_num,
 static void *system_heap_vmap(struct dma_buf *dmabuf)
 {
 	struct system_heap_buffer *buf = dmabuf->priv;
+	struct page **pages;
 	void *vaddr;
 	int ret;
 
 	ret = system_heap_populate(buf);
 	if (ret)
 		return ERR_PTR(ret);
-	vaddr = vmap(buf->pages, buf->n_pages, VM_MAP, PAGE_KERNEL);
+	/* vmap() keeps none of the array. */
+	pages = system_heap_page_array(buf);
+	if (!pages)
+		return ERR_PTR(-ENOMEM);
+	vaddr = vmap(pages, buf->n_pages, VM_MAP, PAGE_KERNEL);
+	kvfree(pages);
 	return vaddr ?: ERR_PTR(-ENOMEM);
 }
 
@@ -308,6 +466,9 @@ static void system_heap_vunmap(struct dma_buf *dmabuf, void *vaddr)
 	vunmap(vaddr);
 }
 
+/* Pages handed to vm_insert_pages() at once, from the stack. */
+#define SYSTEM_HEAP_BATCH	64
+
 /*
  * Map the pages around @vmf's address that one page table covers, in one
  * go: a first touch of a buffer maps up to 2 MiB (x86-64) of it.
@@ -315,24 +476,33 @@ static void system_heap_vunmap(struct dma_buf *dmabuf, void *vaddr)
 static vm_fault_t system_heap_insert(struct system_heap_buffer *buf,
 				     struct vm_fault *vmf)
 {
+	struct page *batch[SYSTEM_HEAP_BATCH], *page;
 	struct vm_area_struct *vma = vmf->vma;
 	unsigned long table = PTRS_PER_PTE * PAGE_SIZE;
-	unsigned long start, end, num;
-	pgoff_t first;
-	int ret;
+	unsigned long addr, end, num, n, left;
+	pgoff_t first, pgoff;
+	int ret = 0;
 
-	start = max(vma->vm_start, ALIGN_DOWN(vmf->address, table));
+	addr = max(vma->vm_start, ALIGN_DOWN(vmf->address, table));
 	end = min(vma->vm_end, ALIGN_DOWN(vmf->address, table) + table);
-	first = vma->vm_pgoff + ((start - vma->vm_start) >> PAGE_SHIFT);
-	num = min_t(unsigned long, (end - start) >> PAGE_SHIFT,
+	first = vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT);
+	num = min_t(unsigned long, (end - addr) >> PAGE_SHIFT,
 		    buf->n_pages - first);
 
-	ret = vm_insert_pages(vma, start, &buf->pages[first], &num);
+	for (; num && !ret; num -= n) {
+		n = min(num, SYSTEM_HEAP_BATCH);
+		system_heap_fill(&buf->s, first, batch, n);
+		left = n;
+		ret = vm_insert_pages(vma, addr, batch, &left);
+		addr += n << PAGE_SHIFT;
+		first += n;
+	}
 	/* Some of the range was mapped already: the faulting page alone. */
-	if (ret == -EBUSY)
-		ret = vm_insert_page(vma, vmf->address,
-				     buf->pages[array_index_nospec(vmf->pgoff,
-								   buf->n_pages)]);
+	if (ret == -EBUSY) {
+		pgoff = array_index_nospec(vmf->pgoff, buf->n_pages);
+		page = pfn_to_page(system_heap_pfn(&buf->s, pgoff));
+		ret = vm_insert_page(vma, vmf->address, page);
+	}
 	if (!ret || ret == -EBUSY)
 		return VM_FAULT_NOPAGE;
 	return ret == -ENOMEM ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
@@ -389,7 +559,7 @@ static vm_fault_t system_heap_map_pages(struct vm_fault *vmf,
 
 	if (pmd_none(*vmf->pmd) || !mutex_trylock(&buf->dmabuf->lock))
 		return 0;
-	if (buf->pages)
+	if (buf->s.runs)
 		fault = system_heap_insert(buf, vmf);
 	mutex_unlock(&buf->dmabuf->lock);
 	/* Failures are the fault handler's to report. */
@@ -481,8 +651,19 @@ VISIBLE_IF_KUNIT struct page *system_heap_page(struct dma_buf *dmabuf,
 					       unsigned long page_num)
 {
 	struct system_heap_buffer *buf = dmabuf->priv;
+	unsigned int k, r = 0, end = 0;
+	unsigned long len;
 
-	return buf->pages ? buf->pages[page_num] : NULL;
+	/* Run by run, apart from system_heap_pfn(), which kmap uses. */
+	for (k = 0; k < SYSTEM_HEAP_N_ORDERS; k++) {
+		len = 1UL << system_heap_orders[k];
+		for (end += buf->s.n_runs[k]; r < end; r++) {
+			if (page_num < len)
+				return system_heap_run(&buf->s, r) + page_num;
+			page_num -= len;
+		}
+	}
+	return NULL;
 }
 EXPORT_SYMBOL_IF_KUNIT(system_heap_page);
 

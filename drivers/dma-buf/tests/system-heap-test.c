@@ -510,6 +510,51 @@ static void storage_in_long_runs(struct kunit *test)
 	heap_put(dmabuf);
 }
 
+/*
+ * A buffer of one run of each length (256 + 16 + 1 pages): dma_buf_kmap()
+ * finds a page from the runs, dma_buf_vmap() maps the page array built
+ * from them, and both reach the page at that place in the storage.
+ */
+static void kmap_and_vmap_find_each_run(struct kunit *test)
+{
+	unsigned long i, n = 256 + 16 + 1, bad = 0, first_bad = 0;
+	struct dma_buf *dmabuf = heap_buffer(test, n * PAGE_SIZE);
+	u32 *p, *v;
+
+	KUNIT_ASSERT_EQ(test, dma_buf_begin_cpu_access(dmabuf, 0, dmabuf->size,
+						       DMA_BIDIRECTIONAL), 0);
+	KUNIT_EXPECT_EQ(test, folio_order(page_folio(system_heap_page(dmabuf, 0))),
+			8U);
+	KUNIT_EXPECT_EQ(test, folio_order(page_folio(system_heap_page(dmabuf, 256))),
+			4U);
+	KUNIT_EXPECT_EQ(test, folio_order(page_folio(system_heap_page(dmabuf, 272))),
+			0U);
+	for (i = 0; i < n; i++) {
+		p = dma_buf_kmap(dmabuf, i);
+		KUNIT_ASSERT_NOT_NULL(test, p);
+		p[2] = 0x6b6d0000 + i;
+		dma_buf_kunmap(dmabuf, i, p);
+	}
+	for (i = 0; i < n; i++) {
+		p = kmap_local_page(system_heap_page(dmabuf, i));
+		if (p[2] != 0x6b6d0000 + i && !bad++)
+			first_bad = i;
+		kunmap_local(p);
+	}
+	KUNIT_EXPECT_EQ_MSG(test, bad, 0, "first wrong page: %lu", first_bad);
+
+	v = dma_buf_vmap(dmabuf);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, v);
+	for (i = 0, bad = 0; i < n; i++) {
+		if (v[i * PAGE_SIZE / sizeof(*v) + 2] != 0x6b6d0000 + i && !bad++)
+			first_bad = i;
+	}
+	KUNIT_EXPECT_EQ_MSG(test, bad, 0, "first wrong page: %lu", first_bad);
+	dma_buf_vunmap(dmabuf, v);
+	dma_buf_end_cpu_access(dmabuf, 0, dmabuf->size, DMA_BIDIRECTIONAL);
+	heap_put(dmabuf);
+}
+
 /* On a highmem kernel, storage placed without constraints is highmem. */
 static void storage_in_highmem(struct kunit *test)
 {
@@ -840,6 +885,7 @@ static struct kunit_case system_heap_cases[] = {
 	KUNIT_CASE(kmap_reads_and_writes),
 	KUNIT_CASE(vmap_is_a_linear_view),
 	KUNIT_CASE(storage_in_long_runs),
+	KUNIT_CASE(kmap_and_vmap_find_each_run),
 	KUNIT_CASE(storage_in_highmem),
 	KUNIT_CASE(too_large_fails_without_trying),
 	{}

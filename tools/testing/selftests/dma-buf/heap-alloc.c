@@ -279,6 +279,44 @@ TEST_F(heap, system_first_touch_maps_in_one_go)
 }
 
 /*
+ * Mappings at different offsets of one buffer see the same pages. The
+ * system heap keeps its storage as runs of 256, 16 and single pages and
+ * maps a page table's worth at each fault, in batches: a buffer of
+ * 256 + 256 + 16 + 1 pages has a run of each length, and mappings that
+ * start at its second run, in its 16-page run and at its last page make
+ * the fault handler start at each of them. Every page is written through
+ * a mapping of the whole buffer and read through the others.
+ */
+TEST_F(heap, mappings_at_offsets_agree)
+{
+	static const size_t starts[] = { 256, 300, 512, 520, 528 };
+	size_t n = 256 + 256 + 16 + 1, pg = self->page, i, k, len;
+	unsigned int *p, *q;
+	int fd;
+
+	fd = heap_alloc(self->heap, n * pg, O_RDWR);
+	ASSERT_LE(0, fd);
+	p = mmap(NULL, n * pg, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	for (i = 0; i < n; i++)
+		p[i * pg / sizeof(*p) + 1] = 0x0ff50000 + i;
+	for (k = 0; k < ARRAY_SIZE(starts); k++) {
+		len = (n - starts[k]) * pg;
+		q = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, starts[k] * pg);
+		ASSERT_NE(MAP_FAILED, q);
+		for (i = 0; i < n - starts[k]; i++) {
+			ASSERT_EQ(0x0ff50000 + starts[k] + i,
+				  q[i * pg / sizeof(*q) + 1])
+				TH_LOG("mapping from page %zu, its page %zu",
+				       starts[k], i);
+		}
+		munmap(q, len);
+	}
+	munmap(p, n * pg);
+	close(fd);
+}
+
+/*
  * A page whose mapping was zapped (MADV_DONTNEED) in a window the first
  * touch mapped faults back alone: the system heap's window insert finds
  * the rest of the page table already mapped and must map just the page
