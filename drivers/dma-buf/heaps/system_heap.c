@@ -7,6 +7,7 @@
 
 #include <linux/dma-buf.h>
 #include <linux/dma-heap.h>
+#include <linux/dma-mapping.h>
 #include <linux/highmem.h>
 #include <linux/io.h>
 #include <linux/minmax.h>
@@ -14,6 +15,7 @@
 #include <linux/module.h>
 #include <linux/nospec.h>
 #include <linux/pfn.h>
+#include <linux/scatterlist.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
@@ -47,10 +49,10 @@
  *
  * Pages are allocated in runs of 1 MiB, then 64 KiB, where memory allows,
  * so that devices get few, long segments and the pages come and go in few
- * calls to the page allocator; each attachment's scatterlist is cut to
- * that device's maximum segment size and segment boundary. The heap keeps
- * the runs, not every page (no array of page pointers): dma_buf_kmap()
- * finds a page in constant time. A first touch
+ * calls to the page allocator. The heap keeps the runs, not every page
+ * (no array of page pointers): an attachment's scatterlist is built run
+ * by run, each run cut to that device's maximum segment size and segment
+ * boundary, and dma_buf_kmap() finds a page in constant time. A first touch
  * through mmap() maps the pages around it that one page table covers (2
  * MiB on x86-64) in one go; the mapping counts in the process's RssFile,
  * as a mapping of any file does. Faults are handled under the mapping's
@@ -90,10 +92,10 @@ static const unsigned int system_heap_orders[] = { 8, 4, 0 };
 /*
  * The storage is kept as its runs, longest first: runs[] holds the frame
  * number of the first page of each, n_runs[k] of them have
- * system_heap_orders[k]. Page n is then found in O(1), and the storage
- * comes and goes without a pass over its pages. vm_insert_pages(), vmap()
- * and dma_buf_map_pages(), which take arrays of pages, get them filled
- * from the runs for the call.
+ * system_heap_orders[k]. Page n is then found in O(1), the storage comes
+ * and goes without a pass over its pages, and a device's scatterlist is
+ * built run by run. vm_insert_pages() and vmap(), which take arrays of
+ * pages, get them filled from the runs for the call.
  */
 struct system_heap_storage {
 	unsigned long *runs;
@@ -378,23 +380,78 @@ static int system_heap_attach(struct dma_buf *dmabuf, struct device *dev,
 	return dma_buf_check_reach(dev, buf->s.runs ? buf->s.last : 0);
 }
 
+/*
+ * The segments a device with constraints @c sees of @s: each run cut at
+ * the device's maximum segment size and segment boundaries. Runs are not
+ * joined: they are long already, and an IOMMU joins what it maps. Fills
+ * @sgt if not NULL.
+ *
+ * Return: The number of segments.
+ */
+static unsigned int system_heap_segments(const struct system_heap_storage *s,
+					 const struct dma_buf_constraints *c,
+					 struct sg_table *sgt)
+{
+	struct scatterlist *sg = sgt ? sgt->sgl : NULL;
+	unsigned int k, r = 0, end = 0, nents = 0;
+	size_t run_len, pos, len;
+
+	for (k = 0; k < SYSTEM_HEAP_N_ORDERS; k++) {
+		run_len = PAGE_SIZE << system_heap_orders[k];
+		for (end += s->n_runs[k]; r < end; r++) {
+			for (pos = 0; pos < run_len; pos += len, nents++) {
+				len = dma_buf_segment_len(c, PFN_PHYS(s->runs[r]) +
+							  pos, run_len - pos);
+				if (!sg)
+					continue;
+				sg_set_page(sg, system_heap_run(s, r) +
+					    (pos >> PAGE_SHIFT), len,
+					    offset_in_page(pos));
+				sg = sg_next(sg);
+			}
+			cond_resched();
+		}
+	}
+	return nents;
+}
+
 static struct sg_table *system_heap_map(struct dma_buf_attachment *attach,
 					enum dma_data_direction dir)
 {
 	struct system_heap_buffer *buf = attach->dmabuf->priv;
+	struct dma_buf_constraints c;
+	struct mem_cgroup *old;
 	struct sg_table *sgt;
-	struct page **pages;
 	int ret;
 
 	ret = system_heap_populate(buf);
 	if (ret)
 		return ERR_PTR(ret);
-	pages = system_heap_page_array(buf);
-	if (!pages)
+	dma_buf_device_constraints(attach->dev, &c);
+	if (WARN_ON_ONCE(!c.max_segment_size))
+		return ERR_PTR(-EINVAL);
+
+	old = dma_buf_charge_begin(attach->dmabuf);
+	sgt = kzalloc(sizeof(*sgt), GFP_KERNEL_ACCOUNT);
+	if (sgt && sg_alloc_table(sgt, system_heap_segments(&buf->s, &c, NULL),
+				  GFP_KERNEL_ACCOUNT)) {
+		kfree(sgt);
+		sgt = NULL;
+	}
+	dma_buf_charge_end(old);
+	if (!sgt)
 		return ERR_PTR(-ENOMEM);
-	sgt = dma_buf_map_pages(attach, pages, buf->n_pages, dir);
-	kvfree(pages);
+	system_heap_segments(&buf->s, &c, sgt);
+
+	ret = dma_map_sgtable(attach->dev, sgt, dir, DMA_ATTR_SKIP_CPU_SYNC);
+	if (ret)
+		goto free_table;
 	return sgt;
+
+free_table:
+	sg_free_table(sgt);
+	kfree(sgt);
+	return ERR_PTR(ret);
 }
 
 static void system_heap_release(struct dma_buf *dmabuf)
@@ -587,6 +644,7 @@ static int system_heap_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma)
 static const struct dma_buf_ops system_heap_buf_ops = {
 	.attach		  = system_heap_attach,
 	.map_dma_buf	  = system_heap_map,
+	/* Undoes system_heap_map() as it undoes dma_buf_map_pages(). */
 	.unmap_dma_buf	  = dma_buf_unmap_pages,
 	.sync_for_device  = dma_buf_sync_pages_for_device,
 	.sync_for_cpu	  = dma_buf_sync_pages_for_cpu,

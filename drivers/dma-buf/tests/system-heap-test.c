@@ -331,6 +331,7 @@ static void segments_respect_device_limits(struct kunit *test)
 	struct sg_table *free_sgt, *sgt;
 	struct scatterlist *sg;
 	dma_addr_t first, last;
+	phys_addr_t start;
 	size_t total = 0;
 	unsigned int i;
 
@@ -362,6 +363,17 @@ static void segments_respect_device_limits(struct kunit *test)
 		total += sg_dma_len(sg);
 	}
 	KUNIT_EXPECT_EQ(test, total, dmabuf->size);
+	/* The segments are the buffer's bytes, in order (no IOMMU here). */
+	total = 0;
+	for_each_sgtable_dma_sg(sgt, sg, i) {
+		start = page_to_phys(system_heap_page(dmabuf,
+						      total >> PAGE_SHIFT)) +
+			offset_in_page(total);
+		KUNIT_EXPECT_EQ_MSG(test, dma_to_phys(limited_a->dev,
+						      sg_dma_address(sg)),
+				    start, "segment %u", i);
+		total += sg_dma_len(sg);
+	}
 
 	dma_buf_unmap_attachment(free_a, free_sgt, DMA_TO_DEVICE);
 	dma_buf_unmap_attachment(limited_a, sgt, DMA_TO_DEVICE);
