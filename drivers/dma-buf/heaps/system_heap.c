@@ -222,7 +222,7 @@ static int system_heap_alloc_storage(struct system_heap_storage *s,
 				     gfp_t zero)
 {
 	unsigned int k = 0, size = 0, r = 0, order;
-	unsigned long i = 0;
+	unsigned long i = 0, pfn;
 	struct page *page;
 	int ret;
 
@@ -249,11 +249,11 @@ static int system_heap_alloc_storage(struct system_heap_storage *s,
 			__free_pages(page, order);
 			goto free_storage;
 		}
-		s->runs[r++] = page_to_pfn(page);
+		pfn = page_to_pfn(page);
+		s->runs[r++] = pfn;
 		s->n_runs[k]++;
 		i += 1UL << order;
-		s->last = max(s->last, page_to_phys(page) +
-			      (PAGE_SIZE << order) - 1);
+		s->last = max(s->last, PFN_PHYS(pfn + (1UL << order)) - 1);
 	}
 	return 0;
 

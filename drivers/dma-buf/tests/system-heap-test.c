@@ -259,6 +259,40 @@ static void late_device_out_of_reach_moves(struct kunit *test)
 }
 
 /*
+ * A device that reaches into the storage's last run but not to its end
+ * cannot use the storage as it lies: attaching it moves the storage
+ * within its reach, as for a device that reaches none of it.
+ */
+static void device_reaching_part_of_a_run_moves(struct kunit *test)
+{
+	struct dma_buf *dmabuf = heap_buffer(test, 16 * PAGE_SIZE);
+	struct dma_buf_attachment *attach;
+	struct dma_buf_constraints c;
+	phys_addr_t start, limit;
+	struct device *half;
+
+	stamps(test, dmabuf, 0x6e000000, true);
+	/* One run of 16 pages: the device reaches its first half. */
+	KUNIT_ASSERT_EQ(test, folio_order(page_folio(system_heap_page(dmabuf, 0))),
+			4U);
+	start = page_to_phys(system_heap_page(dmabuf, 0));
+	limit = start + 8 * PAGE_SIZE - 1;
+	KUNIT_ASSERT_GT(test, start, dma_buf_test_phys(zone_dma_mask(test)));
+	half = dma_buf_test_device(test, "half", DMA_BIT_MASK(64), limit, SZ_64K,
+				   ULONG_MAX);
+	dma_buf_device_constraints(half, &c);
+	if (c.dma_limit != limit)
+		kunit_skip(test, "the device reaches all memory through swiotlb here");
+
+	attach = dma_buf_attach(dmabuf, half);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, attach);
+	KUNIT_EXPECT_LE(test, highest_phys(dmabuf), limit);
+	stamps(test, dmabuf, 0x6e000000, false);
+	dma_buf_detach(dmabuf, attach);
+	heap_put(dmabuf);
+}
+
+/*
  * A move keeps every byte and the owner's accounting; on a highmem
  * kernel it goes from highmem to lowmem and back.
  */
@@ -888,6 +922,7 @@ static struct kunit_case system_heap_cases[] = {
 	KUNIT_CASE(storage_allocated_by_first_map),
 	KUNIT_CASE(narrow_device_gets_reachable_pages),
 	KUNIT_CASE(late_device_out_of_reach_moves),
+	KUNIT_CASE(device_reaching_part_of_a_run_moves),
 	KUNIT_CASE(move_between_zones),
 	KUNIT_CASE_PARAM(segments_respect_device_limits,
 			 segment_limits_gen_params),
