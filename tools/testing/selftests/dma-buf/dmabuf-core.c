@@ -148,15 +148,19 @@ TEST_F(buf, data_through_mappings)
 	ASSERT_NE(MAP_FAILED, b);
 
 	ASSERT_EQ(0, buf_sync(self->fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_RW));
-	for (i = 0; i < self->size; i++)
-		ASSERT_EQ(0, a[i]) TH_LOG("new buffer not zero at %zu", i);
+	for (i = 0; i < self->size; i++) {
+		ASSERT_EQ(0, a[i])
+			TH_LOG("new buffer not zero at %zu", i);
+	}
 	for (i = 0; i < self->size; i++)
 		a[i] = i * 7 + 3;
 	ASSERT_EQ(0, buf_sync(self->fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_RW));
 
 	/* The other mapping, and a fresh one, see the same memory. */
-	for (i = 0; i < self->size; i++)
-		ASSERT_EQ((unsigned char)(i * 7 + 3), b[i]);
+	for (i = 0; i < self->size; i++) {
+		ASSERT_EQ((unsigned char)(i * 7 + 3), b[i])
+			TH_LOG("byte %zu", i);
+	}
 	munmap(a, self->size);
 	a = mmap(NULL, self->size, PROT_READ, MAP_SHARED, self->fd, 0);
 	ASSERT_NE(MAP_FAILED, a);
@@ -181,12 +185,14 @@ TEST_F(buf, sync_flags)
 	};
 	unsigned int i;
 
-	for (i = 0; i < ARRAY_SIZE(bad); i++)
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		EXPECT_EQ(-EINVAL, buf_sync(self->fd, bad[i]))
 			TH_LOG("flags %#llx", (unsigned long long)bad[i]);
-	for (i = 0; i < ARRAY_SIZE(good); i++)
+	}
+	for (i = 0; i < ARRAY_SIZE(good); i++) {
 		EXPECT_EQ(0, buf_sync(self->fd, good[i]))
 			TH_LOG("flags %#llx", (unsigned long long)good[i]);
+	}
 	EXPECT_EQ(-1, ioctl(self->fd, DMA_BUF_IOCTL_SYNC, NULL));
 	EXPECT_EQ(EFAULT, errno);
 	EXPECT_EQ(-1, ioctl(self->fd, _IO('b', 9)));

@@ -227,8 +227,10 @@ TEST_F(heap, new_buffers_read_zero)
 		p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 		ASSERT_NE(MAP_FAILED, p);
 		ASSERT_EQ(0, buf_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_RW));
-		for (i = 0; i < size; i++)
-			ASSERT_EQ(0, p[i]) TH_LOG("round %d, byte %zu", round, i);
+		for (i = 0; i < size; i++) {
+			ASSERT_EQ(0, p[i])
+				TH_LOG("round %d, byte %zu", round, i);
+		}
 		memset(p, 0xee, size);
 		ASSERT_EQ(0, buf_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_RW));
 		munmap(p, size);
@@ -271,8 +273,11 @@ TEST_F(heap, system_first_touch_maps_in_one_go)
 		faults = minor_faults() - before;
 		EXPECT_GE(2, faults) TH_LOG("round %d: %ld faults for %zu pages",
 					    round, faults, size / self->page);
-		for (i = 0; i < size; i += self->page)
-			ASSERT_EQ((char)(i / self->page), p[i]);
+		for (i = 0; i < size; i += self->page) {
+			ASSERT_EQ((char)(i / self->page), p[i])
+				TH_LOG("round %d, page %zu", round,
+				       i / self->page);
+		}
 		munmap(p, size);
 	}
 	close(fd);
@@ -349,8 +354,10 @@ TEST_F(heap, system_zapped_page_faults_back_alone)
 
 	q = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
 	ASSERT_NE(MAP_FAILED, q);
-	for (i = 0; i < size; i += pg)
-		ASSERT_EQ((char)(i / pg), q[i]) TH_LOG("page %zu", i / pg);
+	for (i = 0; i < size; i += pg) {
+		ASSERT_EQ((char)(i / pg), q[i])
+			TH_LOG("page %zu", i / pg);
+	}
 	EXPECT_EQ(0x55, q[5 * pg + 1]);
 	EXPECT_EQ(0x5a, q[1]);
 	munmap(q, size);
