@@ -24,14 +24,19 @@
 
 #define LOW_256M (256ULL << 20)
 
-#define BALLAST_SIZE	(32 << 20)
-#define BALLAST_MAX	48
 /*
  * Probe and test buffers alike: large enough to be allocated in the
  * heap's 64 KiB runs, as the ballast is, so that they compete for the
  * same free blocks (small requests are served from leftover fragments).
+ * The ballast comes in pieces just short of 1 MiB, so that the heap
+ * makes them of 64 KiB runs too, not of its 1 MiB runs, which are taken
+ * from other, larger free blocks and would leave the small ones below
+ * 256 MiB to the probes: 32 pieces, 30 MiB, after each probe.
  */
 #define PLACED_SIZE	(256 << 10)
+#define BALLAST_PIECE	(960 << 10)
+#define BALLAST_PIECES	32
+#define BALLAST_MAX	(24 * (BALLAST_PIECES + 1))
 
 /*
  * Fill memory with ballast until a buffer placed with no device attached
@@ -46,8 +51,10 @@ static int high_buffer(int heap, int edu32, size_t size, int *ballast,
 	int fd;
 	bool gap;
 
+	int piece;
+
 	*nr_ballast = 0;
-	while (*nr_ballast < BALLAST_MAX) {
+	while (*nr_ballast + 1 + BALLAST_PIECES <= BALLAST_MAX) {
 		fd = heap_alloc(heap, size, O_RDWR);
 		if (fd < 0 || buf_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_RW) ||
 		    buf_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_RW) ||
@@ -60,13 +67,14 @@ static int high_buffer(int heap, int edu32, size_t size, int *ballast,
 		 * the next probe from the per-CPU free lists.
 		 */
 		ballast[(*nr_ballast)++] = fd;
-		if (*nr_ballast == BALLAST_MAX)
-			break;
-		fd = heap_alloc(heap, BALLAST_SIZE, O_RDWR);
-		if (fd < 0 || buf_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_RW) ||
-		    buf_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_RW))
-			return -1;
-		ballast[(*nr_ballast)++] = fd;
+		for (piece = 0; piece < BALLAST_PIECES; piece++) {
+			fd = heap_alloc(heap, BALLAST_PIECE, O_RDWR);
+			if (fd < 0 ||
+			    buf_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_RW) ||
+			    buf_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_RW))
+				return -1;
+			ballast[(*nr_ballast)++] = fd;
+		}
 	}
 	return -1;
 }
