@@ -9,7 +9,6 @@
 #include <linux/dma-heap.h>
 #include <linux/dma-mapping.h>
 #include <linux/highmem.h>
-#include <linux/io.h>
 #include <linux/minmax.h>
 #include <linux/mm.h>
 #include <linux/module.h>
