@@ -165,12 +165,36 @@ static unsigned int system_heap_runs_for(unsigned long n, unsigned int k)
 }
 
 /*
+ * Zero a new run of 2^@order pages from frame @pfn. The page allocator
+ * would zero them for __GFP_ZERO, mapping each page in turn with
+ * kmap_local_page(), a memory-map lookup per page; without highmem the
+ * heap computes each page's linear address from the frame number instead.
+ * Pages the allocator has cleared already are left alone: with
+ * init_on_alloc it zeroes every allocation, with init_on_free every page
+ * was zeroed when it was freed.
+ */
+static void system_heap_clear_run(unsigned long pfn, unsigned int order)
+{
+	unsigned long i;
+
+	if (want_init_on_free() || want_init_on_alloc(0))
+		return;
+	for (i = 0; i < 1UL << order; i++) {
+		if (IS_ENABLED(CONFIG_HIGHMEM))
+			clear_highpage(pfn_to_page(pfn + i));
+		else
+			clear_page(__va(PFN_PHYS(pfn + i)));
+	}
+}
+
+/*
  * A run of at most @n pages below @limit: the longest memory allows, from
- * system_heap_orders[*@k] down. *@k then indexes the run's order: runs
- * only get shorter, so that the storage stays sorted by length.
+ * system_heap_orders[*@k] down, zeroed if @zero. *@k then indexes the
+ * run's order: runs only get shorter, so that the storage stays sorted by
+ * length.
  */
 static struct page *system_heap_alloc_run(u64 limit, unsigned long n,
-					  gfp_t zero, unsigned int *k)
+					  bool zero, unsigned int *k)
 {
 	unsigned int order;
 	struct page *page;
@@ -182,10 +206,13 @@ static struct page *system_heap_alloc_run(u64 limit, unsigned long n,
 			continue;
 		/* Long runs are a try; single pages are worth reclaiming. */
 		gfp = order ? __GFP_NORETRY : __GFP_RETRY_MAYFAIL;
-		page = dma_buf_alloc_pages_below(limit, order, zero | gfp |
-						 SYSTEM_HEAP_GFP);
-		if (page)
-			return page;
+		page = dma_buf_alloc_pages_below(limit, order,
+						 gfp | SYSTEM_HEAP_GFP);
+		if (!page)
+			continue;
+		if (zero)
+			system_heap_clear_run(page_to_pfn(page), order);
+		return page;
 	}
 	return NULL;
 }
@@ -218,7 +245,7 @@ static int system_heap_grow_runs(struct system_heap_storage *s,
 static int system_heap_alloc_storage(struct system_heap_storage *s,
 				     unsigned long n_pages,
 				     const struct dma_buf_constraints *c,
-				     gfp_t zero)
+				     bool zero)
 {
 	unsigned int k = 0, size = 0, r = 0, order;
 	unsigned long i = 0, pfn;
@@ -326,7 +353,7 @@ static int system_heap_populate(struct system_heap_buffer *buf)
 
 	dma_buf_attachments_constraints(dmabuf, &c);
 	old = dma_buf_charge_begin(dmabuf);
-	ret = system_heap_alloc_storage(&buf->s, buf->n_pages, &c, __GFP_ZERO);
+	ret = system_heap_alloc_storage(&buf->s, buf->n_pages, &c, true);
 	dma_buf_charge_end(old);
 	if (!ret)
 		dma_buf_account_pages(dmabuf, buf->n_pages);
@@ -352,7 +379,7 @@ static int system_heap_move(struct dma_buf *dmabuf,
 
 	old = dma_buf_charge_begin(dmabuf);
 	/* Every byte is copied over: no need to zero. */
-	ret = system_heap_alloc_storage(&new, buf->n_pages, c, 0);
+	ret = system_heap_alloc_storage(&new, buf->n_pages, c, false);
 	dma_buf_charge_end(old);
 	if (ret)
 		return ret;
