@@ -165,25 +165,35 @@ static unsigned int system_heap_runs_for(unsigned long n, unsigned int k)
 }
 
 /*
+ * Map the page at frame @pfn into the kernel, for kunmap_local(): without
+ * highmem, kmap_local_page() is the page's linear address, computed here
+ * from the frame number without a lookup in the memory map.
+ */
+static void *system_heap_map_pfn(unsigned long pfn)
+{
+	if (!IS_ENABLED(CONFIG_HIGHMEM))
+		return __va(PFN_PHYS(pfn));
+	return kmap_local_page(pfn_to_page(pfn));
+}
+
+/*
  * Zero a new run of 2^@order pages from frame @pfn. The page allocator
- * would zero them for __GFP_ZERO, mapping each page in turn with
- * kmap_local_page(), a memory-map lookup per page; without highmem the
- * heap computes each page's linear address from the frame number instead.
- * Pages the allocator has cleared already are left alone: with
- * init_on_alloc it zeroes every allocation, with init_on_free every page
- * was zeroed when it was freed.
+ * would zero them for __GFP_ZERO, finding each page's address through the
+ * memory map; the heap has the frame numbers. Pages the allocator has
+ * cleared already are left alone: with init_on_alloc it zeroes every
+ * allocation, with init_on_free every page was zeroed when it was freed.
  */
 static void system_heap_clear_run(unsigned long pfn, unsigned int order)
 {
 	unsigned long i;
+	void *vaddr;
 
 	if (want_init_on_free() || want_init_on_alloc(0))
 		return;
 	for (i = 0; i < 1UL << order; i++) {
-		if (IS_ENABLED(CONFIG_HIGHMEM))
-			clear_highpage(pfn_to_page(pfn + i));
-		else
-			clear_page(__va(PFN_PHYS(pfn + i)));
+		vaddr = system_heap_map_pfn(pfn + i);
+		clear_page(vaddr);
+		kunmap_local(vaddr);
 	}
 }
 
@@ -507,16 +517,11 @@ static int system_heap_begin_cpu_access(struct dma_buf *dmabuf, size_t start,
 static void *system_heap_kmap(struct dma_buf *dmabuf, unsigned long page_num)
 {
 	struct system_heap_buffer *buf = dmabuf->priv;
-	unsigned long pfn;
 
 	/* Cannot allocate here: begin_cpu_access must have run. */
 	if (WARN_ON_ONCE(!buf->s.runs))
 		return NULL;
-	pfn = system_heap_pfn(&buf->s, page_num);
-	/* Without highmem, kmap_local_page() is the page's linear address. */
-	if (!IS_ENABLED(CONFIG_HIGHMEM))
-		return __va(PFN_PHYS(pfn));
-	return kmap_local_page(pfn_to_page(pfn));
+	return system_heap_map_pfn(system_heap_pfn(&buf->s, page_num));
 }
 
 static void system_heap_kunmap(struct dma_buf *dmabuf, unsigned long page_num,
