@@ -97,80 +97,6 @@ static void storage_allocated_at_first_use(struct kunit *test)
 	heap_put(dmabuf);
 }
 
-/* Write @byte over a populated buffer's storage, page by page. */
-static void fill(struct kunit *test, struct dma_buf *dmabuf, int byte)
-{
-	unsigned long i;
-	u8 *vaddr;
-
-	KUNIT_ASSERT_EQ(test, dma_buf_begin_cpu_access(dmabuf, 0, dmabuf->size,
-						       DMA_TO_DEVICE), 0);
-	for (i = 0; i < dmabuf->size >> PAGE_SHIFT; i++) {
-		vaddr = dma_buf_kmap(dmabuf, i);
-		KUNIT_ASSERT_NOT_NULL(test, vaddr);
-		memset(vaddr, byte, PAGE_SIZE);
-		dma_buf_kunmap(dmabuf, i, vaddr);
-	}
-	dma_buf_end_cpu_access(dmabuf, 0, dmabuf->size, DMA_TO_DEVICE);
-}
-
-/*
- * Pages one buffer wrote and freed read as zero in the buffers that get
- * them next. The page allocator hands single pages just freed back first,
- * from the per-CPU list of the CPU that freed them, so the case stays on
- * one CPU: it frees a buffer of 8 single pages and takes new ones until
- * one reuses a page of it, and fails if none of 4 does, so that it cannot
- * pass without the reuse it is about.
- */
-static void freed_pages_read_zero_when_reused(struct kunit *test)
-{
-	struct dma_buf *bufs[4], *dmabuf;
-	const struct cpumask *cpu;
-	unsigned long freed[8], pfn, i;
-	int j, n, reused = 0;
-	bool old;
-	u8 *vaddr;
-
-	/* Each case runs in a thread of its own, which ends with it. */
-	cpu = cpumask_of(raw_smp_processor_id());
-	KUNIT_ASSERT_EQ(test, set_cpus_allowed_ptr(current, cpu), 0);
-
-	dmabuf = heap_buffer(test, ARRAY_SIZE(freed) * PAGE_SIZE);
-	populate(test, dmabuf);
-	fill(test, dmabuf, 0xa5);
-	for (i = 0; i < ARRAY_SIZE(freed); i++)
-		freed[i] = page_to_pfn(system_heap_page(dmabuf, i));
-	heap_put(dmabuf);
-
-	for (n = 0; n < ARRAY_SIZE(bufs) && !reused; n++) {
-		bufs[n] = heap_buffer(test, ARRAY_SIZE(freed) * PAGE_SIZE);
-		KUNIT_ASSERT_EQ(test,
-				dma_buf_begin_cpu_access(bufs[n], 0,
-							 bufs[n]->size,
-							 DMA_FROM_DEVICE), 0);
-		for (i = 0; i < ARRAY_SIZE(freed); i++) {
-			pfn = page_to_pfn(system_heap_page(bufs[n], i));
-			old = false;
-			for (j = 0; j < ARRAY_SIZE(freed); j++)
-				old |= freed[j] == pfn;
-			reused += old;
-			vaddr = dma_buf_kmap(bufs[n], i);
-			KUNIT_ASSERT_NOT_NULL(test, vaddr);
-			KUNIT_EXPECT_NULL_MSG(test,
-					      memchr_inv(vaddr, 0, PAGE_SIZE),
-					      "buffer %d, page %lu (%s)", n, i,
-					      old ? "freed before" : "new");
-			dma_buf_kunmap(bufs[n], i, vaddr);
-		}
-		dma_buf_end_cpu_access(bufs[n], 0, bufs[n]->size,
-				       DMA_FROM_DEVICE);
-	}
-	for (j = 0; j < n; j++)
-		heap_put(bufs[j]);
-	KUNIT_EXPECT_GT_MSG(test, reused, 0,
-			    "none of %d new buffers got a freed page", n);
-}
-
 static void storage_allocated_by_first_map(struct kunit *test)
 {
 	struct dma_buf *dmabuf = heap_buffer(test, 4 * PAGE_SIZE);
@@ -277,6 +203,62 @@ static void stamps(struct kunit *test, struct dma_buf *dmabuf, u32 tag,
 		dma_buf_kunmap(dmabuf, i, p);
 	}
 	dma_buf_end_cpu_access(dmabuf, 0, dmabuf->size, dir);
+}
+
+/*
+ * Pages one buffer wrote and freed read as zero in the buffers that get
+ * them next. The page allocator hands single pages just freed back first,
+ * from the per-CPU list of the CPU that freed them, so the case stays on
+ * one CPU: it frees a buffer of 8 single pages and takes new ones until
+ * one reuses a page of it, and fails if none of 4 does, so that it cannot
+ * pass without the reuse it is about.
+ */
+static void freed_pages_read_zero_when_reused(struct kunit *test)
+{
+	struct dma_buf *bufs[4], *dmabuf;
+	const struct cpumask *cpu;
+	unsigned long freed[8], pfn, i;
+	int j, n, reused = 0;
+	bool old;
+	u8 *vaddr;
+
+	/* Each case runs in a thread of its own, which ends with it. */
+	cpu = cpumask_of(raw_smp_processor_id());
+	KUNIT_ASSERT_EQ(test, set_cpus_allowed_ptr(current, cpu), 0);
+
+	dmabuf = heap_buffer(test, ARRAY_SIZE(freed) * PAGE_SIZE);
+	stamps(test, dmabuf, 0xa5000000, true);
+	for (i = 0; i < ARRAY_SIZE(freed); i++)
+		freed[i] = page_to_pfn(system_heap_page(dmabuf, i));
+	heap_put(dmabuf);
+
+	for (n = 0; n < ARRAY_SIZE(bufs) && !reused; n++) {
+		bufs[n] = heap_buffer(test, ARRAY_SIZE(freed) * PAGE_SIZE);
+		KUNIT_ASSERT_EQ(test,
+				dma_buf_begin_cpu_access(bufs[n], 0,
+							 bufs[n]->size,
+							 DMA_FROM_DEVICE), 0);
+		for (i = 0; i < ARRAY_SIZE(freed); i++) {
+			pfn = page_to_pfn(system_heap_page(bufs[n], i));
+			old = false;
+			for (j = 0; j < ARRAY_SIZE(freed); j++)
+				old |= freed[j] == pfn;
+			reused += old;
+			vaddr = dma_buf_kmap(bufs[n], i);
+			KUNIT_ASSERT_NOT_NULL(test, vaddr);
+			KUNIT_EXPECT_NULL_MSG(test,
+					      memchr_inv(vaddr, 0, PAGE_SIZE),
+					      "buffer %d, page %lu (%s)", n, i,
+					      old ? "freed before" : "new");
+			dma_buf_kunmap(bufs[n], i, vaddr);
+		}
+		dma_buf_end_cpu_access(bufs[n], 0, bufs[n]->size,
+				       DMA_FROM_DEVICE);
+	}
+	for (j = 0; j < n; j++)
+		heap_put(bufs[j]);
+	KUNIT_EXPECT_GT_MSG(test, reused, 0,
+			    "none of %d new buffers got a freed page", n);
 }
 
 /*
