@@ -417,6 +417,18 @@ static int system_heap_attach(struct dma_buf *dmabuf, struct device *dev,
 }
 
 /*
+ * Is every run of @run_len bytes one segment under @c? A run is aligned
+ * to its length, as the page allocator's blocks are, so it crosses a
+ * segment boundary only if the boundary mask lacks one of its offset bits.
+ */
+static bool system_heap_runs_whole(const struct dma_buf_constraints *c,
+				   size_t run_len)
+{
+	return run_len <= c->max_segment_size &&
+	       !((run_len - 1) & ~c->seg_boundary_mask);
+}
+
+/*
  * The segments a device with constraints @c sees of @s: each run cut at
  * the device's maximum segment size and segment boundaries. Runs are not
  * joined: they are long already, and an IOMMU joins what it maps. Fills
@@ -434,7 +446,22 @@ static unsigned int system_heap_segments(const struct system_heap_storage *s,
 
 	for (k = 0; k < SYSTEM_HEAP_N_ORDERS; k++) {
 		run_len = PAGE_SIZE << system_heap_orders[k];
-		for (end += s->n_runs[k]; r < end; r++) {
+		end += s->n_runs[k];
+		/*
+		 * One segment per run, set without working out its length:
+		 * a short step per run, which the DMA API's walk over the
+		 * same table takes without rescheduling too.
+		 */
+		if (system_heap_runs_whole(c, run_len)) {
+			nents += s->n_runs[k];
+			for (; sg && r < end; r++) {
+				sg_set_page(sg, system_heap_run(s, r), run_len, 0);
+				sg = sg_next(sg);
+			}
+			r = end;
+			continue;
+		}
+		for (; r < end; r++) {
 			for (pos = 0; pos < run_len; pos += len, nents++) {
 				len = dma_buf_segment_len(c, PFN_PHYS(s->runs[r]) +
 							  pos, run_len - pos);

@@ -397,6 +397,8 @@ struct segment_limits {
 };
 
 static const struct segment_limits segment_limits[] = {
+	{ "no limits", UINT_MAX, ULONG_MAX },
+	{ "64K segments, 64K boundary", SZ_64K, SZ_64K - 1 },
 	{ "8K segments", SZ_8K, ULONG_MAX },
 	{ "16K boundary", SZ_1M, SZ_16K - 1 },
 	{ "8K segments, 16K boundary", SZ_8K, SZ_16K - 1 },
@@ -418,7 +420,9 @@ static unsigned int longest_segment(struct sg_table *sgt)
 static void segments_respect_device_limits(struct kunit *test)
 {
 	const struct segment_limits *p = test->param_value;
-	struct dma_buf *dmabuf = heap_buffer(test, 64 * PAGE_SIZE);
+	/* Two runs of each length but the shortest: whole ones and cut ones. */
+	struct dma_buf *dmabuf = heap_buffer(test,
+					     (2 * 256 + 2 * 16 + 1) * PAGE_SIZE);
 	struct dma_buf_attachment *free_a, *limited_a;
 	struct sg_table *free_sgt, *sgt;
 	struct scatterlist *sg;
