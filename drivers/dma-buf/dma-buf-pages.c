@@ -182,8 +182,8 @@ static unsigned int dma_buf_walk_segments(struct page **pages,
  * @gfp: allocation flags for the table.
  *
  * For an exporter's &dma_buf_ops.map_dma_buf: build the table with the
- * attaching device's constraints (dma_buf_device_constraints()), then
- * dma_map_sgtable() it for that device.
+ * mapping device's segment limits (dma_buf_device_segment_limits()),
+ * then dma_map_sgtable() it for that device.
  *
  * Context: Process context; may sleep (and yields the CPU on long
  * arrays) unless @gfp says otherwise.
@@ -247,7 +247,7 @@ struct sg_table *dma_buf_map_pages(struct dma_buf_attachment *attach,
 	struct sg_table *sgt;
 	int ret;
 
-	dma_buf_device_constraints(attach->dev, &c);
+	dma_buf_device_segment_limits(attach->dev, &c);
 	old = dma_buf_charge_begin(attach->dmabuf);
 	sgt = dma_buf_pages_to_sgt(pages, n_pages, &c, GFP_KERNEL_ACCOUNT);
 	dma_buf_charge_end(old);

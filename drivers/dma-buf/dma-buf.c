@@ -1666,6 +1666,47 @@ VISIBLE_IF_KUNIT phys_addr_t dma_buf_lowest_ram(void)
 }
 EXPORT_SYMBOL_IF_KUNIT(dma_buf_lowest_ram);
 
+/* The address limit of dma_buf_device_constraints(). */
+static u64 dma_buf_device_limit(struct device *dev)
+{
+	u64 limit = dma_to_phys(dev, min_not_zero(dma_get_mask(dev),
+						  dev->bus_dma_limit));
+	phys_addr_t bounce = dma_buf_bounce_limit(dev);
+
+	if (dma_buf_translated(dev))
+		return U64_MAX;
+	if (bounce)
+		return bounce <= limit ? U64_MAX : 0;
+	if (limit < dma_buf_lowest_ram())
+		return 0;
+	return limit;
+}
+
+/**
+ * dma_buf_device_segment_limits() - how one device's segments are cut
+ * @dev: the device.
+ * @c: its @c->max_segment_size and @c->seg_boundary_mask are filled in
+ *	for memory with pages mapped with dma_map_sgtable(); @c->dma_limit
+ *	is left alone.
+ *
+ * Segments are no longer than the device's maximum segment size and than
+ * what one mapping can bounce (dma_max_mapping_size()), and do not cross
+ * its segment boundary. This is the part of dma_buf_device_constraints()
+ * that a &dma_buf_ops.map_dma_buf needs: the device's reach was settled
+ * when it attached, and working it out again costs more than the segment
+ * limits do.
+ *
+ * Context: Any context.
+ */
+void dma_buf_device_segment_limits(struct device *dev,
+				   struct dma_buf_constraints *c)
+{
+	c->max_segment_size = min_not_zero((size_t)dma_get_max_seg_size(dev),
+					   dma_buf_max_mapping_size(dev));
+	c->seg_boundary_mask = dma_get_seg_boundary(dev);
+}
+EXPORT_SYMBOL_GPL(dma_buf_device_segment_limits);
+
 /**
  * dma_buf_device_constraints() - what one device can work with
  * @dev: the device.
@@ -1679,30 +1720,15 @@ EXPORT_SYMBOL_IF_KUNIT(dma_buf_lowest_ram);
  * (swiotlb=force, a confidential VM) has none either, since only the
  * bounce buffers have to be within its reach. If they are not, or if all
  * RAM lies above its limit, it can reach no memory at all and its limit
- * is 0. Segments are no longer than the device's maximum segment size and
- * than what one mapping can bounce (dma_max_mapping_size()), and do not
- * cross its segment boundary.
+ * is 0. Segments are cut as dma_buf_device_segment_limits() says.
  *
  * Context: Any context.
  */
 void dma_buf_device_constraints(struct device *dev,
 				struct dma_buf_constraints *c)
 {
-	u64 limit = dma_to_phys(dev, min_not_zero(dma_get_mask(dev),
-						  dev->bus_dma_limit));
-	phys_addr_t bounce = dma_buf_bounce_limit(dev);
-
-	if (dma_buf_translated(dev))
-		c->dma_limit = U64_MAX;
-	else if (bounce)
-		c->dma_limit = bounce <= limit ? U64_MAX : 0;
-	else if (limit < dma_buf_lowest_ram())
-		c->dma_limit = 0;
-	else
-		c->dma_limit = limit;
-	c->max_segment_size = min_not_zero((size_t)dma_get_max_seg_size(dev),
-					   dma_buf_max_mapping_size(dev));
-	c->seg_boundary_mask = dma_get_seg_boundary(dev);
+	c->dma_limit = dma_buf_device_limit(dev);
+	dma_buf_device_segment_limits(dev, c);
 }
 EXPORT_SYMBOL_GPL(dma_buf_device_constraints);
 
@@ -1758,10 +1784,9 @@ EXPORT_SYMBOL_GPL(dma_buf_attachments_constraints);
  */
 int dma_buf_check_reach(struct device *dev, phys_addr_t last)
 {
-	struct dma_buf_constraints c;
+	u64 limit = dma_buf_device_limit(dev);
 
-	dma_buf_device_constraints(dev, &c);
-	return c.dma_limit && last <= c.dma_limit ? 0 : -ERANGE;
+	return limit && last <= limit ? 0 : -ERANGE;
 }
 EXPORT_SYMBOL_GPL(dma_buf_check_reach);
 

@@ -329,7 +329,8 @@ struct dma_buf_attachment {
  *	(@seg_boundary_mask + 1); the strictest of the devices' masks.
  *
  * Filled in by dma_buf_device_constraints() and
- * dma_buf_attachments_constraints().
+ * dma_buf_attachments_constraints(); the segment limits alone by
+ * dma_buf_device_segment_limits().
  */
 struct dma_buf_constraints {
 	u64 dma_limit;
@@ -380,6 +381,8 @@ bool dma_buf_pinned(struct dma_buf *dmabuf);
 
 void dma_buf_device_constraints(struct device *dev,
 				struct dma_buf_constraints *c);
+void dma_buf_device_segment_limits(struct device *dev,
+				   struct dma_buf_constraints *c);
 unsigned int dma_buf_attachments_constraints(struct dma_buf *dmabuf,
 					     struct dma_buf_constraints *c);
 int dma_buf_check_reach(struct device *dev, phys_addr_t last);
@@ -528,6 +531,11 @@ static inline bool dma_buf_pinned(struct dma_buf *dmabuf)
 
 static inline void dma_buf_device_constraints(struct device *dev,
 					      struct dma_buf_constraints *c)
+{
+}
+
+static inline void dma_buf_device_segment_limits(struct device *dev,
+						 struct dma_buf_constraints *c)
 {
 }
 

@@ -143,7 +143,7 @@ static int ivshmem_fill_sgt(struct sg_table *sgt, struct device *dev,
 	size_t pos, len;
 	int ret;
 
-	dma_buf_device_constraints(dev, &c);
+	dma_buf_device_segment_limits(dev, &c);
 	for (pos = 0; pos < size; pos += len, nents++)
 		len = dma_buf_segment_len(&c, dma + pos, size - pos);
 	ret = sg_alloc_table(sgt, nents, GFP_KERNEL);

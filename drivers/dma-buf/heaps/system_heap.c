@@ -490,7 +490,7 @@ static struct sg_table *system_heap_map(struct dma_buf_attachment *attach,
 	ret = system_heap_populate(buf);
 	if (ret)
 		return ERR_PTR(ret);
-	dma_buf_device_constraints(attach->dev, &c);
+	dma_buf_device_segment_limits(attach->dev, &c);
 	if (WARN_ON_ONCE(!c.max_segment_size))
 		return ERR_PTR(-EINVAL);
 

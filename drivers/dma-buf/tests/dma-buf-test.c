@@ -2171,6 +2171,13 @@ static void constraints_of_one_device(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, c.max_segment_size, SZ_8K);
 	KUNIT_EXPECT_EQ(test, c.seg_boundary_mask, SZ_64K - 1UL);
 
+	/* The segment limits alone leave the address limit as it was. */
+	c = (struct dma_buf_constraints){ .dma_limit = 12345 };
+	dma_buf_device_segment_limits(dev, &c);
+	KUNIT_EXPECT_EQ(test, c.dma_limit, 12345ULL);
+	KUNIT_EXPECT_EQ(test, c.max_segment_size, SZ_8K);
+	KUNIT_EXPECT_EQ(test, c.seg_boundary_mask, SZ_64K - 1UL);
+
 	/* A bus limit below the mask wins. */
 	dev = dma_buf_test_device(test, "bus", DMA_BIT_MASK(32),
 				  DMA_BIT_MASK(26), SZ_64K, ULONG_MAX);
@@ -2316,6 +2323,9 @@ static void check_reach(struct kunit *test)
 	kunit_activate_static_stub(test, dma_buf_max_mapping_size,
 				   bounce_holds_256k);
 	dma_buf_device_constraints(d1m, &c);
+	KUNIT_EXPECT_EQ(test, c.max_segment_size, SZ_256K);
+	c.max_segment_size = 0;
+	dma_buf_device_segment_limits(d1m, &c);
 	KUNIT_EXPECT_EQ(test, c.max_segment_size, SZ_256K);
 	kunit_deactivate_static_stub(test, dma_buf_max_mapping_size);
 	dma_buf_device_constraints(d1m, &c);
