@@ -30,6 +30,7 @@ ROWS = [
     ('map_unmap_cached_16', 'cached map + unmap, 16 attachments', None),
     ('map_unmap_cached_256', 'cached map + unmap, 256 attachments', None),
     ('begin_end', 'begin + end cpu access', ('keep', 0.76)),
+    ('begin_end_heap', 'begin + end cpu access, system heap 1 MiB', None),
     ('slab_per_buffer', 'slab bytes per live buffer (LIVE alive)', ('keep', 0.78)),
     ('get_put', 'get + put', None),
     ('get_put_2000_live', 'get + put, 2,000 buffers alive', ('keep', 0.95)),

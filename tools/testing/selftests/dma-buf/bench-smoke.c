@@ -30,6 +30,7 @@ static const char * const rows[] = {
 	"get_put", "get_put_2000_live", "get_put_live", "attach_detach_1",
 	"map_unmap_cached_1", "attach_detach_16", "map_unmap_cached_16",
 	"attach_detach_256", "map_unmap_cached_256", "begin_end",
+	"begin_end_heap",
 	"floor_kmap_kunmap", "floor_kmap_copy_kunmap", "kmap_kunmap",
 	"kmap_copy_kunmap", "cpu_view_1m_kmaps", "cpu_view_1m_vmap",
 	"cpu_view_1m_vmap_shared", "map_1m",
