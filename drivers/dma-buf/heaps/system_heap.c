@@ -349,17 +349,17 @@ static struct page **system_heap_page_array(struct system_heap_buffer *buf)
 	return pages;
 }
 
-/* The storage, allocated at first use. */
-static int system_heap_populate(struct system_heap_buffer *buf)
+/*
+ * Allocate the storage. Not inlined into system_heap_populate(), so that
+ * a buffer in use does not set up the constraints and the allocation's
+ * frame each time it is mapped or accessed.
+ */
+static noinline int system_heap_alloc_now(struct system_heap_buffer *buf)
 {
 	struct dma_buf *dmabuf = buf->dmabuf;
 	struct dma_buf_constraints c;
 	struct mem_cgroup *old;
 	int ret;
-
-	lockdep_assert_held(&dmabuf->lock);
-	if (buf->s.runs)
-		return 0;
 
 	dma_buf_attachments_constraints(dmabuf, &c);
 	old = dma_buf_charge_begin(dmabuf);
@@ -368,6 +368,15 @@ static int system_heap_populate(struct system_heap_buffer *buf)
 	if (!ret)
 		dma_buf_account_pages(dmabuf, buf->n_pages);
 	return ret;
+}
+
+/* The storage, allocated at first use. */
+static int system_heap_populate(struct system_heap_buffer *buf)
+{
+	lockdep_assert_held(&buf->dmabuf->lock);
+	if (likely(buf->s.runs))
+		return 0;
+	return system_heap_alloc_now(buf);
 }
 
 /*
