@@ -123,5 +123,10 @@ while [ "$i" -le "$runs" ]; do
 	i=$((i + 1))
 done
 
-python3 "$project/harness/bench-table.py" "$out" "$runs" "$iters" "$live" |
-	tee "$out/table.md"
+# Through a file, not a pipe: the table's check (runs that disagree, a
+# row missing) is make bench's exit status.
+status=0
+python3 "$project/harness/bench-table.py" "$out" "$runs" "$iters" "$live" \
+	> "$out/table.md" || status=$?
+cat "$out/table.md"
+exit "$status"
