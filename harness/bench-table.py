@@ -48,6 +48,7 @@ ROWS = [
     ('heap_alloc_touch_close_1m',
      'heap ALLOC + mmap + touch + munmap + close, 1 MiB', ('up', 1.0)),
     ('heap_retouch_1m', 'mmap + touch + munmap, filled 1 MiB', ('up', 1.0)),
+    ('udmabuf_retouch_1m', 'mmap + touch + munmap, udmabuf 1 MiB', None),
     ('heap_pages_get_free_1m', 'getting and freeing 1 MiB of pages', ('up', 1.0)),
     ('heap_alloc_sync_close_1m', 'heap ALLOC + SYNC start, end + close, 1 MiB', None),
     ('heap_alloc_sync_close_4k', 'heap ALLOC + SYNC start, end + close, 4 KiB', None),

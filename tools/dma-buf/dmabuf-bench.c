@@ -32,8 +32,10 @@
 
 #include <linux/dma-buf.h>
 #include <linux/dma-heap.h>
+#include <linux/udmabuf.h>
 
 #define HEAP	"/dev/dma_heap/system"
+#define UDMABUF	"/dev/udmabuf"
 #define MIB	(1024UL * 1024)
 
 static int heap = -1;
@@ -78,6 +80,32 @@ static int alloc(size_t len)
 		exit(1);
 	}
 	return data.fd;
+}
+
+/* A udmabuf of the @len bytes of a new memfd, which it keeps. */
+static int udmabuf_new(size_t len)
+{
+	struct udmabuf_create create = {
+		.flags = UDMABUF_FLAGS_CLOEXEC,
+		.size = len,
+	};
+	int dev, fd;
+
+	dev = open(UDMABUF, O_RDWR | O_CLOEXEC);
+	create.memfd = memfd_create("dmabuf-bench",
+				    MFD_ALLOW_SEALING | MFD_CLOEXEC);
+	fd = -1;
+	if (dev >= 0 && (int)create.memfd >= 0 &&
+	    !ftruncate(create.memfd, len) &&
+	    !fcntl(create.memfd, F_ADD_SEALS, F_SEAL_SHRINK))
+		fd = ioctl(dev, UDMABUF_CREATE, &create);
+	if (fd < 0) {
+		perror("dmabuf-bench: " UDMABUF);
+		exit(1);
+	}
+	close(create.memfd);
+	close(dev);
+	return fd;
 }
 
 /* Map @len bytes of @fd, write a byte of every page, unmap. */
@@ -170,6 +198,26 @@ static void user_rows(unsigned int iters)
 	row("heap_alloc_sync_close_4k", sync4k, 1);
 	row("heap_pages_get_free_1m_sync", sync1m > sync4k ? sync1m - sync4k : 0,
 	    1);
+}
+
+/*
+ * mmap + touch + munmap of a udmabuf, whose memfd's pages are all there.
+ * Run after the other rows: the memfd's pages, got and freed, would move
+ * the figures of the kernel half's rows that follow.
+ */
+static void udmabuf_rows(unsigned int iters)
+{
+	unsigned int i, n = iters / 10 ? iters / 10 : 1;
+	uint64_t t;
+	int fd;
+
+	fd = udmabuf_new(MIB);
+	touch(fd, MIB);
+	t = settle_now();
+	for (i = 0; i < n; i++)
+		touch(fd, MIB);
+	row("udmabuf_retouch_1m", now() - t, n);
+	close(fd);
 }
 
 /* Load the kernel half with our buffers, print its rows, unload it. */
@@ -274,6 +322,7 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	user_rows(iters);
 	ret = kernel_rows(module, iters, live, smoke);
+	udmabuf_rows(iters);
 	close(heap);
 	return ret;
 }

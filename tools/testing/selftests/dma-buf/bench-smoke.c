@@ -22,7 +22,7 @@
 /* Every row the smoke run (-s: no 64 MiB and 1 GiB buffers) prints. */
 static const char * const rows[] = {
 	"heap_alloc_close_4k", "heap_alloc_close_1m",
-	"heap_alloc_touch_close_1m", "heap_retouch_1m",
+	"heap_alloc_touch_close_1m", "heap_retouch_1m", "udmabuf_retouch_1m",
 	"heap_pages_get_free_1m", "heap_alloc_sync_close_1m",
 	"heap_alloc_sync_close_4k", "heap_pages_get_free_1m_sync",
 	"export_put", "slab_per_buffer", "export_put_live",
