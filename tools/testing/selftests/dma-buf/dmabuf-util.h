@@ -14,6 +14,7 @@
 #include <sys/ioctl.h>
 #include <stdio.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -164,6 +165,45 @@ static inline int write_file(const char *path, const char *text)
 		ret = -errno;
 	close(fd);
 	return ret;
+}
+
+/* Minor page faults this process has taken so far. */
+static inline long minor_faults(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_minflt;
+}
+
+/*
+ * Counter @name of /proc/vmstat, or -1 if the kernel has none by that
+ * name. Reads into a static buffer, so that after a first call a call
+ * takes no page fault of its own.
+ */
+static inline long vmstat_counter(const char *name)
+{
+	static char text[32768];
+	size_t len = strlen(name), used = 0;
+	char *line;
+	ssize_t n;
+	int fd;
+
+	fd = open("/proc/vmstat", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	while (used < sizeof(text) - 1 &&
+	       (n = read(fd, text + used, sizeof(text) - 1 - used)) > 0)
+		used += n;
+	close(fd);
+	text[used] = '\0';
+	for (line = text; line; line = strchr(line, '\n')) {
+		if (*line == '\n')
+			line++;
+		if (!strncmp(line, name, len) && line[len] == ' ')
+			return atol(line + len + 1);
+	}
+	return -1;
 }
 
 /*

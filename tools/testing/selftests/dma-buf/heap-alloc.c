@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -238,14 +237,6 @@ TEST_F(heap, new_buffers_read_zero)
 	}
 }
 
-static long minor_faults(void)
-{
-	struct rusage ru;
-
-	getrusage(RUSAGE_SELF, &ru);
-	return ru.ru_minflt;
-}
-
 /*
  * The system heap maps a page table's worth of a buffer at the first
  * touch (up to 2 MiB on x86-64), not a page per fault: touching every
@@ -363,36 +354,6 @@ TEST_F(heap, system_zapped_page_faults_back_alone)
 	munmap(q, size);
 	munmap(p, size);
 	close(fd);
-}
-
-/*
- * Counter @name of /proc/vmstat, or -1 if the kernel has none by that
- * name. Reads into a static buffer, so that after a first call a call
- * takes no page fault of its own.
- */
-static long vmstat_counter(const char *name)
-{
-	static char text[32768];
-	size_t len = strlen(name), used = 0;
-	char *line;
-	ssize_t n;
-	int fd;
-
-	fd = open("/proc/vmstat", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	while (used < sizeof(text) - 1 &&
-	       (n = read(fd, text + used, sizeof(text) - 1 - used)) > 0)
-		used += n;
-	close(fd);
-	text[used] = '\0';
-	for (line = text; line; line = strchr(line, '\n')) {
-		if (*line == '\n')
-			line++;
-		if (!strncmp(line, name, len) && line[len] == ' ')
-			return atol(line + len + 1);
-	}
-	return -1;
 }
 
 /*
