@@ -54,7 +54,11 @@
  * (dma_buf_check_reach()). Kernel CPU access needs no preparation
  * (begin_cpu_access only syncs the mappings importers hold), and both
  * kmap flavours are kmap_local_page(). Userspace mappings of the buffer
- * are the same pages, inserted at fault time.
+ * are the same pages, inserted by frame number at fault time, a page
+ * table's worth (2 MiB on x86-64) at once: touching every page of a
+ * mapping takes a fault per page table, not a fault per page. Faults are
+ * handled under the mapping's own lock (per-VMA locking), not the
+ * process's mmap_lock.
  */
 
 static int list_limit = 1024;
@@ -141,20 +145,79 @@ static void udmabuf_kunmap(struct dma_buf *dmabuf, unsigned long page_num,
 	kunmap_local(vaddr);
 }
 
+/*
+ * Map the pages around @vmf's address that one page table covers (2 MiB on
+ * x86-64) in one go: the storage is all there from the start, so a first
+ * touch maps what a page table holds of it, not a page. By frame number:
+ * the pages belong to the memfd. Pages mapped already are left as they
+ * are. Returns VM_FAULT_NOPAGE once the page at @vmf's address is mapped,
+ * or the error that kept it from being mapped.
+ */
+static vm_fault_t udmabuf_insert(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct udmabuf *ubuf = vma->vm_private_data;
+	unsigned long table = PTRS_PER_PTE * PAGE_SIZE;
+	unsigned long addr, end, pfn;
+	vm_fault_t ret = VM_FAULT_NOPAGE;
+	pgoff_t pgoff;
+
+	addr = max(vma->vm_start, ALIGN_DOWN(vmf->address, table));
+	end = min(vma->vm_end, ALIGN_DOWN(vmf->address, table) + table);
+	pgoff = vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT);
+	end = min(end, addr + ((ubuf->n_pages - pgoff) << PAGE_SHIFT));
+
+	for (; addr < end; addr += PAGE_SIZE, pgoff++) {
+		pgoff = array_index_nospec(pgoff, ubuf->n_pages);
+		pfn = page_to_pfn(ubuf->pages[pgoff]);
+		ret = vmf_insert_pfn(vma, addr, pfn);
+		if (ret != VM_FAULT_NOPAGE)
+			break;
+	}
+	if (ret == VM_FAULT_NOPAGE || addr == vmf->address)
+		return ret;
+	if (addr > vmf->address)
+		return VM_FAULT_NOPAGE;
+	/* Stopped short of the page that faulted: that page's own result. */
+	pgoff = array_index_nospec(vmf->pgoff, ubuf->n_pages);
+	return vmf_insert_pfn(vma, vmf->address,
+			      page_to_pfn(ubuf->pages[pgoff]));
+}
+
 static vm_fault_t udmabuf_fault(struct vm_fault *vmf)
 {
 	struct udmabuf *ubuf = vmf->vma->vm_private_data;
-	pgoff_t pgoff = vmf->pgoff;
 
-	if (pgoff >= ubuf->n_pages)
+	/* The core checked the mapping's range against the buffer's size. */
+	if (vmf->pgoff >= ubuf->n_pages)
 		return VM_FAULT_SIGBUS;
-	pgoff = array_index_nospec(pgoff, ubuf->n_pages);
-	return vmf_insert_pfn(vmf->vma, vmf->address,
-			      page_to_pfn(ubuf->pages[pgoff]));
+	return udmabuf_insert(vmf);
+}
+
+/*
+ * Fault-around, for read faults: map what the fault handler would (the
+ * page table's worth around the address), where that cannot sleep: the
+ * page table exists (the core calls this under rcu_read_lock()), so no
+ * page table is allocated. Otherwise the fault handler does it.
+ *
+ * Having this callback also tells the mm core that the fault handler does
+ * not need mmap_lock: without it, every fault taken under the mapping's
+ * own lock is retried under mmap_lock (vmf_can_call_fault()).
+ */
+static vm_fault_t udmabuf_map_pages(struct vm_fault *vmf, pgoff_t start_pgoff,
+				    pgoff_t end_pgoff)
+{
+	struct udmabuf *ubuf = vmf->vma->vm_private_data;
+
+	if (pmd_none(*vmf->pmd) || vmf->pgoff >= ubuf->n_pages)
+		return 0;
+	/* Failures are the fault handler's to report. */
+	return udmabuf_insert(vmf) == VM_FAULT_NOPAGE ? VM_FAULT_NOPAGE : 0;
 }
 
 static const struct vm_operations_struct udmabuf_vm_ops = {
 	.fault = udmabuf_fault,
+	.map_pages = udmabuf_map_pages,
 };
 
 static int udmabuf_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma)

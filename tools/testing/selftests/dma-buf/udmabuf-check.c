@@ -545,6 +545,185 @@ TEST_F(udmabuf, list_layout)
 	close(mfd2);
 }
 
+/*
+ * A udmabuf's mapping is filled a page table's worth at a fault (up to
+ * 2 MiB on x86-64), not a page per fault: reading every page of 1 MiB
+ * through a new mapping faults at most twice (the mapping may straddle
+ * two page tables), and so does writing every page of another, where a
+ * fault per page would be 256 faults. What the mappings read and write is
+ * the memfd's.
+ */
+TEST_F(udmabuf, first_touch_maps_in_one_go)
+{
+	size_t size = 1 << 20, pg = self->page, i, bad;
+	unsigned char *m, *p;
+	long before, faults;
+	int memfd, fd, round;
+
+	memfd = memfd_mapped(size, &m);
+	ASSERT_LE(0, memfd);
+	fill_bytes(m, size, 0x5e, 0);
+	fd = ub_create(self->dev, memfd, 0, size, UDMABUF_FLAGS_CLOEXEC);
+	ASSERT_LE(0, fd);
+	for (round = 0; round < 2; round++) {
+		p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		ASSERT_NE(MAP_FAILED, p);
+		before = minor_faults();
+		for (i = 0, bad = 0; i < size; i += pg) {
+			if (round)
+				p[i] = (unsigned char)(i / pg);
+			else
+				bad += p[i] != cpu_byte(0x5e, i);
+		}
+		faults = minor_faults() - before;
+		EXPECT_GE(2, faults) TH_LOG("%s: %ld faults for %zu pages",
+					    round ? "writes" : "reads", faults,
+					    size / pg);
+		EXPECT_EQ(0, bad);
+		if (!round)
+			EXPECT_TRUE(holds_bytes(p, size, 0x5e, 0));
+		munmap(p, size);
+	}
+	for (i = 0; i < size; i += pg)
+		ASSERT_EQ((unsigned char)(i / pg), m[i]) TH_LOG("page %zu", i / pg);
+	munmap(m, size);
+	close(fd);
+	close(memfd);
+}
+
+/*
+ * Mappings that start at different pages of a buffer of two page tables'
+ * worth and more (520 pages), whole to its end or a few pages long, see
+ * the memfd's pages at those offsets: the fault handler works out the
+ * page of the buffer behind each address of the page table it fills from
+ * the mapping's offset and bounds. Each page carries its number, as the
+ * pattern repeats every 256 pages.
+ */
+TEST_F(udmabuf, mappings_at_offsets_agree)
+{
+	static const struct { size_t start, pages; } maps[] = {
+		{ 1, 519 }, { 3, 5 }, { 300, 220 }, { 511, 9 }, { 512, 8 },
+		{ 519, 1 },
+	};
+	size_t n = 520, pg = self->page, k, i, len;
+	unsigned char *m, *q;
+	int memfd, fd;
+
+	memfd = memfd_mapped(n * pg, &m);
+	ASSERT_LE(0, memfd);
+	fill_bytes(m, n * pg, 0xc3, 0);
+	for (i = 0; i < n; i++)
+		memcpy(m + i * pg + 8, &i, sizeof(i));
+	fd = ub_create(self->dev, memfd, 0, n * pg, UDMABUF_FLAGS_CLOEXEC);
+	ASSERT_LE(0, fd);
+	for (k = 0; k < ARRAY_SIZE(maps); k++) {
+		len = maps[k].pages * pg;
+		q = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, maps[k].start * pg);
+		ASSERT_NE(MAP_FAILED, q);
+		for (i = 0; i < maps[k].pages; i++)
+			if (memcmp(q + i * pg, m + (maps[k].start + i) * pg, pg))
+				break;
+		EXPECT_EQ(maps[k].pages, i)
+			TH_LOG("mapping of %zu pages from page %zu: its page %zu differs",
+			       maps[k].pages, maps[k].start, i);
+		munmap(q, len);
+	}
+	munmap(m, n * pg);
+	close(fd);
+	close(memfd);
+}
+
+/*
+ * A read fault where the page table is already there is handled by
+ * fault-around (map_pages, under rcu_read_lock()), which must map the
+ * right pages and stay inside the mapping that faulted. An 8-page
+ * mapping is filled by a write, its middle 4 pages replaced by a mapping
+ * of pages 40 to 43 of the buffer (the page table stays: the pages around
+ * are still mapped), and that mapping read: the pages around unchanged,
+ * then one fault for pages 40 to 43.
+ */
+TEST_F(udmabuf, read_fault_around_in_a_mapped_page_table)
+{
+	size_t pg = self->page, i;
+	unsigned char *p, *q;
+	long before, faults;
+	int fd;
+
+	fd = ub_create(self->dev, self->memfd, 0, self->size,
+		       UDMABUF_FLAGS_CLOEXEC);
+	ASSERT_LE(0, fd);
+	p = mmap(NULL, 8 * pg, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	p[0] = cpu_byte(0x3c, 0);
+	q = mmap(p + 2 * pg, 4 * pg, PROT_READ, MAP_SHARED | MAP_FIXED, fd,
+		 40 * pg);
+	ASSERT_EQ(p + 2 * pg, q);
+
+	/* First, so that the code the check runs is mapped when counting. */
+	for (i = 0; i < 8; i++) {
+		if (i >= 2 && i < 6)
+			continue;
+		EXPECT_TRUE(holds_bytes(p + i * pg, pg, 0x3c, i * pg))
+			TH_LOG("page %zu of the outer mapping", i);
+	}
+	before = minor_faults();
+	for (i = 0; i < 4; i++)
+		EXPECT_TRUE(holds_bytes(q + i * pg, pg, 0x3c, (40 + i) * pg))
+			TH_LOG("page %zu of the inner mapping", i);
+	faults = minor_faults() - before;
+	EXPECT_EQ(1, faults);
+	munmap(p, 8 * pg);
+	close(fd);
+}
+
+/*
+ * Faults on a udmabuf mapping run under the mapping's own lock and are
+ * not retried under mmap_lock, which the mm core does for every fault of
+ * a mapping whose operations have no map_pages. The kernel counts the
+ * retries (vma_lock_retry in /proc/vmstat, CONFIG_PER_VMA_LOCK_STATS).
+ * Each of 64 rounds maps the buffer twice and takes a read fault on one
+ * mapping and a write fault on the other: 128 faults, each of them a
+ * retry if the fault handler needed mmap_lock.
+ */
+TEST_F(udmabuf, faults_not_retried_under_mmap_lock)
+{
+	size_t size = self->size, pg = self->page;
+	long retries, ok, faults;
+	unsigned char *p;
+	int round, fd;
+
+	if (vmstat_counter("vma_lock_retry") < 0)
+		SKIP(return, "no vma_lock_retry in /proc/vmstat (needs CONFIG_PER_VMA_LOCK_STATS)");
+	fd = ub_create(self->dev, self->memfd, 0, size, UDMABUF_FLAGS_CLOEXEC);
+	ASSERT_LE(0, fd);
+
+	retries = vmstat_counter("vma_lock_retry");
+	ok = vmstat_counter("vma_lock_success");
+	faults = minor_faults();
+	for (round = 0; round < 64; round++) {
+		p = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+		ASSERT_NE(MAP_FAILED, p);
+		ASSERT_EQ(cpu_byte(0x3c, round * pg), p[round * pg]);
+		munmap(p, size);
+		p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		ASSERT_NE(MAP_FAILED, p);
+		p[round * pg + 1] = (unsigned char)round;
+		munmap(p, size);
+	}
+	faults = minor_faults() - faults;
+	retries = vmstat_counter("vma_lock_retry") - retries;
+	ok = vmstat_counter("vma_lock_success") - ok;
+	for (round = 0; round < 64; round++)
+		ASSERT_EQ((unsigned char)round, self->map[round * pg + 1]);
+	close(fd);
+
+	EXPECT_LE(128, faults);
+	EXPECT_LE(128, ok) TH_LOG("%ld faults, %ld under the VMA lock", faults, ok);
+	/* Allow for another process's retries, not one per fault of ours. */
+	EXPECT_GT(faults / 4, retries)
+		TH_LOG("%ld faults, %ld retried", faults, retries);
+}
+
 #define NR_HUGEPAGES "/proc/sys/vm/nr_hugepages"
 
 FIXTURE(edu) {
