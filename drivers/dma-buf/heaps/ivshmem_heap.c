@@ -39,7 +39,8 @@
  *   DMA_ATTR_SKIP_CPU_SYNC: the BAR is never in a CPU cache, so there is
  *   nothing to sync.
  * - The CPU reaches the BAR through a write-combining kernel mapping:
- *   dma_buf_kmap() and dma_buf_kmap_atomic() return addresses inside it.
+ *   dma_buf_kmap() and dma_buf_kmap_atomic() return addresses inside it,
+ *   and dma_buf_vmap() the buffer's start in it (nothing is mapped anew).
  *   Write-combined memory is never cached, so CPU access needs no cache
  *   maintenance, only ordering: begin_cpu_access is a read barrier (the
  *   CPU's reads come after the device's writes it was told about),
@@ -221,6 +222,14 @@ static void *ivshmem_kmap(struct dma_buf *dmabuf, unsigned long page_num)
 	return (void __force *)buf->vaddr + page_num * PAGE_SIZE;
 }
 
+/* The buffer's part of the heap's mapping of the BAR: already linear. */
+static void *ivshmem_vmap(struct dma_buf *dmabuf)
+{
+	struct ivshmem_buffer *buf = dmabuf->priv;
+
+	return (void __force *)buf->vaddr;
+}
+
 static vm_fault_t ivshmem_fault(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
@@ -257,6 +266,7 @@ static const struct dma_buf_ops ivshmem_buf_ops = {
 	.end_cpu_access	  = ivshmem_end_cpu_access,
 	.kmap_atomic	  = ivshmem_kmap,
 	.kmap		  = ivshmem_kmap,
+	.vmap		  = ivshmem_vmap,
 	.mmap		  = ivshmem_mmap,
 };
 
