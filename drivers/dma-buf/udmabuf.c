@@ -21,6 +21,7 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
+#include <linux/vmalloc.h>
 #include <uapi/linux/udmabuf.h>
 
 /**
@@ -52,8 +53,9 @@
  * Since the storage exists from the start and never moves, a device that
  * attaches is refused with -ERANGE when it cannot reach every page
  * (dma_buf_check_reach()). Kernel CPU access needs no preparation
- * (begin_cpu_access only syncs the mappings importers hold), and both
- * kmap flavours are kmap_local_page(). Userspace mappings of the buffer
+ * (begin_cpu_access only syncs the mappings importers hold), both kmap
+ * flavours are kmap_local_page(), and dma_buf_vmap() maps the pages at
+ * one linear kernel address with vmap(). Userspace mappings of the buffer
  * are the same pages, inserted by frame number at fault time, a page
  * table's worth (2 MiB on x86-64) at once: touching every page of a
  * mapping takes a fault per page table, not a fault per page. Faults are
@@ -143,6 +145,21 @@ static void udmabuf_kunmap(struct dma_buf *dmabuf, unsigned long page_num,
 			   void *vaddr)
 {
 	kunmap_local(vaddr);
+}
+
+/* The storage's pages, in order, at one kernel address. */
+static void *udmabuf_vmap(struct dma_buf *dmabuf)
+{
+	struct udmabuf *ubuf = dmabuf->priv;
+	void *vaddr;
+
+	vaddr = vmap(ubuf->pages, ubuf->n_pages, VM_MAP, PAGE_KERNEL);
+	return vaddr ?: ERR_PTR(-ENOMEM);
+}
+
+static void udmabuf_vunmap(struct dma_buf *dmabuf, void *vaddr)
+{
+	vunmap(vaddr);
 }
 
 /*
@@ -240,6 +257,8 @@ static const struct dma_buf_ops udmabuf_ops = {
 	.kunmap_atomic	 = udmabuf_kunmap,
 	.kmap		 = udmabuf_kmap,
 	.kunmap		 = udmabuf_kunmap,
+	.vmap		 = udmabuf_vmap,
+	.vunmap		 = udmabuf_vunmap,
 	.mmap		 = udmabuf_mmap,
 };
 
