@@ -52,7 +52,8 @@
  *   call attaches and detaches around its own work.
  * - EDU_DMABUF_IOCTL_KMAP_CRC: no DMA, the kernel CPU's view: the CRC-32
  *   of the range read through dma_buf_kmap() and dma_buf_kmap_atomic()
- *   on alternate pages, inside a CPU-access bracket. Tells whether an
+ *   on alternate pages, or with the flag EDU_DMABUF_XFER_VMAP through
+ *   dma_buf_vmap(), inside a CPU-access bracket. Tells whether an
  *   exporter's kernel mappings show what a device wrote.
  *
  * Every call goes through the dma-buf core: dma_buf_get(),
@@ -76,14 +77,15 @@
  * a write into it fails with EBADF.
  *
  * Errors: EBADF (not a descriptor, or a device write into a read-only
- * buffer), EINVAL (not a dma-buf, flags set, a range that is empty,
- * overflows or leaves the buffer), ERANGE (the buffer's storage is out of
- * the device's reach), EINTR (a signal arrived; the chunk in flight
- * finished, later ones did not start), ETIMEDOUT (the device did not
- * complete within the module parameter timeout_ms; it is then unusable,
- * EIO, and the buffer stays mapped until the device is removed), ENODEV
- * (the device was removed), EEXIST and ENOENT (attach twice, detach what
- * was not attached), ENOMEM.
+ * buffer), EINVAL (not a dma-buf, a flag the call does not take, a range
+ * that is empty, overflows or leaves the buffer), ERANGE (the buffer's
+ * storage is out of the device's reach), EINTR (a signal arrived; the
+ * chunk in flight finished, later ones did not start), ETIMEDOUT (the
+ * device did not complete within the module parameter timeout_ms; it is
+ * then unusable, EIO, and the buffer stays mapped until the device is
+ * removed), ENODEV (the device was removed), EEXIST and ENOENT (attach
+ * twice, detach what was not attached), EOPNOTSUPP (EDU_DMABUF_XFER_VMAP
+ * on a buffer whose exporter has no linear kernel mapping), ENOMEM.
  *
  * The device cannot report its DMA mask: it is 28 bits unless the module
  * parameter dma_bits names the device, as "00:05.0=32" or a
@@ -351,14 +353,15 @@ static void edu_park(struct edu_dev *edu, struct edu_mapping *m)
  * Read a transfer request and look up its buffer, with a reference; the
  * range must be non-empty and inside the buffer.
  */
-static struct dma_buf *edu_get_xfer(void __user *arg, struct edu_dmabuf_xfer *x)
+static struct dma_buf *edu_get_xfer(void __user *arg, struct edu_dmabuf_xfer *x,
+				    u32 valid_flags)
 {
 	struct dma_buf *dmabuf;
 	u64 end;
 
 	if (copy_from_user(x, arg, sizeof(*x)))
 		return ERR_PTR(-EFAULT);
-	if (x->flags)
+	if (x->flags & ~valid_flags)
 		return ERR_PTR(-EINVAL);
 	dmabuf = dma_buf_get(x->fd);
 	if (IS_ERR(dmabuf))
@@ -457,7 +460,7 @@ static long edu_ioctl_xfer(struct edu_dev *edu, struct file *file,
 	u32 crc = ~0U;
 	int ret;
 
-	dmabuf = edu_get_xfer(arg, &x);
+	dmabuf = edu_get_xfer(arg, &x, 0);
 	if (IS_ERR(dmabuf))
 		return PTR_ERR(dmabuf);
 	/* The device writes only where the buffer's file may be written. */
@@ -495,18 +498,56 @@ put:
 	return ret;
 }
 
-/* The kernel CPU's view of a range: kmap and kmap_atomic, page by page. */
+/* The CRC-32 of [@pos, @end) read through kmap and kmap_atomic in turn. */
+static int edu_crc_kmap(struct dma_buf *dmabuf, size_t pos, size_t end,
+			u32 *crc)
+{
+	unsigned long page;
+	size_t off, n;
+	void *vaddr;
+
+	for (; pos < end; pos += n) {
+		page = pos >> PAGE_SHIFT;
+		off = offset_in_page(pos);
+		n = min_t(size_t, end - pos, PAGE_SIZE - off);
+		vaddr = page & 1 ? dma_buf_kmap_atomic(dmabuf, page) :
+				   dma_buf_kmap(dmabuf, page);
+		if (!vaddr)
+			return -ENOMEM;
+		*crc = crc32_le(*crc, vaddr + off, n);
+		if (page & 1)
+			dma_buf_kunmap_atomic(dmabuf, page, vaddr);
+		else
+			dma_buf_kunmap(dmabuf, page, vaddr);
+	}
+	return 0;
+}
+
+/* The same through the buffer's linear kernel mapping. */
+static int edu_crc_vmap(struct dma_buf *dmabuf, size_t pos, size_t end,
+			u32 *crc)
+{
+	void *vaddr = dma_buf_vmap(dmabuf);
+
+	if (IS_ERR(vaddr))
+		return PTR_ERR(vaddr);
+	*crc = crc32_le(*crc, vaddr + pos, end - pos);
+	dma_buf_vunmap(dmabuf, vaddr);
+	return 0;
+}
+
+/*
+ * The kernel CPU's view of a range: page mappings, or with
+ * EDU_DMABUF_XFER_VMAP the buffer's linear mapping.
+ */
 static long edu_ioctl_kmap_crc(void __user *arg)
 {
 	struct edu_dmabuf_xfer x;
 	struct dma_buf *dmabuf;
-	size_t pos, end, off, n;
-	unsigned long page;
 	u32 crc = ~0U;
-	void *vaddr;
 	int ret;
 
-	dmabuf = edu_get_xfer(arg, &x);
+	dmabuf = edu_get_xfer(arg, &x, EDU_DMABUF_XFER_VMAP);
 	if (IS_ERR(dmabuf))
 		return PTR_ERR(dmabuf);
 
@@ -514,23 +555,10 @@ static long edu_ioctl_kmap_crc(void __user *arg)
 				       DMA_FROM_DEVICE);
 	if (ret)
 		goto put;
-	end = x.offset + x.len;
-	for (pos = x.offset; pos < end; pos += n) {
-		page = pos >> PAGE_SHIFT;
-		off = offset_in_page(pos);
-		n = min_t(size_t, end - pos, PAGE_SIZE - off);
-		vaddr = page & 1 ? dma_buf_kmap_atomic(dmabuf, page) :
-				   dma_buf_kmap(dmabuf, page);
-		if (!vaddr) {
-			ret = -ENOMEM;
-			break;
-		}
-		crc = crc32_le(crc, vaddr + off, n);
-		if (page & 1)
-			dma_buf_kunmap_atomic(dmabuf, page, vaddr);
-		else
-			dma_buf_kunmap(dmabuf, page, vaddr);
-	}
+	if (x.flags & EDU_DMABUF_XFER_VMAP)
+		ret = edu_crc_vmap(dmabuf, x.offset, x.offset + x.len, &crc);
+	else
+		ret = edu_crc_kmap(dmabuf, x.offset, x.offset + x.len, &crc);
 	dma_buf_end_cpu_access(dmabuf, x.offset, x.len, DMA_FROM_DEVICE);
 put:
 	dma_buf_put(dmabuf);

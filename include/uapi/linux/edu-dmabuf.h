@@ -13,7 +13,7 @@
 /**
  * struct edu_dmabuf_xfer - a transfer between a buffer and the device
  * @fd: the dma-buf.
- * @flags: must be zero.
+ * @flags: zero, or for EDU_DMABUF_IOCTL_KMAP_CRC, EDU_DMABUF_XFER_VMAP.
  * @offset: first byte of the buffer to transfer.
  * @len: number of bytes; not zero, and [@offset, @offset + @len) lies
  *	inside the buffer.
@@ -32,6 +32,12 @@ struct edu_dmabuf_xfer {
 	__u32 seed;
 	__u32 crc32;
 };
+
+/*
+ * EDU_DMABUF_IOCTL_KMAP_CRC reads the range through the buffer's linear
+ * kernel mapping (dma_buf_vmap()) instead of page by page.
+ */
+#define EDU_DMABUF_XFER_VMAP	0x1U
 
 /* The largest number of segments EDU_DMABUF_IOCTL_MAP_INFO reports. */
 #define EDU_DMABUF_MAX_SEGS	64
@@ -100,7 +106,8 @@ struct edu_dmabuf_attach {
 	_IOW(EDU_DMABUF_IOC_MAGIC, 4, struct edu_dmabuf_attach)
 /*
  * No DMA: the CRC-32 of a range as the kernel's CPU reads it, through
- * dma_buf_kmap() and dma_buf_kmap_atomic() on alternate pages, between
+ * dma_buf_kmap() and dma_buf_kmap_atomic() on alternate pages (or
+ * dma_buf_vmap(), with EDU_DMABUF_XFER_VMAP), between
  * dma_buf_begin_cpu_access() and dma_buf_end_cpu_access().
  */
 #define EDU_DMABUF_IOCTL_KMAP_CRC \

@@ -445,16 +445,35 @@ static inline int recv_fd(int sock, uint32_t *word)
 	return fd;
 }
 
-/* The CPU's view through the kernel's page mappings (no DMA). */
-static inline int edu_kmap_crc(int edu, int fd, uint64_t off, uint64_t len,
-			       uint32_t *crc)
+/*
+ * The CPU's view through the kernel's mappings (no DMA): page mappings,
+ * or with EDU_DMABUF_XFER_VMAP in @flags the buffer's linear mapping.
+ */
+static inline int edu_cpu_crc(int edu, int fd, uint64_t off, uint64_t len,
+			      uint32_t flags, uint32_t *crc)
 {
-	struct edu_dmabuf_xfer x = { .fd = fd, .offset = off, .len = len };
+	struct edu_dmabuf_xfer x = {
+		.fd = fd, .flags = flags, .offset = off, .len = len,
+	};
 
 	if (ioctl(edu, EDU_DMABUF_IOCTL_KMAP_CRC, &x))
 		return -errno;
 	*crc = x.crc32;
 	return 0;
+}
+
+/* The CPU's view through the kernel's page mappings (no DMA). */
+static inline int edu_kmap_crc(int edu, int fd, uint64_t off, uint64_t len,
+			       uint32_t *crc)
+{
+	return edu_cpu_crc(edu, fd, off, len, 0, crc);
+}
+
+/* The CPU's view through the buffer's linear kernel mapping (no DMA). */
+static inline int edu_vmap_crc(int edu, int fd, uint64_t off, uint64_t len,
+			       uint32_t *crc)
+{
+	return edu_cpu_crc(edu, fd, off, len, EDU_DMABUF_XFER_VMAP, crc);
 }
 
 /* The CRC-32 of the first @len bytes of the device's pattern for @seed. */

@@ -537,9 +537,16 @@ TEST_F(edu, bad_input)
 
 	x.fd = fd;
 	x.len = 16;
-	x.flags = 1;
+	x.flags = EDU_DMABUF_XFER_VMAP;
 	EXPECT_EQ(-1, ioctl(self->edu32, EDU_DMABUF_IOCTL_TO_DEVICE, &x));
 	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, ioctl(self->edu32, EDU_DMABUF_IOCTL_FROM_DEVICE, &x));
+	EXPECT_EQ(EINVAL, errno);
+	x.flags = EDU_DMABUF_XFER_VMAP << 1;
+	EXPECT_EQ(-1, ioctl(self->edu32, EDU_DMABUF_IOCTL_KMAP_CRC, &x));
+	EXPECT_EQ(EINVAL, errno);
+	x.flags = EDU_DMABUF_XFER_VMAP;
+	EXPECT_EQ(0, ioctl(self->edu32, EDU_DMABUF_IOCTL_KMAP_CRC, &x));
 	EXPECT_EQ(-1, ioctl(self->edu32, EDU_DMABUF_IOCTL_TO_DEVICE, NULL));
 	EXPECT_EQ(EFAULT, errno);
 	EXPECT_EQ(-1, ioctl(self->edu32, _IO('E', 99)));
@@ -961,8 +968,10 @@ TEST_F(coherent, every_direction)
 	/* A device writes, the CPU reads through a mapping... */
 	ASSERT_EQ(0, edu_from_device(self->edu32, self->fd, 0, size, 0x5151));
 	EXPECT_TRUE(holds_pattern(self->fd, size, 0, size, 0x5151));
-	/* ...and through the kernel's page mappings. */
+	/* ...and through the kernel's page mappings and linear mapping. */
 	ASSERT_EQ(0, edu_kmap_crc(self->edu32, self->fd, 0, size, &got));
+	EXPECT_EQ(pattern_crc(0x5151, size), got);
+	ASSERT_EQ(0, edu_vmap_crc(self->edu32, self->fd, 0, size, &got));
 	EXPECT_EQ(pattern_crc(0x5151, size), got);
 
 	/* The CPU writes over it: no stale copy of the device's comes back. */
@@ -977,6 +986,10 @@ TEST_F(coherent, every_direction)
 	ASSERT_EQ(0, edu_kmap_crc(self->edu32, self->fd, 0, 100, &got));
 	EXPECT_EQ(fill_crc(0x47, 0, 100), got);
 	ASSERT_EQ(0, edu_kmap_crc(self->edu32, self->fd, 5100, size - 5100, &got));
+	EXPECT_EQ(fill_crc(0x47, 5100, size - 5100), got);
+	ASSERT_EQ(0, edu_vmap_crc(self->edu32, self->fd, 100, 5000, &got));
+	EXPECT_EQ(pattern_crc(0x77, 5000), got);
+	ASSERT_EQ(0, edu_vmap_crc(self->edu32, self->fd, 5100, size - 5100, &got));
 	EXPECT_EQ(fill_crc(0x47, 5100, size - 5100), got);
 	crc = fill(self->fd, size, 0x47);
 	ASSERT_EQ(0, edu_to_device(self->edu32, self->fd, 0, size, &got));

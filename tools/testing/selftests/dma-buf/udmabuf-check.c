@@ -797,6 +797,8 @@ TEST_F(edu, round_trip_through_the_memfd)
 	EXPECT_EQ(crc32_bytes(self->map + out, len), crc);
 	ASSERT_EQ(0, edu_kmap_crc(self->edu32, buf, 0, self->size, &crc));
 	EXPECT_EQ(crc32_bytes(self->map, self->size), crc);
+	ASSERT_EQ(0, edu_vmap_crc(self->edu32, buf, out, len, &crc));
+	EXPECT_EQ(crc32_bytes(self->map + out, len), crc);
 
 	ASSERT_EQ(0, edu_from_device(self->edu32, buf, off, len, seed));
 	ASSERT_EQ(0, buf_sync(buf, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ));
@@ -823,6 +825,9 @@ TEST_F(edu, round_trip_through_the_memfd)
 	EXPECT_EQ(pattern_crc(seed + 1, len), crc32_bytes(self->map + off, len));
 	EXPECT_TRUE(holds_bytes(self->map, off, 0x24, 0));
 	EXPECT_EQ(0, buf_sync(buf, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ));
+	/* The kernel's linear mapping shows the device's write too. */
+	ASSERT_EQ(0, edu_vmap_crc(self->edu32, buf, off, len, &crc));
+	EXPECT_EQ(pattern_crc(seed + 1, len), crc);
 	EXPECT_EQ(0, edu_attach(self->edu32, buf, false));
 	close(buf);
 }
@@ -912,6 +917,9 @@ TEST_F(edu, hugetlb_memfd)
 	ASSERT_EQ(0, buf_sync(buf, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ));
 	EXPECT_EQ(pattern_crc(77, len), crc32_bytes(m + off, len));
 	EXPECT_EQ(0, buf_sync(buf, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ));
+	/* The kernel's linear mapping of the huge pages' parts agrees. */
+	ASSERT_EQ(0, edu_vmap_crc(self->edu32, buf, 0, len, &crc));
+	EXPECT_EQ(pattern_crc(77, len), crc);
 	/* Misaligned within the huge page is still refused. */
 	EXPECT_EQ(-EINVAL, ub_create(self->dev, mfd, off + 512, len, 0));
 
