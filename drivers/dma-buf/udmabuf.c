@@ -162,43 +162,42 @@ static void udmabuf_vunmap(struct dma_buf *dmabuf, void *vaddr)
 	vunmap(vaddr);
 }
 
+/* The frame of page @pgoff of the buffer, which the caller checked. */
+static unsigned long udmabuf_pfn(const struct udmabuf *ubuf, pgoff_t pgoff)
+{
+	return page_to_pfn(ubuf->pages[array_index_nospec(pgoff, ubuf->n_pages)]);
+}
+
 /*
- * Map the pages around @vmf's address that one page table covers (2 MiB on
- * x86-64) in one go: the storage is all there from the start, so a first
- * touch maps what a page table holds of it, not a page. By frame number:
- * the pages belong to the memfd. Pages mapped already are left as they
- * are. Returns VM_FAULT_NOPAGE once the page at @vmf's address is mapped,
- * or the error that kept it from being mapped.
+ * Map the page at @vmf's address, then the others that its page table
+ * covers (2 MiB on x86-64): the storage is all there from the start, so a
+ * first touch maps what a page table holds of it, not a page. By frame
+ * number: the pages belong to the memfd. Pages mapped already are left as
+ * they are. The faulting page's result is the fault's; a failure further
+ * on stops the rest, whose pages then fault on their own.
  */
 static vm_fault_t udmabuf_insert(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
 	struct udmabuf *ubuf = vma->vm_private_data;
 	unsigned long table = PTRS_PER_PTE * PAGE_SIZE;
-	unsigned long addr, end, pfn;
-	vm_fault_t ret = VM_FAULT_NOPAGE;
+	unsigned long addr, end;
+	vm_fault_t ret;
 	pgoff_t pgoff;
+
+	ret = vmf_insert_pfn(vma, vmf->address, udmabuf_pfn(ubuf, vmf->pgoff));
+	if (ret != VM_FAULT_NOPAGE)
+		return ret;
 
 	addr = max(vma->vm_start, ALIGN_DOWN(vmf->address, table));
 	end = min(vma->vm_end, ALIGN_DOWN(vmf->address, table) + table);
 	pgoff = vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT);
 	end = min(end, addr + ((ubuf->n_pages - pgoff) << PAGE_SHIFT));
-
-	for (; addr < end; addr += PAGE_SIZE, pgoff++) {
-		pgoff = array_index_nospec(pgoff, ubuf->n_pages);
-		pfn = page_to_pfn(ubuf->pages[pgoff]);
-		ret = vmf_insert_pfn(vma, addr, pfn);
-		if (ret != VM_FAULT_NOPAGE)
+	for (; addr < end; addr += PAGE_SIZE, pgoff++)
+		if (vmf_insert_pfn(vma, addr, udmabuf_pfn(ubuf, pgoff)) !=
+		    VM_FAULT_NOPAGE)
 			break;
-	}
-	if (ret == VM_FAULT_NOPAGE || addr == vmf->address)
-		return ret;
-	if (addr > vmf->address)
-		return VM_FAULT_NOPAGE;
-	/* Stopped short of the page that faulted: that page's own result. */
-	pgoff = array_index_nospec(vmf->pgoff, ubuf->n_pages);
-	return vmf_insert_pfn(vma, vmf->address,
-			      page_to_pfn(ubuf->pages[pgoff]));
+	return VM_FAULT_NOPAGE;
 }
 
 static vm_fault_t udmabuf_fault(struct vm_fault *vmf)
