@@ -5,6 +5,7 @@
  * segment constraints.
  */
 
+#include <kunit/static_stub.h>
 #include <linux/dma-buf.h>
 #include <linux/dma-direct.h>
 #include <linux/dma-mapping.h>
@@ -52,6 +53,7 @@ struct page *dma_buf_alloc_pages_below(u64 limit, unsigned int order,
 	gfp_t zone;
 	struct page *page;
 
+	KUNIT_STATIC_STUB_REDIRECT(dma_buf_alloc_pages_below, limit, order, gfp);
 	if (limit >= last_ram)
 		return alloc_pages(GFP_HIGHUSER | gfp, order);
 	if (IS_ENABLED(CONFIG_ZONE_DMA32) && limit >= DMA_BIT_MASK(32))

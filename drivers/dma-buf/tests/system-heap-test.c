@@ -10,6 +10,7 @@
  * real hardware; with no IOMMU their DMA addresses are physical addresses.
  */
 
+#include <kunit/static_stub.h>
 #include <kunit/test.h>
 
 #include <linux/cpumask.h>
@@ -618,6 +619,72 @@ static void storage_in_long_runs(struct kunit *test)
 	heap_put(dmabuf);
 }
 
+/* Every 1 MiB run but the first fails; shorter runs come as asked. */
+static struct page *one_long_run(u64 limit, unsigned int order, gfp_t gfp)
+{
+	struct kunit *test = kunit_get_current_test();
+	unsigned int *long_runs = test->priv;
+
+	if (order == 8 && (*long_runs)++)
+		return NULL;
+	return alloc_pages(GFP_HIGHUSER | gfp, order);
+}
+
+/*
+ * When long runs cannot be had, the storage takes shorter ones, and the
+ * arrays that track the runs, sized for the best case, grow: the runs
+ * taken before keep their pages, and a device's segments, built from the
+ * runs' pages, are the pages that kmap finds by frame number.
+ */
+static void storage_in_shorter_runs_when_long_ones_fail(struct kunit *test)
+{
+	struct dma_buf *dmabuf = heap_buffer(test, SZ_2M + SZ_1M);
+	struct dma_buf_attachment *a;
+	struct scatterlist *sg;
+	struct sg_table *sgt;
+	size_t pos = 0, off;
+	unsigned long bad = 0, first_bad = 0;
+	unsigned int i;
+
+	test->priv = kunit_kzalloc(test, sizeof(unsigned int), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, test->priv);
+	kunit_activate_static_stub(test, dma_buf_alloc_pages_below,
+				   one_long_run);
+	populate(test, dmabuf);
+	kunit_deactivate_static_stub(test, dma_buf_alloc_pages_below);
+	KUNIT_EXPECT_EQ(test, folio_order(page_folio(system_heap_page(dmabuf, 0))),
+			8U);
+	KUNIT_EXPECT_EQ(test, folio_order(page_folio(system_heap_page(dmabuf, 256))),
+			4U);
+	KUNIT_EXPECT_EQ(test, folio_order(page_folio(system_heap_page(dmabuf, 767))),
+			4U);
+
+	a = dma_buf_attach(dmabuf, dma_buf_test_device(test, "dev",
+						       DMA_BIT_MASK(64), 0,
+						       SZ_64K, ULONG_MAX));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, a);
+	sgt = dma_buf_map_attachment(a, DMA_BIDIRECTIONAL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, sgt);
+	for_each_sgtable_dma_sg(sgt, sg, i) {
+		for (off = 0; off < sg_dma_len(sg); off += PAGE_SIZE) {
+			struct page *page = system_heap_page(dmabuf,
+							     pos >> PAGE_SHIFT);
+
+			if (sg_dma_address(sg) + off !=
+			    phys_to_dma(a->dev, page_to_phys(page)) && !bad++)
+				first_bad = pos >> PAGE_SHIFT;
+			pos += PAGE_SIZE;
+		}
+	}
+	KUNIT_EXPECT_EQ(test, pos, dmabuf->size);
+	KUNIT_EXPECT_EQ_MSG(test, bad, 0UL,
+			    "segments miss pages, the first page %lu",
+			    first_bad);
+	dma_buf_unmap_attachment(a, sgt, DMA_BIDIRECTIONAL);
+	dma_buf_detach(dmabuf, a);
+	heap_put(dmabuf);
+}
+
 /*
  * A buffer of one run of each length (256 + 16 + 1 pages): dma_buf_kmap()
  * finds a page from the runs, dma_buf_vmap() maps the page array built
@@ -995,6 +1062,7 @@ static struct kunit_case system_heap_cases[] = {
 	KUNIT_CASE(kmap_reads_and_writes),
 	KUNIT_CASE(vmap_is_a_linear_view),
 	KUNIT_CASE(storage_in_long_runs),
+	KUNIT_CASE(storage_in_shorter_runs_when_long_ones_fail),
 	KUNIT_CASE(kmap_and_vmap_find_each_run),
 	KUNIT_CASE(storage_in_highmem),
 	KUNIT_CASE(too_large_fails_without_trying),
