@@ -90,14 +90,20 @@ static const unsigned int system_heap_orders[] = { 8, 4, 0 };
 
 /*
  * The storage is kept as its runs, longest first: runs[] holds the frame
- * number of the first page of each, n_runs[k] of them have
- * system_heap_orders[k]. Page n is then found in O(1), the storage comes
- * and goes without a pass over its pages, and a device's scatterlist is
- * built run by run. vm_insert_pages() and vmap(), which take arrays of
- * pages, get them filled from the runs for the call.
+ * number of the first page of each, run_pages[] its struct page, and
+ * n_runs[k] of them have system_heap_orders[k]. Page n is then found in
+ * O(1), the storage comes and goes without a pass over its pages, and a
+ * device's scatterlist is built run by run. Both are kept because each
+ * has a hot user and converting one into the other costs a memory map
+ * lookup (a few loads with classic SPARSEMEM): kmap and the CPU's clearing
+ * work from frame numbers, scatterlists, page arrays and freeing from
+ * pages. vm_insert_pages() and vmap(), which take arrays of pages, get
+ * them filled from the runs for the call. run_pages[] shares runs[]'s
+ * allocation, after the room for its frame numbers.
  */
 struct system_heap_storage {
 	unsigned long *runs;
+	struct page **run_pages;
 	unsigned int n_runs[SYSTEM_HEAP_N_ORDERS];
 	/* Highest physical address of the storage. */
 	phys_addr_t last;
@@ -136,7 +142,7 @@ static unsigned long system_heap_pfn(const struct system_heap_storage *s,
 static struct page *system_heap_run(const struct system_heap_storage *s,
 				    unsigned int r)
 {
-	return pfn_to_page(s->runs[r]);
+	return s->run_pages[r];
 }
 
 /* Free every run of @s. */
@@ -150,6 +156,7 @@ static void system_heap_free_storage(struct system_heap_storage *s)
 	}
 	kvfree(s->runs);
 	s->runs = NULL;
+	s->run_pages = NULL;
 }
 
 /* How many runs @n pages take at best, from system_heap_orders[@k] on. */
@@ -227,23 +234,35 @@ static struct page *system_heap_alloc_run(u64 limit, unsigned long n,
 	return NULL;
 }
 
-/* Room for @need runs in @s, which has @size. */
+/*
+ * Room for @need runs in @s, which has @size and holds @used. One
+ * allocation holds both arrays: @size frame numbers, then @size pages.
+ */
 static int system_heap_grow_runs(struct system_heap_storage *s,
-				 unsigned int *size, unsigned int need)
+				 unsigned int *size, unsigned int used,
+				 unsigned int need)
 {
 	gfp_t gfp = GFP_KERNEL | __GFP_RETRY_MAYFAIL | __GFP_ACCOUNT |
 		    __GFP_NOWARN;
+	size_t entry = sizeof(*s->runs) + sizeof(*s->run_pages);
 	unsigned long *runs;
 
 	if (need <= *size)
 		return 0;
-	if (!s->runs)
-		runs = kvmalloc_array(need, sizeof(*runs), gfp);
-	else
-		runs = kvrealloc(s->runs, array_size(need, sizeof(*runs)), gfp);
-	if (!runs)
-		return -ENOMEM;
+	if (!s->runs) {
+		runs = kvmalloc_array(need, entry, gfp);
+		if (!runs)
+			return -ENOMEM;
+	} else {
+		runs = kvrealloc(s->runs, array_size(need, entry), gfp);
+		if (!runs)
+			return -ENOMEM;
+		/* The pages move up, past the frame numbers' new room. */
+		memmove(runs + need, runs + *size,
+			used * sizeof(*s->run_pages));
+	}
 	s->runs = runs;
+	s->run_pages = (struct page **)(runs + need);
 	*size = need;
 	return 0;
 }
@@ -278,7 +297,7 @@ static int system_heap_alloc_storage(struct system_heap_storage *s,
 			goto free_storage;
 		}
 		/* Sized for the best case; a shorter run than hoped grows it. */
-		ret = system_heap_grow_runs(s, &size,
+		ret = system_heap_grow_runs(s, &size, r,
 					    r + system_heap_runs_for(n_pages - i, k));
 		order = system_heap_orders[k];
 		if (ret) {
@@ -286,6 +305,7 @@ static int system_heap_alloc_storage(struct system_heap_storage *s,
 			goto free_storage;
 		}
 		pfn = page_to_pfn(page);
+		s->run_pages[r] = page;
 		s->runs[r++] = pfn;
 		s->n_runs[k]++;
 		i += 1UL << order;
@@ -299,8 +319,8 @@ free_storage:
 }
 
 /*
- * Write @n pages of @s to @pages, from page @skip on: one memory map
- * lookup per run, none per page.
+ * Write @n pages of @s to @pages, from page @skip on, from the runs'
+ * pages: no memory map lookup.
  */
 static void system_heap_fill(const struct system_heap_storage *s,
 			     unsigned long skip, struct page **pages,
@@ -779,12 +799,16 @@ VISIBLE_IF_KUNIT struct page *system_heap_page(struct dma_buf *dmabuf,
 	unsigned int k, r = 0, end = 0;
 	unsigned long len;
 
-	/* Run by run, apart from system_heap_pfn(), which kmap uses. */
+	/*
+	 * Run by run, from the frame numbers: apart from system_heap_pfn(),
+	 * which kmap uses, and from the run pages that scatterlists, page
+	 * arrays and faults use, so that tests comparing them check both.
+	 */
 	for (k = 0; k < SYSTEM_HEAP_N_ORDERS; k++) {
 		len = 1UL << system_heap_orders[k];
 		for (end += buf->s.n_runs[k]; r < end; r++) {
 			if (page_num < len)
-				return system_heap_run(&buf->s, r) + page_num;
+				return pfn_to_page(buf->s.runs[r]) + page_num;
 			page_num -= len;
 		}
 	}
