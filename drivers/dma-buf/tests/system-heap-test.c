@@ -47,6 +47,12 @@ static void heap_put(struct dma_buf *dmabuf)
 	flush_delayed_fput();
 }
 
+/* The order of the run that holds page @page_num of the storage. */
+static unsigned int run_order(struct dma_buf *dmabuf, unsigned long page_num)
+{
+	return folio_order(page_folio(system_heap_page(dmabuf, page_num)));
+}
+
 /* Populate the storage through the CPU access path. */
 static void populate(struct kunit *test, struct dma_buf *dmabuf)
 {
@@ -332,8 +338,7 @@ static void device_reaching_part_of_a_run_moves(struct kunit *test)
 
 	stamps(test, dmabuf, 0x6e000000, true);
 	/* One run of 16 pages: the device reaches its first half. */
-	KUNIT_ASSERT_EQ(test, folio_order(page_folio(system_heap_page(dmabuf, 0))),
-			4U);
+	KUNIT_ASSERT_EQ(test, run_order(dmabuf, 0), 4U);
 	start = page_to_phys(system_heap_page(dmabuf, 0));
 	limit = start + 8 * PAGE_SIZE - 1;
 	KUNIT_ASSERT_GT(test, start, dma_buf_test_phys(zone_dma_mask(test)));
@@ -611,11 +616,9 @@ static void storage_in_long_runs(struct kunit *test)
 					first + i % run, "page %lu", i);
 	}
 	for (i = 0; i < 2 * run; i += run)
-		KUNIT_EXPECT_EQ(test, folio_order(page_folio(system_heap_page(dmabuf, i))),
-				8U);
+		KUNIT_EXPECT_EQ(test, run_order(dmabuf, i), 8U);
 	/* The tail: one run of 64 KiB. */
-	KUNIT_EXPECT_EQ(test, folio_order(page_folio(system_heap_page(dmabuf, 2 * run))),
-			4U);
+	KUNIT_EXPECT_EQ(test, run_order(dmabuf, 2 * run), 4U);
 	heap_put(dmabuf);
 }
 
@@ -652,12 +655,9 @@ static void storage_in_shorter_runs_when_long_ones_fail(struct kunit *test)
 				   one_long_run);
 	populate(test, dmabuf);
 	kunit_deactivate_static_stub(test, dma_buf_alloc_pages_below);
-	KUNIT_EXPECT_EQ(test, folio_order(page_folio(system_heap_page(dmabuf, 0))),
-			8U);
-	KUNIT_EXPECT_EQ(test, folio_order(page_folio(system_heap_page(dmabuf, 256))),
-			4U);
-	KUNIT_EXPECT_EQ(test, folio_order(page_folio(system_heap_page(dmabuf, 767))),
-			4U);
+	KUNIT_EXPECT_EQ(test, run_order(dmabuf, 0), 8U);
+	KUNIT_EXPECT_EQ(test, run_order(dmabuf, 256), 4U);
+	KUNIT_EXPECT_EQ(test, run_order(dmabuf, 767), 4U);
 
 	a = dma_buf_attach(dmabuf, dma_buf_test_device(test, "dev",
 						       DMA_BIT_MASK(64), 0,
@@ -698,12 +698,9 @@ static void kmap_and_vmap_find_each_run(struct kunit *test)
 
 	KUNIT_ASSERT_EQ(test, dma_buf_begin_cpu_access(dmabuf, 0, dmabuf->size,
 						       DMA_BIDIRECTIONAL), 0);
-	KUNIT_EXPECT_EQ(test, folio_order(page_folio(system_heap_page(dmabuf, 0))),
-			8U);
-	KUNIT_EXPECT_EQ(test, folio_order(page_folio(system_heap_page(dmabuf, 256))),
-			4U);
-	KUNIT_EXPECT_EQ(test, folio_order(page_folio(system_heap_page(dmabuf, 272))),
-			0U);
+	KUNIT_EXPECT_EQ(test, run_order(dmabuf, 0), 8U);
+	KUNIT_EXPECT_EQ(test, run_order(dmabuf, 256), 4U);
+	KUNIT_EXPECT_EQ(test, run_order(dmabuf, 272), 0U);
 	for (i = 0; i < n; i++) {
 		p = dma_buf_kmap(dmabuf, i);
 		KUNIT_ASSERT_NOT_NULL(test, p);
