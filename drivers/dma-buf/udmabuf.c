@@ -193,10 +193,14 @@ static vm_fault_t udmabuf_insert(struct vm_fault *vmf)
 	end = min(vma->vm_end, ALIGN_DOWN(vmf->address, table) + table);
 	pgoff = vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT);
 	end = min(end, addr + ((ubuf->n_pages - pgoff) << PAGE_SHIFT));
-	for (; addr < end; addr += PAGE_SIZE, pgoff++)
+	for (; addr < end; addr += PAGE_SIZE, pgoff++) {
+		/* Mapped above; each insertion looks up the memory type. */
+		if (addr == vmf->address)
+			continue;
 		if (vmf_insert_pfn(vma, addr, udmabuf_pfn(ubuf, pgoff)) !=
 		    VM_FAULT_NOPAGE)
 			break;
+	}
 	return VM_FAULT_NOPAGE;
 }
 
