@@ -206,12 +206,11 @@ static void system_heap_clear_run(unsigned long pfn, unsigned int order)
 
 /*
  * A run of at most @n pages below @limit: the longest memory allows, from
- * system_heap_orders[*@k] down, zeroed if @zero. *@k then indexes the
- * run's order: runs only get shorter, so that the storage stays sorted by
- * length.
+ * system_heap_orders[*@k] down. *@k then indexes the run's order: runs
+ * only get shorter, so that the storage stays sorted by length.
  */
 static struct page *system_heap_alloc_run(u64 limit, unsigned long n,
-					  bool zero, unsigned int *k)
+					  unsigned int *k)
 {
 	unsigned int order;
 	struct page *page;
@@ -225,11 +224,8 @@ static struct page *system_heap_alloc_run(u64 limit, unsigned long n,
 		gfp = order ? __GFP_NORETRY : __GFP_RETRY_MAYFAIL;
 		page = dma_buf_alloc_pages_below(limit, order,
 						 gfp | SYSTEM_HEAP_GFP);
-		if (!page)
-			continue;
-		if (zero)
-			system_heap_clear_run(page_to_pfn(page), order);
-		return page;
+		if (page)
+			return page;
 	}
 	return NULL;
 }
@@ -290,8 +286,7 @@ static int system_heap_alloc_storage(struct system_heap_storage *s,
 		}
 		cond_resched();
 
-		page = system_heap_alloc_run(c->dma_limit, n_pages - i, zero,
-					     &k);
+		page = system_heap_alloc_run(c->dma_limit, n_pages - i, &k);
 		if (!page) {
 			ret = -ENOMEM;
 			goto free_storage;
@@ -305,6 +300,8 @@ static int system_heap_alloc_storage(struct system_heap_storage *s,
 			goto free_storage;
 		}
 		pfn = page_to_pfn(page);
+		if (zero)
+			system_heap_clear_run(pfn, order);
 		s->run_pages[r] = page;
 		s->runs[r++] = pfn;
 		s->n_runs[k]++;
