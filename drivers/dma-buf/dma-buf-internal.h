@@ -48,6 +48,7 @@ enum dma_buf_alloc_site {
 	DMA_BUF_ALLOC_INODE,		/* the buffer's inode */
 	DMA_BUF_ALLOC_FILE,		/* the buffer's file */
 	DMA_BUF_ALLOC_ATTACHMENT,	/* struct dma_buf_attachment */
+	DMA_BUF_ALLOC_NAME,		/* the copy of a DMA_BUF_SET_NAME name */
 	DMA_BUF_ALLOC_DEBUG_COPY,	/* CONFIG_DMA_BUF_DEBUG's table copy */
 };
 

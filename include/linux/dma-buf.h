@@ -243,7 +243,8 @@ struct dma_buf_ops {
  * @owner: the exporting module, pinned while the buffer lives.
  * @exp_name: name of the exporter, shown in fdinfo and debugfs.
  * @name_lock: protects @name; readers may be in any context.
- * @name: name set by userspace with DMA_BUF_SET_NAME, or empty.
+ * @name: name set by userspace with DMA_BUF_SET_NAME, a copy the buffer
+ *	owns, or NULL. Freed with the structure.
  * @list_node: entry in the core's list of live buffers (debugfs).
  * @acct_mm: the process that created the buffer (its mm, grabbed), to
  *	whose memory footprint dma_buf_account_pages() adds the buffer's
@@ -276,7 +277,7 @@ struct dma_buf {
 	struct module *owner;
 	const char *exp_name;
 	spinlock_t name_lock;		/* protects @name */
-	char name[DMA_BUF_NAME_LEN];
+	const char *name;
 	struct list_head list_node;
 	struct mm_struct *acct_mm;
 	struct mem_cgroup *acct_memcg;

@@ -2603,6 +2603,7 @@ static void set_name_and_fdinfo(struct kunit *test)
 {
 	static const char longest[] = "0123456789abcdefghijklmnopqrstu";
 	static const char too_long[] = "0123456789abcdefghijklmnopqrstuv";
+	struct fake_exporter *fx = test->priv;
 	struct dma_buf *dmabuf = fake_export(test, &fake_ops);
 	char __user *uname = user_page(test);
 	char *text, *path, size_line[32];
@@ -2652,6 +2653,25 @@ static void set_name_and_fdinfo(struct kunit *test)
 	path = d_path(&dmabuf->file->f_path, text, PAGE_SIZE);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(path));
 	KUNIT_EXPECT_STREQ(test, path, "/dmabuf:frame");
+
+	/* No memory to keep a new name: the old one stays. */
+	fx->fail_by_site = true;
+	fx->fail_site = DMA_BUF_ALLOC_NAME;
+	KUNIT_ASSERT_EQ(test, copy_to_user(uname, "other", 6), 0);
+	KUNIT_EXPECT_EQ(test, do_ioctl(dmabuf->file, DMA_BUF_SET_NAME_B, uname),
+			-ENOMEM);
+	KUNIT_EXPECT_STREQ(test, dmabuf->name, "frame");
+	fx->fail_by_site = false;
+
+	/* An empty name clears it, and takes no memory. */
+	KUNIT_ASSERT_EQ(test, copy_to_user(uname, "", 1), 0);
+	KUNIT_EXPECT_EQ(test, do_ioctl(dmabuf->file, DMA_BUF_SET_NAME_B, uname), 0);
+	KUNIT_EXPECT_NULL(test, dmabuf->name);
+	fdinfo_text(test, dmabuf, text, PAGE_SIZE);
+	KUNIT_EXPECT_NULL(test, strstr(text, "\nname:\t"));
+	path = d_path(&dmabuf->file->f_path, text, PAGE_SIZE);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(path));
+	KUNIT_EXPECT_STREQ(test, path, "/dmabuf:");
 	put_and_flush(dmabuf);
 }
 

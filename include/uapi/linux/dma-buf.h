@@ -43,7 +43,8 @@ struct dma_buf_sync {
  * DMA_BUF_SET_NAME takes a pointer to a NUL-terminated string of at most
  * DMA_BUF_NAME_LEN - 1 bytes, shown in /proc/<pid>/fdinfo and debugfs. A
  * longer string, or one holding a control character (a byte below 0x20,
- * or 0x7f), is refused with EINVAL. Its number encodes the size of a
+ * or 0x7f), is refused with EINVAL; ENOMEM means there was no memory to
+ * keep the name, and the old one stays. Its number encodes the size of a
  * pointer, so it differs between 32-bit and 64-bit userspace; the kernel
  * answers both.
  */
