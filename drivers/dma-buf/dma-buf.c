@@ -152,11 +152,12 @@
  * can reach the buffer) and the four kmap callbacks: they run inside a
  * kernel CPU access, which pins the storage and has already prepared it,
  * so a page mapping needs no lock and costs little more than the
- * kmap_local_page() the exporter does. It protects &dma_buf.attachments
- * and the mapping cache of every attachment, and it serialises the
- * allocation of deferred storage against attach, so that a device can
- * never attach after the storage was placed without being checked
- * against it.
+ * kmap_local_page() the exporter does (in the runs an exporter published,
+ * only the computing of the page's address: see "cpu access"). It
+ * protects &dma_buf.attachments and the mapping cache of every
+ * attachment, and it serialises the allocation of deferred storage
+ * against attach, so that a device can never attach after the storage
+ * was placed without being checked against it.
  *
  * Lock order, outermost first:
  *
@@ -196,6 +197,20 @@
  *   that took them: exporters map pages with kmap_local_page(), whose
  *   mappings are a per-task stack.
  * - dma_buf_end_cpu_access() ends the access; it cannot fail.
+ *
+ * A page mapping is the hottest path of the interface: an importer that
+ * checksums or copies a buffer maps every page in turn. An exporter whose
+ * storage lies in the kernel's linear map, in runs of a fixed number of
+ * pages (the system heap's 1 MiB runs), publishes the runs' frame numbers
+ * with dma_buf_set_kmap_runs(). dma_buf_kmap() and dma_buf_kmap_atomic(),
+ * inline functions, then compute such a page's address where they are
+ * called, with a bound check and no call, no lock and no callback, and
+ * unmapping it is a bound check. The runs cannot change under a mapping:
+ * the exporter publishes new ones only while no kernel CPU access is in
+ * progress (when it first allocates the storage, when it moves it).
+ * Other pages, all pages of other exporters and every page on a kernel
+ * with highmem go out of line to the exporter's kmap callbacks; with
+ * CONFIG_DMA_BUF_DEBUG every mapping goes out of line, to be counted.
  *
  * An importer that needs the whole buffer at one linear address, a
  * decoder's bitstream parser for one, calls dma_buf_vmap() instead of
@@ -1310,71 +1325,76 @@ static __always_inline bool dma_buf_page_ok(struct dma_buf *dmabuf,
 }
 
 /**
- * dma_buf_kmap_atomic() - map a page of a buffer without sleeping
+ * __dma_buf_kmap_atomic() - dma_buf_kmap_atomic() out of line
  * @dmabuf: the buffer.
  * @page_num: the page, in PAGE_SIZE units from the start of the buffer.
  *
- * The caller must not sleep until dma_buf_kunmap_atomic() and holds at
- * most two page mappings at once (see "CPU access" above).
+ * What dma_buf_kmap_atomic() does for the pages it does not map inline:
+ * checks the arguments, asks the exporter unless the page lies in the
+ * published runs, and counts the mapping with CONFIG_DMA_BUF_DEBUG.
+ * Importers call dma_buf_kmap_atomic().
  *
  * Context: Any context; does not sleep. Call between
  * dma_buf_begin_cpu_access() and dma_buf_end_cpu_access().
- * Return: The page's kernel address; NULL (with a WARN) for a NULL
- * @dmabuf or a page past the end of the buffer.
+ * Return: As dma_buf_kmap_atomic().
  */
-void *dma_buf_kmap_atomic(struct dma_buf *dmabuf, unsigned long page_num)
+void *__dma_buf_kmap_atomic(struct dma_buf *dmabuf, unsigned long page_num)
 {
 	dma_buf_kmap_fn map;
 	void *vaddr;
 
 	if (!dma_buf_page_ok(dmabuf, &page_num))
 		return NULL;
-	map = dmabuf->ops->kmap_atomic;
-	vaddr = map(dmabuf, page_num);
+	if (dma_buf_in_kmap_runs(dmabuf, page_num)) {
+		vaddr = dma_buf_kmap_run_page(dmabuf, page_num);
+	} else {
+		map = dmabuf->ops->kmap_atomic;
+		vaddr = map(dmabuf, page_num);
+	}
 	if (vaddr)
 		dma_buf_debug_kmap(dmabuf);
 	return vaddr;
 }
-EXPORT_SYMBOL_GPL(dma_buf_kmap_atomic);
+EXPORT_SYMBOL_GPL(__dma_buf_kmap_atomic);
 
 /**
- * dma_buf_kunmap_atomic() - unmap a page mapped with dma_buf_kmap_atomic()
+ * __dma_buf_kunmap_atomic() - dma_buf_kunmap_atomic() out of line
  * @dmabuf: the buffer.
  * @page_num: the page given to dma_buf_kmap_atomic().
  * @vaddr: the address it returned.
  *
+ * Importers call dma_buf_kunmap_atomic().
+ *
  * Context: Any context; does not sleep.
+ * Return: Nothing; cannot fail.
  */
-void dma_buf_kunmap_atomic(struct dma_buf *dmabuf, unsigned long page_num,
-			   void *vaddr)
+void __dma_buf_kunmap_atomic(struct dma_buf *dmabuf, unsigned long page_num,
+			     void *vaddr)
 {
 	dma_buf_kunmap_fn unmap;
 
 	if (!dma_buf_page_ok(dmabuf, &page_num))
 		return;
 	unmap = dmabuf->ops->kunmap_atomic;
-	if (unmap)
+	if (unmap && !dma_buf_in_kmap_runs(dmabuf, page_num))
 		unmap(dmabuf, page_num, vaddr);
 	dma_buf_debug_kunmap(dmabuf);
 }
-EXPORT_SYMBOL_GPL(dma_buf_kunmap_atomic);
+EXPORT_SYMBOL_GPL(__dma_buf_kunmap_atomic);
 
 /**
- * dma_buf_kmap() - map a page of a buffer into the kernel
+ * __dma_buf_kmap() - dma_buf_kmap() out of line
  * @dmabuf: the buffer.
  * @page_num: the page, in PAGE_SIZE units from the start of the buffer.
  *
- * The caller may sleep while it holds the mapping and holds at most two
- * page mappings at once (see "CPU access" above). No lock is taken: the
- * caller's CPU access pins the storage.
+ * As __dma_buf_kmap_atomic(), for dma_buf_kmap(). Importers call
+ * dma_buf_kmap().
  *
  * Context: Process context; may sleep. Call between
  * dma_buf_begin_cpu_access() and dma_buf_end_cpu_access().
- * Return: The page's kernel address; NULL (with a WARN) for a NULL
- * @dmabuf or a page past the end of the buffer, NULL if the exporter
- * could not map it.
+ * Return: As dma_buf_kmap().
  */
-void *dma_buf_kmap(struct dma_buf *dmabuf, unsigned long page_num)
+void *__dma_buf_kmap(struct dma_buf *dmabuf, unsigned long page_num)
 {
 	dma_buf_kmap_fn map;
 	void *vaddr;
@@ -1383,24 +1403,31 @@ void *dma_buf_kmap(struct dma_buf *dmabuf, unsigned long page_num)
 	if (!dma_buf_page_ok(dmabuf, &page_num))
 		return NULL;
 
-	map = dmabuf->ops->kmap;
-	vaddr = map(dmabuf, page_num);
+	if (dma_buf_in_kmap_runs(dmabuf, page_num)) {
+		vaddr = dma_buf_kmap_run_page(dmabuf, page_num);
+	} else {
+		map = dmabuf->ops->kmap;
+		vaddr = map(dmabuf, page_num);
+	}
 	if (vaddr)
 		dma_buf_debug_kmap(dmabuf);
 	return vaddr;
 }
-EXPORT_SYMBOL_GPL(dma_buf_kmap);
+EXPORT_SYMBOL_GPL(__dma_buf_kmap);
 
 /**
- * dma_buf_kunmap() - unmap a page mapped with dma_buf_kmap()
+ * __dma_buf_kunmap() - dma_buf_kunmap() out of line
  * @dmabuf: the buffer.
  * @page_num: the page given to dma_buf_kmap().
  * @vaddr: the address it returned.
  *
+ * Importers call dma_buf_kunmap().
+ *
  * Context: Process context; may sleep.
+ * Return: Nothing; cannot fail.
  */
-void dma_buf_kunmap(struct dma_buf *dmabuf, unsigned long page_num,
-		    void *vaddr)
+void __dma_buf_kunmap(struct dma_buf *dmabuf, unsigned long page_num,
+		      void *vaddr)
 {
 	dma_buf_kunmap_fn unmap;
 
@@ -1409,11 +1436,64 @@ void dma_buf_kunmap(struct dma_buf *dmabuf, unsigned long page_num,
 		return;
 
 	unmap = dmabuf->ops->kunmap;
-	if (unmap)
+	if (unmap && !dma_buf_in_kmap_runs(dmabuf, page_num))
 		unmap(dmabuf, page_num, vaddr);
 	dma_buf_debug_kunmap(dmabuf);
 }
-EXPORT_SYMBOL_GPL(dma_buf_kunmap);
+EXPORT_SYMBOL_GPL(__dma_buf_kunmap);
+
+/**
+ * dma_buf_set_kmap_runs() - let the core map pages without the exporter
+ * @dmabuf: the exporter's buffer.
+ * @pfns: the frame number of the first page of each run, in the order of
+ *	the buffer's pages; the exporter keeps the array until it publishes
+ *	other runs or the buffer is released.
+ * @order: each run is 2^@order physically contiguous pages (below 32).
+ * @n_pages: how many pages from the start of the buffer the runs hold,
+ *	at most the buffer's; 0 withdraws the runs.
+ *
+ * An exporter whose storage is, from its first page, runs of 2^@order
+ * pages in the kernel's linear map (lowmem RAM) publishes them here once
+ * it has the storage; dma_buf_kmap() and dma_buf_kmap_atomic() then
+ * compute those pages' addresses inline, without a call, and the four
+ * kmap callbacks see only the pages past @n_pages. Before it moves or
+ * frees that storage, the exporter publishes the new runs or withdraws
+ * them. On a kernel with CONFIG_HIGHMEM the core ignores the runs (a
+ * highmem page needs kmap_local_page()), and every page goes to the
+ * exporter. The core uses at most the first UINT_MAX pages, rounded down
+ * to a whole run.
+ *
+ * Misuse, reported with a WARN and changing nothing: a NULL @dmabuf, runs
+ * published while a kernel CPU access is in progress (its mappings may
+ * point into the old runs), @n_pages past the end of the buffer, NULL
+ * @pfns or an @order of 32 or more with @n_pages not zero.
+ *
+ * Context: Process context, with &dma_buf.lock held: from the exporter's
+ * callbacks that take the storage (&dma_buf_ops.begin_cpu_access,
+ * &dma_buf_ops.map_dma_buf, &dma_buf_ops.move, ...).
+ * Return: Nothing; misuse is reported, not returned.
+ */
+void dma_buf_set_kmap_runs(struct dma_buf *dmabuf, const unsigned long *pfns,
+			   unsigned int order, unsigned long n_pages)
+{
+	if (dma_buf_misuse(!dmabuf))
+		return;
+	lockdep_assert_held(&dmabuf->lock);
+	if (dma_buf_misuse(atomic_read(&dmabuf->cpu_access) > 0 ||
+			   n_pages > dma_buf_num_pages(dmabuf) ||
+			   (n_pages && (!pfns || order >= 32))))
+		return;
+
+	if (n_pages > UINT_MAX)
+		n_pages = UINT_MAX & ~((1UL << order) - 1);
+	/* Readers are inside a CPU access, which began after this. */
+	WRITE_ONCE(dmabuf->kmap_pages, 0);
+	dmabuf->kmap_pfns = pfns;
+	dmabuf->kmap_order = order;
+	dmabuf->kmap_run_mask = (1U << order) - 1;
+	WRITE_ONCE(dmabuf->kmap_pages, n_pages);
+}
+EXPORT_SYMBOL_GPL(dma_buf_set_kmap_runs);
 
 /**
  * dma_buf_vmap() - map a whole buffer into the kernel, linearly
@@ -2089,7 +2169,7 @@ static int __init dma_buf_init(void)
 
 	/*
 	 * A buffer is a kmalloc-192 object on 64-bit machines without lock
-	 * debugging (make bench's slab row): 168 bytes, so 24 more fit; past
+	 * debugging (make bench's slab row): 184 bytes, so 8 more fit; past
 	 * them it would be a kmalloc-256 one.
 	 */
 	BUILD_BUG_ON(IS_ENABLED(CONFIG_64BIT) && !IS_ENABLED(CONFIG_DMA_BUF_DEBUG) &&

@@ -13,11 +13,16 @@
 #include <linux/dma-direction.h>
 #include <linux/err.h>
 #include <linux/init.h>
+#include <linux/kernel.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/nospec.h>
+#include <linux/pfn.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <uapi/linux/dma-buf.h>
+
+#include <asm/page.h>
 
 struct device;
 struct dma_buf;
@@ -150,13 +155,16 @@ struct dma_buf_ops {
 	 * kernel's address space and returns its address. Called WITHOUT
 	 * &dma_buf.lock, possibly in atomic context: must neither sleep nor
 	 * fail (preparation belongs in @begin_cpu_access). @page_num is
-	 * already checked against the size.
+	 * already checked against the size. Not called for pages in the
+	 * runs the exporter published (dma_buf_set_kmap_runs()), which the
+	 * core maps itself: those need no callback at all.
 	 */
 	void *(*kmap_atomic)(struct dma_buf *dmabuf, unsigned long page_num);
 
 	/**
 	 * @kunmap_atomic: Optional. Undoes @kmap_atomic, WITHOUT
-	 * &dma_buf.lock, possibly in atomic context: must not sleep.
+	 * &dma_buf.lock, possibly in atomic context: must not sleep. Called
+	 * only for the pages @kmap_atomic mapped.
 	 */
 	void (*kunmap_atomic)(struct dma_buf *dmabuf, unsigned long page_num,
 			      void *vaddr);
@@ -168,13 +176,15 @@ struct dma_buf_ops {
 	 * inside a kernel CPU access: @begin_cpu_access has prepared the
 	 * storage and the access pins it, so this looks the page up and
 	 * maps it, nothing more. May sleep. Should not fail; returns NULL
-	 * if it does. @page_num is already checked against the size.
+	 * if it does. @page_num is already checked against the size. Not
+	 * called for pages in the runs the exporter published, as
+	 * @kmap_atomic.
 	 */
 	void *(*kmap)(struct dma_buf *dmabuf, unsigned long page_num);
 
 	/**
 	 * @kunmap: Optional. Undoes @kmap, WITHOUT &dma_buf.lock. May
-	 * sleep. Cannot fail.
+	 * sleep. Cannot fail. Called only for the pages @kmap mapped.
 	 */
 	void (*kunmap)(struct dma_buf *dmabuf, unsigned long page_num,
 		       void *vaddr);
@@ -260,6 +270,16 @@ struct dma_buf_ops {
  *	Protected by @lock.
  * @vmap_count: number of dma_buf_vmap() not yet released; while it is
  *	not zero the storage is pinned. Protected by @lock.
+ * @kmap_pfns: where dma_buf_kmap() and dma_buf_kmap_atomic() find pages
+ *	without calling the exporter: the frame number of the first page of
+ *	each run of 2^@kmap_order pages that holds the buffer's first
+ *	@kmap_pages pages, in order (dma_buf_set_kmap_runs()). Set under
+ *	@lock while no kernel CPU access is in progress; read without a
+ *	lock inside one, which pins the storage.
+ * @kmap_pages: how many pages from the start of the buffer @kmap_pfns
+ *	covers; 0 if the exporter published no runs. As @kmap_pfns.
+ * @kmap_order: the order of each run of @kmap_pfns. As @kmap_pfns.
+ * @kmap_run_mask: 2^@kmap_order - 1. As @kmap_pfns.
  * @kmaps: with CONFIG_DMA_BUF_DEBUG, number of page mappings of the
  *	buffer (dma_buf_kmap(), dma_buf_kmap_atomic()) not yet unmapped.
  *
@@ -277,6 +297,7 @@ struct dma_buf {
 	struct module *owner;
 	const char *exp_name;
 	spinlock_t name_lock;		/* protects @name */
+	unsigned int kmap_order;	/* next to @name_lock: no hole */
 	const char *name;
 	struct list_head list_node;
 	struct mm_struct *acct_mm;
@@ -285,6 +306,9 @@ struct dma_buf {
 	atomic_t cpu_access;
 	unsigned int vmap_count;	/* next to @cpu_access: no hole */
 	void *vmap_ptr;
+	const unsigned long *kmap_pfns;
+	unsigned int kmap_pages;
+	unsigned int kmap_run_mask;
 #ifdef CONFIG_DMA_BUF_DEBUG
 	atomic_t kmaps;
 #endif
@@ -365,12 +389,152 @@ int dma_buf_begin_cpu_access(struct dma_buf *dmabuf, size_t start,
 			     size_t len, enum dma_data_direction dir);
 void dma_buf_end_cpu_access(struct dma_buf *dmabuf, size_t start,
 			    size_t len, enum dma_data_direction dir);
-void *dma_buf_kmap_atomic(struct dma_buf *dmabuf, unsigned long page_num);
-void dma_buf_kunmap_atomic(struct dma_buf *dmabuf, unsigned long page_num,
-			   void *vaddr);
-void *dma_buf_kmap(struct dma_buf *dmabuf, unsigned long page_num);
-void dma_buf_kunmap(struct dma_buf *dmabuf, unsigned long page_num,
-		    void *vaddr);
+void *__dma_buf_kmap_atomic(struct dma_buf *dmabuf, unsigned long page_num);
+void __dma_buf_kunmap_atomic(struct dma_buf *dmabuf, unsigned long page_num,
+			     void *vaddr);
+void *__dma_buf_kmap(struct dma_buf *dmabuf, unsigned long page_num);
+void __dma_buf_kunmap(struct dma_buf *dmabuf, unsigned long page_num,
+		      void *vaddr);
+void dma_buf_set_kmap_runs(struct dma_buf *dmabuf, const unsigned long *pfns,
+			   unsigned int order, unsigned long n_pages);
+
+/**
+ * dma_buf_in_kmap_runs() - does the core map this page itself?
+ * @dmabuf: the buffer, not NULL.
+ * @page_num: the page, in PAGE_SIZE units from the start of the buffer.
+ *
+ * True if page @page_num lies in the runs the exporter published with
+ * dma_buf_set_kmap_runs(). Never with CONFIG_HIGHMEM: a highmem page needs
+ * kmap_local_page(), which the exporter does.
+ *
+ * Context: Any context, inside a kernel CPU access.
+ * Return: true if the core maps the page from the runs.
+ */
+static __always_inline bool dma_buf_in_kmap_runs(const struct dma_buf *dmabuf,
+						 unsigned long page_num)
+{
+	return !IS_ENABLED(CONFIG_HIGHMEM) &&
+	       page_num < READ_ONCE(dmabuf->kmap_pages);
+}
+
+/**
+ * dma_buf_kmap_run_page() - the kernel address of a page in the runs
+ * @dmabuf: the buffer, not NULL.
+ * @page_num: a page for which dma_buf_in_kmap_runs() is true.
+ *
+ * The page's address in the kernel's linear map, computed from its run's
+ * first frame number. The index is clamped, so that a mispredicted bound
+ * check cannot read past the runs speculatively.
+ *
+ * Context: Any context, inside a kernel CPU access.
+ * Return: The page's kernel address.
+ */
+static __always_inline void *dma_buf_kmap_run_page(const struct dma_buf *dmabuf,
+						   unsigned long page_num)
+{
+	unsigned long pfn;
+
+	page_num = array_index_nospec(page_num, dmabuf->kmap_pages);
+	pfn = dmabuf->kmap_pfns[page_num >> dmabuf->kmap_order] +
+	      (page_num & dmabuf->kmap_run_mask);
+	return __va(PFN_PHYS(pfn));
+}
+
+/*
+ * Does the caller map (and unmap) page @page_num of @dmabuf inline? Not
+ * for a NULL @dmabuf, which the core reports, nor with
+ * CONFIG_DMA_BUF_DEBUG, which counts every mapping out of line.
+ */
+static __always_inline bool dma_buf_kmap_inline(const struct dma_buf *dmabuf,
+						unsigned long page_num)
+{
+	return !IS_ENABLED(CONFIG_DMA_BUF_DEBUG) && likely(dmabuf) &&
+	       dma_buf_in_kmap_runs(dmabuf, page_num);
+}
+
+/**
+ * dma_buf_kmap_atomic() - map a page of a buffer without sleeping
+ * @dmabuf: the buffer.
+ * @page_num: the page, in PAGE_SIZE units from the start of the buffer.
+ *
+ * The caller must not sleep until dma_buf_kunmap_atomic() and holds at
+ * most two page mappings at once (see "Kernel CPU access" in
+ * Documentation/driver-api/dma-buf.rst). A page in the runs the exporter
+ * published is mapped here, inline; any other goes to
+ * &dma_buf_ops.kmap_atomic.
+ *
+ * Context: Any context; does not sleep. Call between
+ * dma_buf_begin_cpu_access() and dma_buf_end_cpu_access().
+ * Return: The page's kernel address; NULL (with a WARN) for a NULL
+ * @dmabuf or a page past the end of the buffer.
+ */
+static inline void *dma_buf_kmap_atomic(struct dma_buf *dmabuf,
+					unsigned long page_num)
+{
+	if (dma_buf_kmap_inline(dmabuf, page_num))
+		return dma_buf_kmap_run_page(dmabuf, page_num);
+	return __dma_buf_kmap_atomic(dmabuf, page_num);
+}
+
+/**
+ * dma_buf_kunmap_atomic() - unmap a page mapped with dma_buf_kmap_atomic()
+ * @dmabuf: the buffer.
+ * @page_num: the page given to dma_buf_kmap_atomic().
+ * @vaddr: the address it returned.
+ *
+ * Context: Any context; does not sleep.
+ * Return: Nothing; cannot fail.
+ */
+static inline void dma_buf_kunmap_atomic(struct dma_buf *dmabuf,
+					 unsigned long page_num, void *vaddr)
+{
+	if (!dma_buf_kmap_inline(dmabuf, page_num))
+		__dma_buf_kunmap_atomic(dmabuf, page_num, vaddr);
+}
+
+/**
+ * dma_buf_kmap() - map a page of a buffer into the kernel
+ * @dmabuf: the buffer.
+ * @page_num: the page, in PAGE_SIZE units from the start of the buffer.
+ *
+ * The caller may sleep while it holds the mapping and holds at most two
+ * page mappings at once (see "Kernel CPU access" in
+ * Documentation/driver-api/dma-buf.rst). No lock is taken: the caller's
+ * CPU access pins the storage. A page in the runs the exporter published
+ * is mapped here, inline; any other goes to &dma_buf_ops.kmap.
+ *
+ * Context: Process context; may sleep. Call between
+ * dma_buf_begin_cpu_access() and dma_buf_end_cpu_access().
+ * Return: The page's kernel address; NULL (with a WARN) for a NULL
+ * @dmabuf or a page past the end of the buffer, NULL if the exporter
+ * could not map it.
+ */
+static inline void *dma_buf_kmap(struct dma_buf *dmabuf,
+				 unsigned long page_num)
+{
+	might_sleep();
+	if (dma_buf_kmap_inline(dmabuf, page_num))
+		return dma_buf_kmap_run_page(dmabuf, page_num);
+	return __dma_buf_kmap(dmabuf, page_num);
+}
+
+/**
+ * dma_buf_kunmap() - unmap a page mapped with dma_buf_kmap()
+ * @dmabuf: the buffer.
+ * @page_num: the page given to dma_buf_kmap().
+ * @vaddr: the address it returned.
+ *
+ * Context: Process context; may sleep.
+ * Return: Nothing; cannot fail.
+ */
+static inline void dma_buf_kunmap(struct dma_buf *dmabuf,
+				  unsigned long page_num, void *vaddr)
+{
+	might_sleep();
+	if (!dma_buf_kmap_inline(dmabuf, page_num))
+		__dma_buf_kunmap(dmabuf, page_num, vaddr);
+}
+
 void *dma_buf_vmap(struct dma_buf *dmabuf);
 void dma_buf_vunmap(struct dma_buf *dmabuf, void *vaddr);
 int dma_buf_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma,
@@ -494,6 +658,13 @@ static inline void *dma_buf_kmap(struct dma_buf *dmabuf,
 
 static inline void dma_buf_kunmap(struct dma_buf *dmabuf,
 				  unsigned long page_num, void *vaddr)
+{
+}
+
+static inline void dma_buf_set_kmap_runs(struct dma_buf *dmabuf,
+					 const unsigned long *pfns,
+					 unsigned int order,
+					 unsigned long n_pages)
 {
 }
 

@@ -30,6 +30,7 @@ static void stubs_fail_with_enodev(struct kunit *test)
 	};
 	struct dma_buf dmabuf = {};
 	struct device dev = {};
+	unsigned long pfn = 1;
 
 	KUNIT_EXPECT_EQ(test, PTR_ERR(dma_buf_export(test, &stub_ops,
 						     PAGE_SIZE, O_RDWR)),
@@ -70,6 +71,8 @@ static void stubs_fail_with_enodev(struct kunit *test)
 	dma_buf_end_cpu_access(&dmabuf, 0, 1, DMA_TO_DEVICE);
 	dma_buf_kunmap(&dmabuf, 0, NULL);
 	dma_buf_kunmap_atomic(&dmabuf, 0, NULL);
+	dma_buf_set_kmap_runs(&dmabuf, &pfn, 0, 1);
+	KUNIT_EXPECT_EQ(test, dmabuf.kmap_pages, 0U);
 	dma_buf_vunmap(&dmabuf, NULL);
 	dma_buf_unmap_pages(&attach, NULL, DMA_TO_DEVICE);
 	dma_buf_sync_pages_for_device(&attach, NULL, DMA_TO_DEVICE);

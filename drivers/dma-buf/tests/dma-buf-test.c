@@ -2060,6 +2060,142 @@ static void kmap_needs_cpu_access(struct kunit *test)
 }
 #endif
 
+/*
+ * Map page @page_num of @dmabuf, both ways, and expect @expected; undo
+ * each mapping. With CONFIG_DMA_BUF_DEBUG each mapping is counted.
+ */
+static void expect_kmap(struct kunit *test, struct dma_buf *dmabuf,
+			unsigned long page_num, void *expected)
+{
+	unsigned int counted = IS_ENABLED(CONFIG_DMA_BUF_DEBUG) ? 1 : 0;
+	void *vaddr;
+
+	vaddr = dma_buf_kmap(dmabuf, page_num);
+	KUNIT_EXPECT_PTR_EQ_MSG(test, vaddr, expected, "kmap of page %lu",
+				page_num);
+	KUNIT_EXPECT_EQ(test, dma_buf_debug_kmaps(dmabuf), counted);
+	dma_buf_kunmap(dmabuf, page_num, vaddr);
+	vaddr = dma_buf_kmap_atomic(dmabuf, page_num);
+	KUNIT_EXPECT_PTR_EQ_MSG(test, vaddr, expected,
+				"kmap_atomic of page %lu", page_num);
+	KUNIT_EXPECT_EQ(test, dma_buf_debug_kmaps(dmabuf), counted);
+	dma_buf_kunmap_atomic(dmabuf, page_num, vaddr);
+	KUNIT_EXPECT_EQ(test, dma_buf_debug_kmaps(dmabuf), 0U);
+}
+
+/* The exporter was asked to map, and to unmap, @n pages each way. */
+static void expect_exporter_kmaps(struct kunit *test, struct fake_exporter *fx,
+				  unsigned int n)
+{
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_KMAP], n);
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_KUNMAP], n);
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_KMAP_ATOMIC], n);
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_KUNMAP_ATOMIC], n);
+}
+
+static void publish_runs(struct dma_buf *dmabuf, const unsigned long *pfns,
+			 unsigned int order, unsigned long n_pages)
+{
+	mutex_lock(&dmabuf->lock);
+	dma_buf_set_kmap_runs(dmabuf, pfns, order, n_pages);
+	mutex_unlock(&dmabuf->lock);
+}
+
+/*
+ * Runs the exporter published: the core maps their pages itself, from the
+ * frame numbers, and asks the exporter for the others and for all pages
+ * once the runs are withdrawn. The runs here are two of two pages, the
+ * second lower in memory than the first, and hold the buffer's three
+ * pages, then two; they are not the fake's storage, so that an address
+ * tells who computed it. With highmem the core never uses runs.
+ */
+static void kmap_of_published_runs(struct kunit *test)
+{
+	struct fake_exporter *fx = test->priv;
+	struct dma_buf *dmabuf = fake_export(test, &fake_ops);
+	bool core = !IS_ENABLED(CONFIG_HIGHMEM);
+	unsigned long pfns[2];
+	unsigned int calls;
+	u8 *runs;
+
+	runs = kunit_kzalloc(test, 4 * PAGE_SIZE, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, runs);
+	KUNIT_ASSERT_TRUE(test, PAGE_ALIGNED(runs));
+	pfns[0] = page_to_pfn(virt_to_page(runs + 2 * PAGE_SIZE));
+	pfns[1] = page_to_pfn(virt_to_page(runs));
+
+	publish_runs(dmabuf, pfns, 1, FAKE_PAGES);
+	KUNIT_ASSERT_EQ(test, dma_buf_begin_cpu_access(dmabuf, 0, FAKE_SIZE,
+						       DMA_BIDIRECTIONAL), 0);
+	expect_kmap(test, dmabuf, 0, core ? runs + 2 * PAGE_SIZE : fx->storage);
+	expect_kmap(test, dmabuf, 1, core ? runs + 3 * PAGE_SIZE :
+					    fx->storage + PAGE_SIZE);
+	expect_kmap(test, dmabuf, 2, core ? runs :
+					    fx->storage + 2 * PAGE_SIZE);
+	calls = core ? 0 : 3;
+	expect_exporter_kmaps(test, fx, calls);
+	dma_buf_end_cpu_access(dmabuf, 0, FAKE_SIZE, DMA_BIDIRECTIONAL);
+
+	/* The last page past the runs: the exporter maps it. */
+	publish_runs(dmabuf, pfns, 1, 2);
+	KUNIT_ASSERT_EQ(test, dma_buf_begin_cpu_access(dmabuf, 0, FAKE_SIZE,
+						       DMA_BIDIRECTIONAL), 0);
+	expect_kmap(test, dmabuf, 2, fx->storage + 2 * PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, fx->page_num, 2UL);
+	expect_kmap(test, dmabuf, 1, core ? runs + 3 * PAGE_SIZE :
+					    fx->storage + PAGE_SIZE);
+	calls += core ? 1 : 2;
+	expect_exporter_kmaps(test, fx, calls);
+	dma_buf_end_cpu_access(dmabuf, 0, FAKE_SIZE, DMA_BIDIRECTIONAL);
+
+	/* Withdrawn: every page is the exporter's again. */
+	publish_runs(dmabuf, NULL, 0, 0);
+	KUNIT_ASSERT_EQ(test, dma_buf_begin_cpu_access(dmabuf, 0, FAKE_SIZE,
+						       DMA_BIDIRECTIONAL), 0);
+	expect_kmap(test, dmabuf, 0, fx->storage);
+	expect_exporter_kmaps(test, fx, calls + 1);
+	dma_buf_end_cpu_access(dmabuf, 0, FAKE_SIZE, DMA_BIDIRECTIONAL);
+	put_and_flush(dmabuf);
+}
+
+/*
+ * Runs that do not fit the buffer, or published under a CPU access whose
+ * mappings may point into the old ones, are misuse and change nothing.
+ */
+static void kmap_runs_misuse(struct kunit *test)
+{
+	struct fake_exporter *fx = test->priv;
+	struct dma_buf *dmabuf = fake_export(test, &fake_ops);
+	unsigned long pfns[FAKE_PAGES + 1];
+	u8 *runs;
+	int i;
+
+	runs = kunit_kzalloc(test, (FAKE_PAGES + 1) * PAGE_SIZE, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, runs);
+	for (i = 0; i < FAKE_PAGES + 1; i++)
+		pfns[i] = page_to_pfn(virt_to_page(runs + i * PAGE_SIZE));
+
+	mutex_lock(&dmabuf->lock);
+	EXPECT_MISUSE(test, fx, dma_buf_set_kmap_runs(dmabuf, pfns, 0,
+						      FAKE_PAGES + 1));
+	EXPECT_MISUSE(test, fx, dma_buf_set_kmap_runs(dmabuf, NULL, 0, 1));
+	EXPECT_MISUSE(test, fx, dma_buf_set_kmap_runs(dmabuf, pfns, 32, 1));
+	mutex_unlock(&dmabuf->lock);
+	EXPECT_MISUSE(test, fx, dma_buf_set_kmap_runs(NULL, pfns, 0, 1));
+
+	KUNIT_ASSERT_EQ(test, dma_buf_begin_cpu_access(dmabuf, 0, FAKE_SIZE,
+						       DMA_TO_DEVICE), 0);
+	mutex_lock(&dmabuf->lock);
+	EXPECT_MISUSE(test, fx, dma_buf_set_kmap_runs(dmabuf, pfns, 0,
+						      FAKE_PAGES));
+	mutex_unlock(&dmabuf->lock);
+	for (i = 0; i < FAKE_PAGES; i++)
+		expect_kmap(test, dmabuf, i, fx->storage + i * PAGE_SIZE);
+	expect_exporter_kmaps(test, fx, FAKE_PAGES);
+	dma_buf_end_cpu_access(dmabuf, 0, FAKE_SIZE, DMA_TO_DEVICE);
+	put_and_flush(dmabuf);
+}
+
 /* --- vmap ------------------------------------------------------------------ */
 
 /*
@@ -3350,6 +3486,8 @@ static struct kunit_case dma_buf_core_cases[] = {
 	KUNIT_CASE(kmap_failure_holds_nothing),
 	KUNIT_CASE(kmap_at_most_two),
 	KUNIT_CASE(kmap_needs_cpu_access),
+	KUNIT_CASE(kmap_of_published_runs),
+	KUNIT_CASE(kmap_runs_misuse),
 	KUNIT_CASE(vmap_shared_and_counted),
 	KUNIT_CASE(vmap_failure_holds_nothing),
 	KUNIT_CASE(vmap_needs_exporter_support),
