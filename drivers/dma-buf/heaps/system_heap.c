@@ -51,13 +51,15 @@
  * calls to the page allocator. The heap keeps the runs, not every page
  * (no array of page pointers): an attachment's scatterlist is built run
  * by run, each run cut to that device's maximum segment size and segment
- * boundary, and dma_buf_kmap() finds a page in constant time. A first touch
- * through mmap() maps the pages around it that one page table covers (2
- * MiB on x86-64) in one go; the mapping counts in the process's RssFile,
- * as a mapping of any file does. Faults are handled under the mapping's
- * own lock (per-VMA locking), not the process's mmap_lock: they neither
- * wait for the process's mmap() and munmap() of other mappings nor hold
- * them up.
+ * boundary, and dma_buf_kmap() finds a page in constant time: the heap
+ * publishes its longest runs to the core (dma_buf_set_kmap_runs()), which
+ * maps a page in them where dma_buf_kmap() is called, without a call into
+ * the heap. A first touch through mmap() maps the pages around it that
+ * one page table covers (2 MiB on x86-64) in one go; the mapping counts
+ * in the process's RssFile, as a mapping of any file does. Faults are
+ * handled under the mapping's own lock (per-VMA locking), not the
+ * process's mmap_lock: they neither wait for the process's mmap() and
+ * munmap() of other mappings nor hold them up.
  *
  * The pages, and the array that tracks them, are the memory of the
  * process that allocated the buffer, whoever touches it first: they are
@@ -367,6 +369,23 @@ static struct page **system_heap_page_array(struct system_heap_buffer *buf)
 }
 
 /*
+ * Let dma_buf_kmap() find pages without calling the heap: the runs of the
+ * longest length the storage has, which come first. In a buffer of 1 MiB
+ * or more those are the 1 MiB runs; the few pages in shorter runs after
+ * them go to system_heap_kmap().
+ */
+static void system_heap_publish_runs(struct system_heap_buffer *buf)
+{
+	const struct system_heap_storage *s = &buf->s;
+	unsigned int k = 0;
+
+	while (k < SYSTEM_HEAP_N_ORDERS - 1 && !s->n_runs[k])
+		k++;
+	dma_buf_set_kmap_runs(buf->dmabuf, s->runs, system_heap_orders[k],
+			      (unsigned long)s->n_runs[k] << system_heap_orders[k]);
+}
+
+/*
  * Allocate the storage. Not inlined into system_heap_populate(), so that
  * a buffer in use does not set up the constraints and the allocation's
  * frame each time it is mapped or accessed.
@@ -382,9 +401,11 @@ static noinline int system_heap_alloc_now(struct system_heap_buffer *buf)
 	old = dma_buf_charge_begin(dmabuf);
 	ret = system_heap_alloc_storage(&buf->s, buf->n_pages, &c, true);
 	dma_buf_charge_end(old);
-	if (!ret)
-		dma_buf_account_pages(dmabuf, buf->n_pages);
-	return ret;
+	if (ret)
+		return ret;
+	dma_buf_account_pages(dmabuf, buf->n_pages);
+	system_heap_publish_runs(buf);
+	return 0;
 }
 
 /* The storage, allocated at first use. */
@@ -425,8 +446,9 @@ static int system_heap_move(struct dma_buf *dmabuf,
 			      pfn_to_page(system_heap_pfn(&buf->s, i)));
 		cond_resched();
 	}
-	system_heap_free_storage(&buf->s);
-	buf->s = new;
+	swap(buf->s, new);
+	system_heap_publish_runs(buf);
+	system_heap_free_storage(&new);
 	return 0;
 }
 

@@ -213,6 +213,35 @@ static void stamps(struct kunit *test, struct dma_buf *dmabuf, u32 tag,
 }
 
 /*
+ * Write @tag + n into the third word of every page n through dma_buf_kmap(),
+ * inside a CPU access, and expect it in the page at that place in the
+ * storage (system_heap_page()).
+ */
+static void kmap_reaches_storage(struct kunit *test, struct dma_buf *dmabuf,
+				 u32 tag)
+{
+	unsigned long i, n = dmabuf->size >> PAGE_SHIFT, bad = 0, first_bad = 0;
+	u32 *p;
+
+	KUNIT_ASSERT_EQ(test, dma_buf_begin_cpu_access(dmabuf, 0, dmabuf->size,
+						       DMA_TO_DEVICE), 0);
+	for (i = 0; i < n; i++) {
+		p = dma_buf_kmap(dmabuf, i);
+		KUNIT_ASSERT_NOT_NULL(test, p);
+		p[2] = tag + i;
+		dma_buf_kunmap(dmabuf, i, p);
+	}
+	dma_buf_end_cpu_access(dmabuf, 0, dmabuf->size, DMA_TO_DEVICE);
+	for (i = 0; i < n; i++) {
+		p = kmap_local_page(system_heap_page(dmabuf, i));
+		if (p[2] != tag + i && !bad++)
+			first_bad = i;
+		kunmap_local(p);
+	}
+	KUNIT_EXPECT_EQ_MSG(test, bad, 0, "first wrong page: %lu", first_bad);
+}
+
+/*
  * Pages one buffer wrote and freed read as zero in the buffers that get
  * them next. The page allocator hands single pages just freed back first,
  * from the per-CPU list of the CPU that freed them, so the case stays on
@@ -358,7 +387,9 @@ static void device_reaching_part_of_a_run_moves(struct kunit *test)
 
 /*
  * A move keeps every byte and the owner's accounting; on a highmem
- * kernel it goes from highmem to lowmem and back.
+ * kernel it goes from highmem to lowmem and back. After each move
+ * dma_buf_kmap() reaches the new pages, not the old ones (the runs the
+ * heap published to the core are the new storage's).
  */
 static void move_between_zones(struct kunit *test)
 {
@@ -384,6 +415,7 @@ static void move_between_zones(struct kunit *test)
 		KUNIT_EXPECT_FALSE_MSG(test, PageHighMem(system_heap_page(dmabuf, i)),
 				       "page %lu is highmem", i);
 	stamps(test, dmabuf, 0x11000000, false);
+	kmap_reaches_storage(test, dmabuf, 0x22000000);
 
 	c.dma_limit = U64_MAX;
 	KUNIT_ASSERT_EQ(test, dma_buf_move(dmabuf, &c), 0);
@@ -393,6 +425,7 @@ static void move_between_zones(struct kunit *test)
 					      PageHighMem(system_heap_page(dmabuf, i)),
 					      "page %lu is not highmem", i);
 	stamps(test, dmabuf, 0x11000000, false);
+	kmap_reaches_storage(test, dmabuf, 0x33000000);
 	heap_put(dmabuf);
 }
 
@@ -687,33 +720,24 @@ static void storage_in_shorter_runs_when_long_ones_fail(struct kunit *test)
 
 /*
  * A buffer of one run of each length (256 + 16 + 1 pages): dma_buf_kmap()
- * finds a page from the runs, dma_buf_vmap() maps the page array built
- * from them, and both reach the page at that place in the storage.
+ * finds a page from the runs (the core in the 1 MiB run, the heap in the
+ * others), dma_buf_vmap() maps the page array built from them, and both
+ * reach the page at that place in the storage.
  */
 static void kmap_and_vmap_find_each_run(struct kunit *test)
 {
 	unsigned long i, n = 256 + 16 + 1, bad = 0, first_bad = 0;
 	struct dma_buf *dmabuf = heap_buffer(test, n * PAGE_SIZE);
-	u32 *p, *v;
+	u32 *v;
 
-	KUNIT_ASSERT_EQ(test, dma_buf_begin_cpu_access(dmabuf, 0, dmabuf->size,
-						       DMA_BIDIRECTIONAL), 0);
+	populate(test, dmabuf);
 	KUNIT_EXPECT_EQ(test, run_order(dmabuf, 0), 8U);
 	KUNIT_EXPECT_EQ(test, run_order(dmabuf, 256), 4U);
 	KUNIT_EXPECT_EQ(test, run_order(dmabuf, 272), 0U);
-	for (i = 0; i < n; i++) {
-		p = dma_buf_kmap(dmabuf, i);
-		KUNIT_ASSERT_NOT_NULL(test, p);
-		p[2] = 0x6b6d0000 + i;
-		dma_buf_kunmap(dmabuf, i, p);
-	}
-	for (i = 0; i < n; i++) {
-		p = kmap_local_page(system_heap_page(dmabuf, i));
-		if (p[2] != 0x6b6d0000 + i && !bad++)
-			first_bad = i;
-		kunmap_local(p);
-	}
-	KUNIT_EXPECT_EQ_MSG(test, bad, 0, "first wrong page: %lu", first_bad);
+	kmap_reaches_storage(test, dmabuf, 0x6b6d0000);
+
+	KUNIT_ASSERT_EQ(test, dma_buf_begin_cpu_access(dmabuf, 0, dmabuf->size,
+						       DMA_BIDIRECTIONAL), 0);
 
 	v = dma_buf_vmap(dmabuf);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, v);
