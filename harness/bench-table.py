@@ -35,7 +35,7 @@ ROWS = [
     ('get_put', 'get + put', None),
     ('get_put_2000_live', 'get + put, 2,000 buffers alive', ('keep', 0.95)),
     ('get_put_live', 'get + put, LIVE buffers alive', None),
-    ('kmap_kunmap', 'kmap + kunmap of a page', None),
+    ('kmap_kunmap', 'kmap + kunmap of a page', ('floor', 1.1)),
     ('kmap_copy_kunmap', 'kmap + copy 4 KiB + kunmap', ('floor', 1.1)),
     ('cpu_view_1m_kmaps', 'CPU view of 1 MiB: begin, 256 kmaps, end', None),
     ('cpu_view_1m_vmap', 'CPU view of 1 MiB: begin, vmap, vunmap, end', ('up', 1.0)),
