@@ -1324,6 +1324,47 @@ static __always_inline bool dma_buf_page_ok(struct dma_buf *dmabuf,
 	return true;
 }
 
+/*
+ * The out-of-line page mapping: the arguments checked, a page of the
+ * published runs mapped here, any other by the exporter (@atomic: its
+ * kmap_atomic callback), and the mapping counted with
+ * CONFIG_DMA_BUF_DEBUG.
+ */
+static __always_inline void *dma_buf_map_page(struct dma_buf *dmabuf,
+					      unsigned long page_num,
+					      bool atomic)
+{
+	dma_buf_kmap_fn map;
+	void *vaddr;
+
+	if (!dma_buf_page_ok(dmabuf, &page_num))
+		return NULL;
+	if (dma_buf_in_kmap_runs(dmabuf, page_num)) {
+		vaddr = dma_buf_kmap_run_page(dmabuf, page_num);
+	} else {
+		map = atomic ? dmabuf->ops->kmap_atomic : dmabuf->ops->kmap;
+		vaddr = map(dmabuf, page_num);
+	}
+	if (vaddr)
+		dma_buf_debug_kmap(dmabuf);
+	return vaddr;
+}
+
+/* Undo dma_buf_map_page(): the exporter unmaps only what it mapped. */
+static __always_inline void dma_buf_unmap_page(struct dma_buf *dmabuf,
+					       unsigned long page_num,
+					       void *vaddr, bool atomic)
+{
+	dma_buf_kunmap_fn unmap;
+
+	if (!dma_buf_page_ok(dmabuf, &page_num))
+		return;
+	unmap = atomic ? dmabuf->ops->kunmap_atomic : dmabuf->ops->kunmap;
+	if (unmap && !dma_buf_in_kmap_runs(dmabuf, page_num))
+		unmap(dmabuf, page_num, vaddr);
+	dma_buf_debug_kunmap(dmabuf);
+}
+
 /**
  * __dma_buf_kmap_atomic() - dma_buf_kmap_atomic() out of line
  * @dmabuf: the buffer.
@@ -1340,20 +1381,7 @@ static __always_inline bool dma_buf_page_ok(struct dma_buf *dmabuf,
  */
 void *__dma_buf_kmap_atomic(struct dma_buf *dmabuf, unsigned long page_num)
 {
-	dma_buf_kmap_fn map;
-	void *vaddr;
-
-	if (!dma_buf_page_ok(dmabuf, &page_num))
-		return NULL;
-	if (dma_buf_in_kmap_runs(dmabuf, page_num)) {
-		vaddr = dma_buf_kmap_run_page(dmabuf, page_num);
-	} else {
-		map = dmabuf->ops->kmap_atomic;
-		vaddr = map(dmabuf, page_num);
-	}
-	if (vaddr)
-		dma_buf_debug_kmap(dmabuf);
-	return vaddr;
+	return dma_buf_map_page(dmabuf, page_num, true);
 }
 EXPORT_SYMBOL_GPL(__dma_buf_kmap_atomic);
 
@@ -1371,14 +1399,7 @@ EXPORT_SYMBOL_GPL(__dma_buf_kmap_atomic);
 void __dma_buf_kunmap_atomic(struct dma_buf *dmabuf, unsigned long page_num,
 			     void *vaddr)
 {
-	dma_buf_kunmap_fn unmap;
-
-	if (!dma_buf_page_ok(dmabuf, &page_num))
-		return;
-	unmap = dmabuf->ops->kunmap_atomic;
-	if (unmap && !dma_buf_in_kmap_runs(dmabuf, page_num))
-		unmap(dmabuf, page_num, vaddr);
-	dma_buf_debug_kunmap(dmabuf);
+	dma_buf_unmap_page(dmabuf, page_num, vaddr, true);
 }
 EXPORT_SYMBOL_GPL(__dma_buf_kunmap_atomic);
 
@@ -1396,22 +1417,8 @@ EXPORT_SYMBOL_GPL(__dma_buf_kunmap_atomic);
  */
 void *__dma_buf_kmap(struct dma_buf *dmabuf, unsigned long page_num)
 {
-	dma_buf_kmap_fn map;
-	void *vaddr;
-
 	might_sleep();
-	if (!dma_buf_page_ok(dmabuf, &page_num))
-		return NULL;
-
-	if (dma_buf_in_kmap_runs(dmabuf, page_num)) {
-		vaddr = dma_buf_kmap_run_page(dmabuf, page_num);
-	} else {
-		map = dmabuf->ops->kmap;
-		vaddr = map(dmabuf, page_num);
-	}
-	if (vaddr)
-		dma_buf_debug_kmap(dmabuf);
-	return vaddr;
+	return dma_buf_map_page(dmabuf, page_num, false);
 }
 EXPORT_SYMBOL_GPL(__dma_buf_kmap);
 
@@ -1429,16 +1436,8 @@ EXPORT_SYMBOL_GPL(__dma_buf_kmap);
 void __dma_buf_kunmap(struct dma_buf *dmabuf, unsigned long page_num,
 		      void *vaddr)
 {
-	dma_buf_kunmap_fn unmap;
-
 	might_sleep();
-	if (!dma_buf_page_ok(dmabuf, &page_num))
-		return;
-
-	unmap = dmabuf->ops->kunmap;
-	if (unmap && !dma_buf_in_kmap_runs(dmabuf, page_num))
-		unmap(dmabuf, page_num, vaddr);
-	dma_buf_debug_kunmap(dmabuf);
+	dma_buf_unmap_page(dmabuf, page_num, vaddr, false);
 }
 EXPORT_SYMBOL_GPL(__dma_buf_kunmap);
 
