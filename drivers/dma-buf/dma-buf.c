@@ -354,8 +354,9 @@
  * 1. refuses with -EBUSY if the storage is pinned, with -EOPNOTSUPP if
  *    the exporter has no &dma_buf_ops.move;
  * 2. blocks new users: every map, CPU access, kmap and page fault of the
- *    buffer waits for &dma_buf.lock (exporters' fault handlers take it,
- *    and must insert the page before they drop it);
+ *    buffer waits for &dma_buf.lock (exporters' fault handlers take it
+ *    with dma_buf_fault_lock(), which waits without the fault's own lock
+ *    and killably, and insert the page before they drop it);
  * 3. zaps every userspace mapping of the buffer,
  *    unmap_mapping_range() on the buffer's file, wherever it was mapped
  *    (see "files");
@@ -1607,6 +1608,86 @@ int dma_buf_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma,
 	return dma_buf_call_mmap(dmabuf, vma);
 }
 EXPORT_SYMBOL_GPL(dma_buf_mmap);
+
+/**
+ * dma_buf_fault_lock() - take a buffer's lock in a userspace fault handler
+ * @dmabuf: the buffer behind the faulting mapping.
+ * @vmf: the fault, as the exporter's &vm_operations_struct.fault got it.
+ *
+ * An exporter whose storage can move inserts pages with &dma_buf.lock
+ * held, so that a move never frees a page the fault is about to map (see
+ * "moving storage"). A fault cannot simply sleep on the lock: a move holds
+ * it for as long as it copies, and a task killed meanwhile must be able to
+ * die, also when the fault comes from a copy the kernel makes from the
+ * mapping (write(2) from it), which would otherwise repeat the fault for
+ * as long as the lock is held. So when the lock is taken, the fault's own
+ * lock (the mapping's, or the process's mmap_lock) is released, the task
+ * waits for &dma_buf.lock killably and the fault is retried; a fatal
+ * signal ends the wait, and the retry then ends the task's access.
+ *
+ * Context: A page fault handler, with the fault's lock held as the mm
+ * core passes it. May sleep.
+ * Return: 0 with &dma_buf.lock held, which the caller releases before it
+ * returns. Otherwise the lock is not held and the handler returns the
+ * value: VM_FAULT_RETRY (the fault's lock has been released unless the
+ * fault asked not to wait, FAULT_FLAG_RETRY_NOWAIT) or, for a fault that
+ * cannot be retried and whose task was killed while it waited,
+ * VM_FAULT_SIGBUS.
+ */
+vm_fault_t dma_buf_fault_lock(struct dma_buf *dmabuf, struct vm_fault *vmf)
+{
+	bool killable = vmf->flags & FAULT_FLAG_KILLABLE;
+
+	if (mutex_trylock(&dmabuf->lock))
+		return 0;
+	if (!(vmf->flags & FAULT_FLAG_ALLOW_RETRY)) {
+		if (!killable) {
+			mutex_lock(&dmabuf->lock);
+			return 0;
+		}
+		return mutex_lock_killable(&dmabuf->lock) ? VM_FAULT_SIGBUS : 0;
+	}
+	if (vmf->flags & FAULT_FLAG_RETRY_NOWAIT)
+		return VM_FAULT_RETRY;
+
+	/* The vma may go once its lock is dropped; the buffer stays. */
+	get_file(dmabuf->file);
+	release_fault_lock(vmf);
+	if (!killable)
+		mutex_lock(&dmabuf->lock);
+	else if (mutex_lock_killable(&dmabuf->lock))
+		goto put;
+	mutex_unlock(&dmabuf->lock);
+put:
+	fput(dmabuf->file);
+	return VM_FAULT_RETRY;
+}
+EXPORT_SYMBOL_GPL(dma_buf_fault_lock);
+
+/**
+ * dma_buf_fault_retry() - end a fault that a fatal signal interrupted
+ * @vmf: the fault, as the exporter's &vm_operations_struct.fault got it.
+ *
+ * For a fault handler whose work (allocating the storage, say) stopped
+ * because the task is being killed: returning VM_FAULT_NOPAGE would let
+ * the faulting access run again, and a copy the kernel makes from the
+ * mapping would fault again and again. The fault is retried instead, and
+ * the mm core ends the access of a task with a fatal signal pending.
+ *
+ * Context: A page fault handler, with the fault's lock held and
+ * &dma_buf.lock released.
+ * Return: VM_FAULT_RETRY, with the fault's lock released unless the fault
+ * asked not to wait; VM_FAULT_SIGBUS for a fault that cannot be retried.
+ */
+vm_fault_t dma_buf_fault_retry(struct vm_fault *vmf)
+{
+	if (!(vmf->flags & FAULT_FLAG_ALLOW_RETRY))
+		return VM_FAULT_SIGBUS;
+	if (!(vmf->flags & FAULT_FLAG_RETRY_NOWAIT))
+		release_fault_lock(vmf);
+	return VM_FAULT_RETRY;
+}
+EXPORT_SYMBOL_GPL(dma_buf_fault_retry);
 
 /**
  * dma_buf_pinned() - must a buffer's storage stay where it is?

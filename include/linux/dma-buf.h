@@ -15,6 +15,7 @@
 #include <linux/init.h>
 #include <linux/kernel.h>
 #include <linux/list.h>
+#include <linux/mm_types.h>
 #include <linux/mutex.h>
 #include <linux/nospec.h>
 #include <linux/pfn.h>
@@ -35,6 +36,7 @@ struct module;
 struct page;
 struct sg_table;
 struct vm_area_struct;
+struct vm_fault;
 
 /**
  * struct dma_buf_ops - what an exporter provides for its buffers
@@ -539,6 +541,8 @@ void *dma_buf_vmap(struct dma_buf *dmabuf);
 void dma_buf_vunmap(struct dma_buf *dmabuf, void *vaddr);
 int dma_buf_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma,
 		 unsigned long pgoff);
+vm_fault_t dma_buf_fault_lock(struct dma_buf *dmabuf, struct vm_fault *vmf);
+vm_fault_t dma_buf_fault_retry(struct vm_fault *vmf);
 int dma_buf_move(struct dma_buf *dmabuf, const struct dma_buf_constraints *c);
 int dma_buf_move_locked(struct dma_buf *dmabuf,
 			const struct dma_buf_constraints *c);
@@ -682,6 +686,17 @@ static inline int dma_buf_mmap(struct dma_buf *dmabuf,
 			       unsigned long pgoff)
 {
 	return -ENODEV;
+}
+
+static inline vm_fault_t dma_buf_fault_lock(struct dma_buf *dmabuf,
+					    struct vm_fault *vmf)
+{
+	return VM_FAULT_SIGBUS;
+}
+
+static inline vm_fault_t dma_buf_fault_retry(struct vm_fault *vmf)
+{
+	return VM_FAULT_SIGBUS;
 }
 
 static inline int dma_buf_move(struct dma_buf *dmabuf,
