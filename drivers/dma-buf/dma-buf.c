@@ -339,7 +339,13 @@
  * Nothing else pins. A cached mapping that no importer holds is the core's
  * and is given back to the exporter before a move. A userspace mapping
  * does not pin either: its page table entries are zapped before a move
- * and the next access faults in the new storage. DMA_BUF_IOCTL_SYNC does
+ * and the next access faults in the new storage. Nor can anything pin
+ * pages through a userspace mapping: an exporter that moves maps by frame
+ * number (VM_PFNMAP, special page table entries), which get_user_pages()
+ * refuses, so that no io_uring fixed buffer, vmsplice() or O_DIRECT
+ * request keeps using the old pages after a move (counting such pins
+ * would let any process that can map a buffer hold it in place for ever,
+ * against a late attach of another process's device). DMA_BUF_IOCTL_SYNC does
  * not pin: it brackets cache maintenance, and a process that never ends
  * it must not be able to hold storage in place for ever; after a move the
  * new storage is coherent for the CPU anyway, since the CPU copied it.

@@ -12,7 +12,6 @@
 #include <linux/minmax.h>
 #include <linux/mm.h>
 #include <linux/module.h>
-#include <linux/nospec.h>
 #include <linux/pfn.h>
 #include <linux/scatterlist.h>
 #include <linux/sched/signal.h>
@@ -55,11 +54,17 @@
  * publishes its longest runs to the core (dma_buf_set_kmap_runs()), which
  * maps a page in them where dma_buf_kmap() is called, without a call into
  * the heap. A first touch through mmap() maps the pages around it that
- * one page table covers (2 MiB on x86-64) in one go; the mapping counts
- * in the process's RssFile, as a mapping of any file does. Faults are
- * handled under the mapping's own lock (per-VMA locking), not the
- * process's mmap_lock: they neither wait for the process's mmap() and
- * munmap() of other mappings nor hold them up.
+ * one page table covers (2 MiB on x86-64) in one go, by frame number
+ * (VM_PFNMAP, as remap_pfn_range() would): the rest of the memory manager
+ * does not see the pages through the mapping, so madvise() cannot
+ * reclaim, split or discard them, get_user_pages() cannot pin them (a pin
+ * would hold on to old pages after a move; io_uring's fixed buffers,
+ * vmsplice() and O_DIRECT on a mapping fail with EFAULT, as on Linux
+ * 6.12), and a mapping adds nothing to its process's resident counts.
+ * Faults are handled under the mapping's own lock (per-VMA locking), not
+ * the process's mmap_lock: they neither wait for the process's mmap() and
+ * munmap() of other mappings nor hold them up. A fault that finds a move
+ * in progress waits for it without holding either lock, killably.
  *
  * The pages, and the array that tracks them, are the memory of the
  * process that allocated the buffer, whoever touches it first: they are
@@ -85,8 +90,7 @@ static const unsigned int system_heap_orders[] = { 8, 4, 0 };
 /*
  * The buffer's memory is its owner's (dma_buf_charge_begin()), fails
  * rather than invokes the OOM killer, and fails quietly. Runs are
- * compound pages, so that each is freed at once and userspace mappings
- * take references on them (vm_insert_pages()).
+ * compound pages, so that each is freed at once.
  */
 #define SYSTEM_HEAP_GFP		(__GFP_ACCOUNT | __GFP_NOWARN | __GFP_COMP)
 
@@ -99,8 +103,8 @@ static const unsigned int system_heap_orders[] = { 8, 4, 0 };
  * has a hot user and converting one into the other costs a memory map
  * lookup (a few loads with classic SPARSEMEM): kmap and the CPU's clearing
  * work from frame numbers, scatterlists, page arrays and freeing from
- * pages. vm_insert_pages() and vmap(), which take arrays of pages, get
- * them filled from the runs for the call. run_pages[] shares runs[]'s
+ * pages. vmap(), which takes an array of pages, gets one filled from the
+ * runs for the call. run_pages[] shares runs[]'s
  * allocation, after the room for its frame numbers.
  */
 struct system_heap_storage {
@@ -629,52 +633,94 @@ static void system_heap_vunmap(struct dma_buf *dmabuf, void *vaddr)
 	vunmap(vaddr);
 }
 
-/* Pages handed to vm_insert_pages() at once, from the stack. */
-#define SYSTEM_HEAP_BATCH	64
+/* Where a fault's page table entries come from, page by page. */
+struct system_heap_ptes {
+	const struct system_heap_storage *s;
+	struct vm_area_struct *vma;
+	/* The buffer's page that the next entry maps. */
+	pgoff_t pgoff;
+	/* Its frame, and how many pages its run has from there on. */
+	unsigned long pfn, left;
+};
+
+/* The frame of page @n of @s, and the pages left in its run from there. */
+static unsigned long system_heap_run_at(const struct system_heap_storage *s,
+					unsigned long n, unsigned long *left)
+{
+	unsigned int k, first = 0, order = system_heap_orders[0];
+	unsigned long span, mask;
+
+	for (k = 0; k < SYSTEM_HEAP_N_ORDERS; k++) {
+		order = system_heap_orders[k];
+		span = (unsigned long)s->n_runs[k] << order;
+		if (n < span)
+			break;
+		n -= span;
+		first += s->n_runs[k];
+	}
+	mask = (1UL << order) - 1;
+	*left = mask + 1 - (n & mask);
+	return s->runs[first + (n >> order)] + (n & mask);
+}
+
+/*
+ * Fill one page table entry: the buffer's page by frame number, as a
+ * special entry (no struct page behind it as far as the memory manager
+ * is concerned: not counted, not pinned by get_user_pages(), not reclaimed
+ * or split). An entry already present, mapped by a fault on another CPU
+ * before this one got the buffer's lock, is left as it is.
+ */
+static int system_heap_set_pte(pte_t *pte, unsigned long addr, void *data)
+{
+	struct system_heap_ptes *p = data;
+
+	if (!p->left)
+		p->pfn = system_heap_run_at(p->s, p->pgoff, &p->left);
+	if (pte_none(ptep_get(pte))) {
+		set_pte_at(p->vma->vm_mm, addr, pte,
+			   pte_mkspecial(pfn_pte(p->pfn, p->vma->vm_page_prot)));
+		update_mmu_cache(p->vma, addr, pte);
+	}
+	p->pgoff++;
+	p->pfn++;
+	p->left--;
+	return 0;
+}
 
 /*
  * Map the pages around @vmf's address that one page table covers, in one
- * go: a first touch of a buffer maps up to 2 MiB (x86-64) of it.
+ * go: a first touch of a buffer maps up to 2 MiB (x86-64) of it. The page
+ * table is walked once, and each entry is written from the runs, without
+ * a memory type lookup per page: the pages are ordinary write-back RAM,
+ * the type the mapping's protection already carries.
  */
 static vm_fault_t system_heap_insert(struct system_heap_buffer *buf,
 				     struct vm_fault *vmf)
 {
-	struct page *batch[SYSTEM_HEAP_BATCH], *page;
 	struct vm_area_struct *vma = vmf->vma;
 	unsigned long table = PTRS_PER_PTE * PAGE_SIZE;
-	unsigned long addr, end, num, n, left;
-	pgoff_t first, pgoff;
-	int ret = 0;
+	struct system_heap_ptes p = { .s = &buf->s, .vma = vma };
+	unsigned long addr, end;
+	int ret;
 
 	addr = max(vma->vm_start, ALIGN_DOWN(vmf->address, table));
 	end = min(vma->vm_end, ALIGN_DOWN(vmf->address, table) + table);
-	first = vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT);
-	num = min_t(unsigned long, (end - addr) >> PAGE_SHIFT,
-		    buf->n_pages - first);
+	p.pgoff = vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT);
+	/* The core checked the mapping's range against the buffer's size. */
+	end = min(end, addr + ((buf->n_pages - p.pgoff) << PAGE_SHIFT));
 
-	for (; num && !ret; num -= n) {
-		n = min(num, SYSTEM_HEAP_BATCH);
-		system_heap_fill(&buf->s, first, batch, n);
-		left = n;
-		ret = vm_insert_pages(vma, addr, batch, &left);
-		addr += n << PAGE_SHIFT;
-		first += n;
-	}
-	/* Some of the range was mapped already: the faulting page alone. */
-	if (ret == -EBUSY) {
-		pgoff = array_index_nospec(vmf->pgoff, buf->n_pages);
-		page = pfn_to_page(system_heap_pfn(&buf->s, pgoff));
-		ret = vm_insert_page(vma, vmf->address, page);
-	}
-	if (!ret || ret == -EBUSY)
+	ret = apply_to_page_range(vma->vm_mm, addr, end - addr,
+				  system_heap_set_pte, &p);
+	if (!ret)
 		return VM_FAULT_NOPAGE;
+	/* A page table could not be allocated, as in the mm core's faults. */
 	return ret == -ENOMEM ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
 }
 
 static vm_fault_t system_heap_fault(struct vm_fault *vmf)
 {
-	struct vm_area_struct *vma = vmf->vma;
-	struct system_heap_buffer *buf = vma->vm_private_data;
+	struct system_heap_buffer *buf = vmf->vma->vm_private_data;
+	struct dma_buf *dmabuf = buf->dmabuf;
 	vm_fault_t fault;
 	int ret;
 
@@ -682,24 +728,26 @@ static vm_fault_t system_heap_fault(struct vm_fault *vmf)
 	if (vmf->pgoff >= buf->n_pages)
 		return VM_FAULT_SIGBUS;
 
-	/* Killed while waiting: no page, and the task dies on its way out. */
-	if (mutex_lock_killable(&buf->dmabuf->lock))
-		return VM_FAULT_NOPAGE;
+	/* A move in progress: wait for it, killably, and retry. */
+	fault = dma_buf_fault_lock(dmabuf, vmf);
+	if (fault)
+		return fault;
 	ret = system_heap_populate(buf);
-	if (!ret) {
-		/* Under the lock: a move must not free the pages meanwhile. */
+	/* Under the lock: a move must not free the pages meanwhile. */
+	if (!ret)
 		fault = system_heap_insert(buf, vmf);
-	} else if (ret == -EINTR) {
-		fault = VM_FAULT_NOPAGE;
-	} else {
-		/*
-		 * Not VM_FAULT_OOM: the OOM killer would not find this
-		 * memory's owner, and the fault would be retried for ever.
-		 */
-		fault = VM_FAULT_SIGBUS;
-	}
-	mutex_unlock(&buf->dmabuf->lock);
-	return fault;
+	mutex_unlock(&dmabuf->lock);
+
+	if (!ret)
+		return fault;
+	/* Killed while the pages came: the access ends with the task. */
+	if (ret == -EINTR)
+		return dma_buf_fault_retry(vmf);
+	/*
+	 * Not VM_FAULT_OOM: the OOM killer would not find this memory's
+	 * owner, and the fault would be retried for ever.
+	 */
+	return VM_FAULT_SIGBUS;
 }
 
 /*
@@ -707,7 +755,8 @@ static vm_fault_t system_heap_fault(struct vm_fault *vmf)
  * page table's worth around the address, more than the core's fault-around
  * range: the pages are all there), where that cannot sleep: the storage is
  * there, the buffer's lock is free and the page table exists (the core
- * calls this under rcu_read_lock()). Otherwise the fault handler does it.
+ * calls this under rcu_read_lock(), so nothing may be allocated).
+ * Otherwise the fault handler does it.
  *
  * Having this callback also tells the mm core that the fault handler does
  * not need mmap_lock: without it, a fault taken under the VMA's own lock
@@ -737,11 +786,15 @@ static const struct vm_operations_struct system_heap_vm_ops = {
 static int system_heap_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma)
 {
 	/*
-	 * Pages are inserted at fault time, a page table's worth at once,
-	 * as pages (vm_insert_pages()): no per-page memory type lookup as
-	 * for frame numbers, and the mapping holds references on them.
+	 * Pages are mapped at fault time, a page table's worth at once, by
+	 * frame number. The mapping holds no reference on them and the
+	 * memory manager leaves them alone: madvise() cannot reclaim, split
+	 * or discard them, get_user_pages() cannot pin them (a pin would
+	 * keep old pages in use after a move), and they do not count again
+	 * in the resident size of each process that maps them (they count
+	 * once, in the owner's RssShmem).
 	 */
-	vm_flags_set(vma, VM_MIXEDMAP | VM_DONTDUMP);
+	vm_flags_set(vma, VM_PFNMAP | VM_DONTDUMP);
 	vma->vm_ops = &system_heap_vm_ops;
 	vma->vm_private_data = dmabuf->priv;
 	return 0;

@@ -313,22 +313,23 @@ TEST_F(heap, mappings_at_offsets_agree)
 }
 
 /*
- * A page whose mapping was zapped (MADV_DONTNEED) in a window the first
- * touch mapped faults back alone: the system heap's window insert finds
- * the rest of the page table already mapped and must map just the page
- * that faulted, the right one, neither looping on the fault nor failing
- * it. Page 5 is zapped with the window's first page still mapped; page 0
- * with pages after it mapped. Writes through the remapped pages must
- * land in the buffer, as a second mapping shows.
+ * A mapping laid over part of another inside one page table's window
+ * (mmap() with MAP_FIXED of one page, at the buffer's same page or at
+ * another) faults in on its own: the heap's window insert is cut to the
+ * mapping, maps the page of the buffer that the mapping's offset names,
+ * and leaves the entries of the mapping around it as they are. A move
+ * (debugfs, as root) then zaps them all, and each mapping faults back its
+ * own pages. Writes through every mapping land in the buffer, as a second
+ * mapping shows.
  */
-TEST_F(heap, system_zapped_page_faults_back_alone)
+TEST_F(heap, system_mappings_inside_a_window_fault_alone)
 {
 	size_t size = 1 << 20, i, pg = self->page;
-	char *p, *q;
-	int fd;
+	char *p, *q, *r;
+	int fd, round;
 
 	if (strcmp(variant->module, "system_heap"))
-		SKIP(return, "the ivshmem heap maps its BAR at mmap() time");
+		SKIP(return, "the ivshmem heap inserts a page per fault");
 	fd = heap_alloc(self->heap, size, O_RDWR);
 	ASSERT_LE(0, fd);
 	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
@@ -336,21 +337,38 @@ TEST_F(heap, system_zapped_page_faults_back_alone)
 	for (i = 0; i < size; i += pg)
 		p[i] = (char)(i / pg);
 
-	ASSERT_EQ(0, madvise(p + 5 * pg, pg, MADV_DONTNEED));
-	EXPECT_EQ(5, p[5 * pg]);
-	p[5 * pg + 1] = 0x55;
-	ASSERT_EQ(0, madvise(p, pg, MADV_DONTNEED));
-	EXPECT_EQ(0, p[0]);
-	p[1] = 0x5a;
+	for (round = 0; round < 2; round++) {
+		/* Page 5 over itself, page 0 over itself, page 9 at 7. */
+		q = mmap(p + 5 * pg, pg, PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_FIXED, fd, 5 * pg);
+		ASSERT_EQ(p + 5 * pg, q);
+		r = mmap(p, pg, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+			 fd, 0);
+		ASSERT_EQ(p, r);
+		r = mmap(p + 7 * pg, pg, PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_FIXED, fd, 9 * pg);
+		ASSERT_EQ(p + 7 * pg, r);
+		EXPECT_EQ(5, p[5 * pg]);
+		p[5 * pg + 1] = 0x55;
+		EXPECT_EQ(0, p[0]);
+		p[1] = 0x5a;
+		EXPECT_EQ(9, p[7 * pg]);
+		p[7 * pg + 1] = 0x77;
+		EXPECT_EQ(6, p[6 * pg]);
+		EXPECT_EQ(8, p[8 * pg]);
+		/* Then every mapping faults in again, from nothing. */
+		if (round || access(MOVE_CONTROL, W_OK))
+			break;
+		ASSERT_EQ(0, move_buffer(fd, NULL));
+	}
 
 	q = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
 	ASSERT_NE(MAP_FAILED, q);
-	for (i = 0; i < size; i += pg) {
-		ASSERT_EQ((char)(i / pg), q[i])
-			TH_LOG("page %zu", i / pg);
-	}
+	for (i = 0; i < size; i += pg)
+		ASSERT_EQ((char)(i / pg), q[i]) TH_LOG("page %zu", i / pg);
 	EXPECT_EQ(0x55, q[5 * pg + 1]);
 	EXPECT_EQ(0x5a, q[1]);
+	EXPECT_EQ(0x77, q[9 * pg + 1]);
 	munmap(q, size);
 	munmap(p, size);
 	close(fd);
@@ -362,10 +380,11 @@ TEST_F(heap, system_zapped_page_faults_back_alone)
  * mapping whose operations have no map_pages. The kernel counts the
  * retries (vma_lock_retry in /proc/vmstat, CONFIG_PER_VMA_LOCK_STATS).
  * Each round maps the buffer anew and takes a write fault (the fault
- * handler) and, after MADV_DONTNEED, a read fault (fault-around first,
- * which maps the window while the page table is there): 128 faults in
- * all, each of them a retry if the heap needed mmap_lock. The read faults
- * must find the data the write faults left.
+ * handler) and, after a move zapped the mapping (the debugfs control: a
+ * buffer's mapping is refused MADV_DONTNEED), a read fault (fault-around
+ * first, which maps the window while the page table is there): 128 faults
+ * in all, each of them a retry if the heap needed mmap_lock. The read
+ * faults must find the data the write faults left.
  */
 TEST_F(heap, system_faults_not_retried_under_mmap_lock)
 {
@@ -378,6 +397,9 @@ TEST_F(heap, system_faults_not_retried_under_mmap_lock)
 		SKIP(return, "the ivshmem heap maps its BAR at mmap() time");
 	if (vmstat_counter("vma_lock_retry") < 0)
 		SKIP(return, "no vma_lock_retry in /proc/vmstat (needs CONFIG_PER_VMA_LOCK_STATS)");
+	if (access(MOVE_CONTROL, W_OK))
+		SKIP(return, "%s: %s (needs debugfs, mounted, and root)",
+		     MOVE_CONTROL, strerror(errno));
 	fd = heap_alloc(self->heap, size, O_RDWR);
 	ASSERT_LE(0, fd);
 
@@ -388,7 +410,7 @@ TEST_F(heap, system_faults_not_retried_under_mmap_lock)
 		p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 		ASSERT_NE(MAP_FAILED, p);
 		p[round * pg] = (char)round;
-		ASSERT_EQ(0, madvise(p, size, MADV_DONTNEED));
+		ASSERT_EQ(0, move_buffer(fd, NULL));
 		ASSERT_EQ((char)round, p[round * pg]);
 		munmap(p, size);
 	}
