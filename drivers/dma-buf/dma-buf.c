@@ -141,7 +141,9 @@
  *
  * The inode also gives fstat() the buffer's size and debugfs an inode
  * number, and its dentry names the buffer in /proc/<pid>/fd:
- * "/dmabuf:<name>".
+ * "/dmabuf:<name>". The file has no backing store: fsync(), and msync()
+ * of a mapping, succeed at once (Linux 6.12 fails them with -EINVAL);
+ * coherency with devices is DMA_BUF_IOCTL_SYNC's.
  */
 
 /**
@@ -813,6 +815,8 @@ static const struct file_operations dma_buf_fops = {
 	.release	= dma_buf_file_release,
 	.mmap		= dma_buf_file_mmap,
 	.llseek		= dma_buf_llseek,
+	/* msync() of a mapping: nothing to write back (see "files"). */
+	.fsync		= noop_fsync,
 	.unlocked_ioctl	= dma_buf_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 	.show_fdinfo	= dma_buf_show_fdinfo,
