@@ -392,8 +392,9 @@
  *
  * For people and tests, debugfs has a control: writing "FD" or
  * "FD LIMIT" to dma_buf/move moves the buffer behind the writer's file
- * descriptor FD to new storage at or below physical address LIMIT (any
- * notation sscanf's %lli reads; default: anywhere), within reach of every
+ * descriptor FD to new storage at or below physical address LIMIT (a
+ * number in C notation: decimal, 0x hexadecimal or 0 octal; default:
+ * anywhere; nothing may follow either number), within reach of every
  * attached device. The write fails with the errno of dma_buf_move().
  * dma_buf/bufinfo shows a "pinned:" line under a buffer while it is
  * pinned.
@@ -2139,21 +2140,23 @@ static ssize_t dma_buf_move_write(struct file *file, const char __user *ubuf,
 		.max_segment_size = UINT_MAX,
 		.seg_boundary_mask = ULONG_MAX,
 	};
-	unsigned long long limit;
+	char buf[48], *fd_text, *limit_text;
 	struct dma_buf *dmabuf;
-	char buf[48];
-	int fd, n, ret;
+	int fd, ret;
 
 	if (!count || count >= sizeof(buf))
 		return -EINVAL;
 	if (copy_from_user(buf, ubuf, count))
 		return -EFAULT;
 	buf[count] = '\0';
-	n = sscanf(buf, "%d %lli", &fd, &limit);
-	if (n < 1)
+	/* Whole numbers only: "5garbage" is not descriptor 5. */
+	limit_text = strim(buf);
+	fd_text = strsep(&limit_text, " \t");
+	if (kstrtoint(fd_text, 10, &fd))
 		return -EINVAL;
-	if (n == 2)
-		c.dma_limit = limit;
+	if (limit_text &&
+	    kstrtoull(skip_spaces(limit_text), 0, &c.dma_limit))
+		return -EINVAL;
 
 	dmabuf = dma_buf_get(fd);
 	if (IS_ERR(dmabuf))
