@@ -404,7 +404,8 @@
  * DOC: access mode
  *
  * A buffer's file has an access mode, set by its exporter (a heap uses the
- * fd_flags of the allocation): O_RDWR, O_RDONLY or O_WRONLY. Every
+ * fd_flags of the allocation): O_RDWR, O_RDONLY, O_WRONLY or O_ACCMODE,
+ * which neither reads nor writes (open(2)'s value 3). Every
  * descriptor of the buffer shares that file and therefore that mode, and
  * mmap() honours it as for any file. The core cannot tell what a device
  * will do with a mapping (a display reads, a camera writes, many map
@@ -829,8 +830,10 @@ static const struct file_operations dma_buf_fops = {
  * @ops: the exporter's operations; must provide map_dma_buf,
  *	unmap_dma_buf, release, kmap and kmap_atomic.
  * @size: size of the buffer in bytes; must not be zero.
- * @flags: file flags: O_RDWR, O_RDONLY or O_WRONLY, optionally O_NONBLOCK
- *	and O_CLOEXEC (the latter has no meaning for the file itself).
+ * @flags: file flags: O_RDWR, O_RDONLY, O_WRONLY or O_ACCMODE (neither
+ *	read nor write, as open(2) takes it: the file serves ioctls and
+ *	passing only), optionally O_NONBLOCK and O_CLOEXEC (the latter has
+ *	no meaning for the file itself).
  * @owner: the module that implements @ops; pinned until the buffer is
  *	released.
  * @exp_name: the exporter's name for fdinfo and debugfs; must stay valid
@@ -863,8 +866,7 @@ struct dma_buf *dma_buf_export_owner(void *priv, const struct dma_buf_ops *ops,
 		return ERR_PTR(-EINVAL);
 	if (dma_buf_misuse(!size || PAGE_ALIGN(size) < size ||
 			   (u64)size > (u64)MAX_LFS_FILESIZE || !exp_name ||
-			   (flags & ~(O_ACCMODE | O_CLOEXEC | O_NONBLOCK)) ||
-			   (flags & O_ACCMODE) == O_ACCMODE))
+			   (flags & ~(O_ACCMODE | O_CLOEXEC | O_NONBLOCK))))
 		return ERR_PTR(-EINVAL);
 
 	if (!dma_buf_mount())

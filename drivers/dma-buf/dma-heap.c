@@ -73,7 +73,6 @@ static long dma_heap_alloc(struct dma_heap *heap, void __user *uarg,
 		return -EFAULT;
 
 	if (data.fd || (data.fd_flags & ~DMA_HEAP_VALID_FD_FLAGS) ||
-	    (data.fd_flags & O_ACCMODE) == O_ACCMODE ||
 	    (data.heap_flags & ~DMA_HEAP_VALID_HEAP_FLAGS))
 		return -EINVAL;
 

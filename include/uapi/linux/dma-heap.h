@@ -15,7 +15,9 @@
 
 /*
  * File descriptor flags an allocation may ask for. O_CLOEXEC and O_ACCMODE
- * come from <fcntl.h> in userspace, <linux/fcntl.h> in the kernel.
+ * come from <fcntl.h> in userspace, <linux/fcntl.h> in the kernel. The
+ * access mode is open(2)'s: O_RDONLY, O_WRONLY, O_RDWR, or O_ACCMODE for
+ * a descriptor that neither reads nor writes (it cannot be mapped).
  */
 #define DMA_HEAP_VALID_FD_FLAGS (O_CLOEXEC | O_ACCMODE)
 
