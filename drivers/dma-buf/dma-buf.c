@@ -510,12 +510,19 @@ static bool dma_buf_range_ok(const struct dma_buf *dmabuf, size_t start,
 	       end <= dmabuf->size;
 }
 
-/* Copy the buffer's name, or "", into @name (DMA_BUF_NAME_LEN bytes). */
-static void dma_buf_get_name(struct dma_buf *dmabuf, char *name)
+/*
+ * Copy the buffer's name, or "", into @name (DMA_BUF_NAME_LEN bytes), and
+ * tell whether it has one: an empty name set with DMA_BUF_SET_NAME is one.
+ */
+static bool dma_buf_get_name(struct dma_buf *dmabuf, char *name)
 {
+	bool named;
+
 	spin_lock(&dmabuf->name_lock);
+	named = dmabuf->name;
 	strscpy(name, dmabuf->name ?: "", DMA_BUF_NAME_LEN);
 	spin_unlock(&dmabuf->name_lock);
+	return named;
 }
 
 /*
@@ -754,7 +761,7 @@ static long dma_buf_ioctl_set_name(struct dma_buf *dmabuf,
 {
 	char name[DMA_BUF_NAME_LEN];
 	const char *old;
-	char *copy = NULL;
+	char *copy;
 	long len;
 
 	len = strncpy_from_user(name, uname, sizeof(name));
@@ -766,14 +773,13 @@ static long dma_buf_ioctl_set_name(struct dma_buf *dmabuf,
 	/*
 	 * Few buffers are named: the name is allocated when it is set, not
 	 * kept in every buffer, and charged to the process that names it.
+	 * An empty name is kept too: fdinfo shows it, as it shows any name.
 	 */
-	if (len) {
-		if (dma_buf_alloc_fails(DMA_BUF_ALLOC_NAME))
-			return -ENOMEM;
-		copy = kmemdup(name, len + 1, GFP_KERNEL_ACCOUNT);
-		if (!copy)
-			return -ENOMEM;
-	}
+	if (dma_buf_alloc_fails(DMA_BUF_ALLOC_NAME))
+		return -ENOMEM;
+	copy = kmemdup(name, len + 1, GFP_KERNEL_ACCOUNT);
+	if (!copy)
+		return -ENOMEM;
 	spin_lock(&dmabuf->name_lock);
 	old = dmabuf->name;
 	dmabuf->name = copy;
@@ -803,12 +809,11 @@ static void dma_buf_show_fdinfo(struct seq_file *m, struct file *file)
 	struct dma_buf *dmabuf = file->private_data;
 	char name[DMA_BUF_NAME_LEN];
 
-	dma_buf_get_name(dmabuf, name);
 	seq_printf(m, "size:\t%zu\n", dmabuf->size);
 	/* Not counting the reference the fdinfo reader holds. */
 	seq_printf(m, "count:\t%ld\n", file_count(file) - 1);
 	seq_printf(m, "exp_name:\t%s\n", dmabuf->exp_name);
-	if (name[0])
+	if (dma_buf_get_name(dmabuf, name))
 		seq_printf(m, "name:\t%s\n", name);
 }
 

@@ -200,26 +200,29 @@ TEST_F(buf, sync_flags)
 }
 
 /* The value of "key:\t" in /proc/self/fdinfo/<fd>, or "" if absent. */
-static void read_fdinfo(int fd, const char *key, char *val, size_t len)
+/* The value of fdinfo's line @key into @val; false if there is none. */
+static bool read_fdinfo(int fd, const char *key, char *val, size_t len)
 {
 	char path[64], line[256];
 	size_t klen = strlen(key);
+	bool found = false;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
 	val[0] = '\0';
 	f = fopen(path, "r");
 	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f)) {
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
 		if (!strncmp(line, key, klen) && line[klen] == ':' &&
 		    line[klen + 1] == '\t') {
 			snprintf(val, len, "%s", line + klen + 2);
 			val[strcspn(val, "\n")] = '\0';
-			break;
+			found = true;
 		}
 	}
 	fclose(f);
+	return found;
 }
 
 TEST_F(buf, name_fdinfo_and_link)
@@ -235,8 +238,8 @@ TEST_F(buf, name_fdinfo_and_link)
 	EXPECT_STREQ("1", val);
 	read_fdinfo(self->fd, "exp_name", val, sizeof(val));
 	EXPECT_STREQ("system", val);
-	read_fdinfo(self->fd, "name", val, sizeof(val));
-	EXPECT_STREQ("", val);
+	/* Never named: no name line, as in Linux 6.12. */
+	EXPECT_FALSE(read_fdinfo(self->fd, "name", val, sizeof(val)));
 
 	EXPECT_EQ(0, ioctl(self->fd, DMA_BUF_SET_NAME, "camera-frame"));
 	read_fdinfo(self->fd, "name", val, sizeof(val));
@@ -284,6 +287,34 @@ TEST_F(buf, name_fdinfo_and_link)
 	read_fdinfo(self->fd, "count", val, sizeof(val));
 	EXPECT_STREQ("2", val);
 	close(dup_fd);
+
+	/* An empty name is a name, and fdinfo shows it empty (as 6.12). */
+	EXPECT_EQ(0, ioctl(self->fd, DMA_BUF_SET_NAME, ""));
+	EXPECT_TRUE(read_fdinfo(self->fd, "name", val, sizeof(val)));
+	EXPECT_STREQ("", val);
+	n = readlink(path, link, sizeof(link) - 1);
+	ASSERT_LT(0, n);
+	link[n] = '\0';
+	EXPECT_STREQ("/dmabuf:", link);
+}
+
+/*
+ * Later kernels' fence ioctls (Linux 5.20's sync_file export and import)
+ * are not part of this design, which has no fences: ENOTTY, as for any
+ * request a file does not know, so that userspace falls back to
+ * DMA_BUF_IOCTL_SYNC as it does on kernels before them.
+ */
+TEST_F(buf, no_sync_file_ioctls)
+{
+	struct { uint32_t flags; int32_t fd; } arg = { DMA_BUF_SYNC_RW, -1 };
+
+	EXPECT_EQ(-1, ioctl(self->fd, _IOWR(DMA_BUF_BASE, 2, arg), &arg));
+	EXPECT_EQ(ENOTTY, errno)
+		TH_LOG("EXPORT_SYNC_FILE: %s", strerror(errno));
+	EXPECT_EQ(-1, arg.fd);
+	EXPECT_EQ(-1, ioctl(self->fd, _IOW(DMA_BUF_BASE, 3, arg), &arg));
+	EXPECT_EQ(ENOTTY, errno)
+		TH_LOG("IMPORT_SYNC_FILE: %s", strerror(errno));
 }
 
 /* This buffer's line in the debugfs listing, by inode number. */
