@@ -242,6 +242,12 @@ static const struct vm_operations_struct udmabuf_vm_ops = {
 
 static int udmabuf_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma)
 {
+	/*
+	 * Shared mappings only, as Linux 6.12's udmabuf: the memfd is there
+	 * for a private copy, and a program written for 6.12 may test this.
+	 */
+	if (!(vma->vm_flags & VM_MAYSHARE))
+		return -EINVAL;
 	/* The pages belong to the memfd: mapped by frame number. */
 	vm_flags_set(vma, VM_PFNMAP | VM_DONTDUMP);
 	vma->vm_ops = &udmabuf_vm_ops;
