@@ -167,11 +167,16 @@ static inline int write_file(const char *path, const char *text)
 	return ret;
 }
 
-/* Minor page faults this process has taken so far. */
+/*
+ * Minor page faults this process has taken so far. The structure is
+ * written first: the kernel counts the faults before it copies them out,
+ * so a stack page the copy faulted in would count in the next call.
+ */
 static inline long minor_faults(void)
 {
 	struct rusage ru;
 
+	memset(&ru, 0, sizeof(ru));
 	getrusage(RUSAGE_SELF, &ru);
 	return ru.ru_minflt;
 }
