@@ -151,11 +151,18 @@
  *
  * Each buffer has a mutex, &dma_buf.lock. The core holds it around every
  * exporter callback except &dma_buf_ops.release (called when nobody else
- * can reach the buffer) and the four kmap callbacks: they run inside a
- * kernel CPU access, which pins the storage and has already prepared it,
- * so a page mapping needs no lock and costs little more than the
- * kmap_local_page() the exporter does (in the runs an exporter published,
- * only the computing of the page's address: see "cpu access"). It
+ * can reach the buffer) and those of CPU access: the four kmap callbacks
+ * run inside a kernel CPU access, which pins the storage and has already
+ * prepared it, so a page mapping needs no lock and costs little more than
+ * the kmap_local_page() the exporter does (in the runs an exporter
+ * published, only the computing of the page's address: see "cpu
+ * access"); &dma_buf_ops.begin_cpu_access and
+ * &dma_buf_ops.end_cpu_access run without it too, and an exporter that
+ * allocates in the first takes it there. A kernel CPU access pins the
+ * storage without the lock (&dma_buf.cpu_access, against
+ * &dma_buf.cpu_blocked, which a move raises) and takes the lock only
+ * while a device is attached, to hand the mappings importers hold to the
+ * CPU and back. The lock
  * protects &dma_buf.attachments and the mapping cache of every
  * attachment, and it serialises the allocation of deferred storage
  * against attach, so that a device can never attach after the storage
@@ -359,12 +366,14 @@
  * from its callbacks, with &dma_buf.lock held). The core, holding
  * &dma_buf.lock throughout:
  *
- * 1. refuses with -EBUSY if the storage is pinned, with -EOPNOTSUPP if
+ * 1. blocks new users: every map and page fault of the buffer waits for
+ *    &dma_buf.lock (exporters' fault handlers take it with
+ *    dma_buf_fault_lock(), which waits without the fault's own lock and
+ *    killably, and insert the page before they drop it), and so does a
+ *    kernel CPU access, which otherwise pins without the lock
+ *    (&dma_buf.cpu_blocked);
+ * 2. refuses with -EBUSY if the storage is pinned, with -EOPNOTSUPP if
  *    the exporter has no &dma_buf_ops.move;
- * 2. blocks new users: every map, CPU access, kmap and page fault of the
- *    buffer waits for &dma_buf.lock (exporters' fault handlers take it
- *    with dma_buf_fault_lock(), which waits without the fault's own lock
- *    and killably, and insert the page before they drop it);
  * 3. zaps every userspace mapping of the buffer,
  *    unmap_mapping_range() on the buffer's file, wherever it was mapped
  *    (see "files");
@@ -605,43 +614,122 @@ static void dma_buf_sync_held(struct dma_buf *dmabuf, bool for_cpu)
 }
 
 /*
+ * Might an importer hold a mapping that a CPU access must hand over? Not
+ * without an attachment; with one, the lock is taken to look. Read
+ * without the lock: an attachment made after this look maps after it,
+ * and its map hands the memory to its device then; list_add() and
+ * list_del() write the head's pointer with WRITE_ONCE().
+ */
+static bool dma_buf_may_hold_maps(struct dma_buf *dmabuf)
+{
+	return !list_empty(&dmabuf->attachments);
+}
+
+/*
+ * A kernel CPU access pins the storage without the buffer's lock (see
+ * "moving storage"): it raises &dma_buf.cpu_access, then looks whether
+ * something that must see every access in progress, and let none begin,
+ * holds the lock (a move, a new publication of kmap runs). That one
+ * raises &dma_buf.cpu_blocked, then looks at the count: one of the two
+ * sees the other, since both put a full barrier between their store and
+ * their load. An access that finds the pins blocked takes them back and
+ * pins under the lock, after the blocker.
+ */
+static void dma_buf_block_cpu_access(struct dma_buf *dmabuf)
+{
+	lockdep_assert_held(&dmabuf->lock);
+	WRITE_ONCE(dmabuf->cpu_blocked, dmabuf->cpu_blocked + 1);
+	/* The block, then the pin count; pairs with the pin's barrier. */
+	smp_mb();
+}
+
+static void dma_buf_unblock_cpu_access(struct dma_buf *dmabuf)
+{
+	lockdep_assert_held(&dmabuf->lock);
+	/* What the blocker changed is seen by the accesses that follow. */
+	smp_store_release(&dmabuf->cpu_blocked, dmabuf->cpu_blocked - 1);
+}
+
+/* Pin the storage for a kernel CPU access; see above. */
+static int dma_buf_pin_cpu_access(struct dma_buf *dmabuf)
+{
+	atomic_inc(&dmabuf->cpu_access);
+	/* The pin, then the block; pairs with the blocker's smp_mb(). */
+	smp_mb__after_atomic();
+	/* Acquire: pairs with the release in dma_buf_unblock_cpu_access(). */
+	if (likely(!smp_load_acquire(&dmabuf->cpu_blocked)))
+		return 0;
+	atomic_dec(&dmabuf->cpu_access);
+
+	if (mutex_lock_killable(&dmabuf->lock))
+		return -EINTR;
+	atomic_inc(&dmabuf->cpu_access);
+	mutex_unlock(&dmabuf->lock);
+	return 0;
+}
+
+/*
  * @pin: a kernel access (dma_buf_begin_cpu_access()), which pins the
  * storage until its end; DMA_BUF_IOCTL_SYNC does not pin (see "moving
- * storage"). The count changes under the lock, so that a move sees it.
+ * storage"). The exporter prepares its side without the core's lock
+ * (see &dma_buf_ops.begin_cpu_access); the lock serves only to hand the
+ * mappings importers hold to the CPU. The storage may move between the
+ * exporter's preparation and the pin: the new storage, which the CPU
+ * wrote, is as ready for the CPU as the old.
  */
 static int __dma_buf_begin_cpu_access(struct dma_buf *dmabuf, size_t start,
 				      size_t len, enum dma_data_direction dir,
 				      bool pin)
 {
-	int ret = 0;
+	int ret;
 
-	if (mutex_lock_killable(&dmabuf->lock))
-		return -EINTR;
-	if (dmabuf->ops->begin_cpu_access)
+	if (dmabuf->ops->begin_cpu_access) {
 		ret = dmabuf->ops->begin_cpu_access(dmabuf, start, len, dir);
-	if (!ret) {
-		dma_buf_sync_held(dmabuf, true);
-		if (pin)
-			atomic_inc(&dmabuf->cpu_access);
+		if (ret)
+			return ret;
 	}
-	mutex_unlock(&dmabuf->lock);
-	return ret;
+	if (pin) {
+		ret = dma_buf_pin_cpu_access(dmabuf);
+		if (ret)
+			return ret;
+	}
+	if (unlikely(dma_buf_may_hold_maps(dmabuf))) {
+		if (mutex_lock_killable(&dmabuf->lock)) {
+			if (pin)
+				atomic_dec(&dmabuf->cpu_access);
+			return -EINTR;
+		}
+		dma_buf_sync_held(dmabuf, true);
+		mutex_unlock(&dmabuf->lock);
+	}
+	return 0;
 }
 
 static void __dma_buf_end_cpu_access(struct dma_buf *dmabuf, size_t start,
 				     size_t len, enum dma_data_direction dir,
 				     bool pin)
 {
-	mutex_lock(&dmabuf->lock);
-	/* An end without a begin must not unbalance the pin count. */
-	if (pin && !dma_buf_misuse(atomic_read(&dmabuf->cpu_access) <= 0)) {
-		atomic_dec(&dmabuf->cpu_access);
-		dma_buf_debug_end_access(dmabuf);
-	}
+	/*
+	 * The exporter hands the CPU's side back without the lock (see
+	 * &dma_buf_ops.end_cpu_access); the lock serves only to hand the
+	 * mappings importers hold back to their devices.
+	 */
 	if (dmabuf->ops->end_cpu_access)
 		dmabuf->ops->end_cpu_access(dmabuf, start, len, dir);
-	dma_buf_sync_held(dmabuf, false);
-	mutex_unlock(&dmabuf->lock);
+	if (dma_buf_may_hold_maps(dmabuf)) {
+		mutex_lock(&dmabuf->lock);
+		dma_buf_sync_held(dmabuf, false);
+		mutex_unlock(&dmabuf->lock);
+	}
+	if (!pin)
+		return;
+	/*
+	 * The pin goes last, after everything the access did (a fully
+	 * ordered atomic): a move that sees it gone sees the access over.
+	 * An end without a begin must not unbalance the count.
+	 */
+	if (!dma_buf_misuse(atomic_dec_if_positive(&dmabuf->cpu_access) < 0))
+		dma_buf_debug_end_access(dmabuf);
 }
 
 /* Can @vma, whose vm_pgoff is an offset into the buffer, map it? */
@@ -1275,7 +1363,10 @@ EXPORT_SYMBOL_GPL(dma_buf_unmap_attachment);
  * back to the CPU until dma_buf_end_cpu_access() (see "coherency"). The
  * storage cannot move until then (see "moving storage").
  *
- * Context: Process context. Takes &dma_buf.lock; may sleep.
+ * Context: Process context; may sleep. Takes &dma_buf.lock only while a
+ * device is attached, to hand the mappings importers hold to the CPU, or
+ * to wait for a move in progress; the exporter's
+ * &dma_buf_ops.begin_cpu_access may take it.
  * Return: 0, or a negative errno: -EINVAL (with a WARN) for a NULL
  * @dmabuf, an invalid direction or a range not inside the buffer; -EINTR
  * if a fatal signal came while waiting for the buffer's lock or while the
@@ -1301,7 +1392,13 @@ EXPORT_SYMBOL_GPL(dma_buf_begin_cpu_access);
  * @len: as given to dma_buf_begin_cpu_access().
  * @dir: as given to dma_buf_begin_cpu_access().
  *
- * Context: Process context. Takes &dma_buf.lock; may sleep.
+ * The exporter's &dma_buf_ops.end_cpu_access hands the CPU's side back,
+ * the mappings importers hold go back to their devices, and then the
+ * storage is no longer pinned by this access.
+ *
+ * Context: Process context; may sleep. Takes &dma_buf.lock only while a
+ * device is attached, to hand the mappings importers hold back.
+ * Return: Nothing; cannot fail.
  */
 void dma_buf_end_cpu_access(struct dma_buf *dmabuf, size_t start,
 			    size_t len, enum dma_data_direction dir)
@@ -1487,8 +1584,10 @@ EXPORT_SYMBOL_GPL(__dma_buf_kunmap);
  * @pfns or an @order of 32 or more with @n_pages not zero.
  *
  * Context: Process context, with &dma_buf.lock held: from the exporter's
- * callbacks that take the storage (&dma_buf_ops.begin_cpu_access,
- * &dma_buf_ops.map_dma_buf, &dma_buf_ops.move, ...).
+ * callbacks that take the storage (&dma_buf_ops.map_dma_buf,
+ * &dma_buf_ops.move, ...) or its own code under that lock (a fault
+ * handler, &dma_buf_ops.begin_cpu_access once it took the lock). No
+ * kernel CPU access begins meanwhile.
  * Return: Nothing; misuse is reported, not returned.
  */
 void dma_buf_set_kmap_runs(struct dma_buf *dmabuf, const unsigned long *pfns,
@@ -1497,19 +1596,23 @@ void dma_buf_set_kmap_runs(struct dma_buf *dmabuf, const unsigned long *pfns,
 	if (dma_buf_misuse(!dmabuf))
 		return;
 	lockdep_assert_held(&dmabuf->lock);
+	/* No access may begin meanwhile, and none may be in progress. */
+	dma_buf_block_cpu_access(dmabuf);
 	if (dma_buf_misuse(atomic_read(&dmabuf->cpu_access) > 0 ||
 			   n_pages > dma_buf_num_pages(dmabuf) ||
 			   (n_pages && (!pfns || order >= 32))))
-		return;
+		goto unblock;
 
 	if (n_pages > UINT_MAX)
 		n_pages = UINT_MAX & ~((1UL << order) - 1);
-	/* Readers are inside a CPU access, which began after this. */
+	/* Readers are inside a CPU access, which begins after this. */
 	WRITE_ONCE(dmabuf->kmap_pages, 0);
 	dmabuf->kmap_pfns = pfns;
 	dmabuf->kmap_order = order;
 	dmabuf->kmap_run_mask = (1U << order) - 1;
 	WRITE_ONCE(dmabuf->kmap_pages, n_pages);
+unblock:
+	dma_buf_unblock_cpu_access(dmabuf);
 }
 EXPORT_SYMBOL_GPL(dma_buf_set_kmap_runs);
 
@@ -1716,7 +1819,9 @@ EXPORT_SYMBOL_GPL(dma_buf_fault_retry);
  * storage").
  *
  * Context: Called with &dma_buf.lock held, as in the exporter's
- * callbacks; the answer holds until it is dropped.
+ * callbacks. Kernel CPU accesses begin and end without that lock, so the
+ * answer is a snapshot; in &dma_buf_ops.move, where the core keeps new
+ * accesses out, it holds.
  * Return: true if the storage is pinned.
  */
 bool dma_buf_pinned(struct dma_buf *dmabuf)
@@ -1758,6 +1863,7 @@ int dma_buf_move_locked(struct dma_buf *dmabuf,
 {
 	struct dma_buf_attachment *attach;
 	struct dma_buf_constraints t;
+	int ret;
 
 	if (dma_buf_misuse(!dmabuf || !c))
 		return -EINVAL;
@@ -1765,20 +1871,27 @@ int dma_buf_move_locked(struct dma_buf *dmabuf,
 
 	if (!dmabuf->ops->move)
 		return -EOPNOTSUPP;
-	if (dma_buf_pinned(dmabuf))
-		return -EBUSY;
 	dma_buf_attachments_constraints(dmabuf, &t);
 	dma_buf_constraints_narrow(&t, c);
 	if (!t.dma_limit)
 		return -ERANGE;
 
+	/* Kernel CPU accesses pin without the lock: keep new ones out. */
+	dma_buf_block_cpu_access(dmabuf);
+	if (dma_buf_pinned(dmabuf)) {
+		ret = -EBUSY;
+		goto unblock;
+	}
 	/* The next userspace access faults, and waits for the lock. */
 	unmap_mapping_range(dmabuf->file->f_mapping, 0, 0, 1);
 	/* Nobody holds these; the next map is of the new storage. */
 	list_for_each_entry(attach, &dmabuf->attachments, node)
 		if (attach->sgt)
 			dma_buf_release_mapping(attach);
-	return dmabuf->ops->move(dmabuf, &t);
+	ret = dmabuf->ops->move(dmabuf, &t);
+unblock:
+	dma_buf_unblock_cpu_access(dmabuf);
+	return ret;
 }
 EXPORT_SYMBOL_GPL(dma_buf_move_locked);
 

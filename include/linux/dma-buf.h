@@ -134,11 +134,17 @@ struct dma_buf_ops {
 	 * @begin_cpu_access: Optional. Called by dma_buf_begin_cpu_access()
 	 * and DMA_BUF_IOCTL_SYNC(START) before the CPU accesses the bytes
 	 * [@start, @start + @len) in direction @dir (the range is already
-	 * checked against the size). Allocates or pins the backing storage
-	 * and does whatever the CPU's side needs, so that the kmap callbacks
-	 * that follow cannot fail; the core then calls @sync_for_cpu for
-	 * the mappings importers hold. Returns 0 or a negative errno, which
-	 * the caller sees. Absent means CPU access needs no preparation.
+	 * checked against the size). Allocates the backing storage and does
+	 * whatever the CPU's side needs, so that the kmap callbacks that
+	 * follow cannot fail; the core then pins the storage for a kernel
+	 * access and calls @sync_for_cpu for the mappings importers hold.
+	 * Called WITHOUT &dma_buf.lock, as an access that only pins needs
+	 * none: an exporter that allocates here takes the lock itself, so
+	 * that the allocation is serialised with attach and map (the system
+	 * heap does). The storage may move between this and the pin; an
+	 * exporter that moves it leaves the new storage as ready for the
+	 * CPU as the old. Returns 0 or a negative errno, which the caller
+	 * sees. Absent means CPU access needs no preparation.
 	 */
 	int (*begin_cpu_access)(struct dma_buf *dmabuf, size_t start,
 				size_t len, enum dma_data_direction dir);
@@ -147,7 +153,12 @@ struct dma_buf_ops {
 	 * @end_cpu_access: Optional. Called by dma_buf_end_cpu_access() and
 	 * DMA_BUF_IOCTL_SYNC(END) after the CPU is done with the range,
 	 * before the core calls @sync_for_device for the mappings importers
-	 * hold. Cannot fail.
+	 * hold. Called WITHOUT &dma_buf.lock: it hands the CPU's side back
+	 * (drains write buffers, cleans caches), for which the storage must
+	 * only stay where it is, and for dma_buf_end_cpu_access() the access
+	 * ending still pins it until this returns. DMA_BUF_IOCTL_SYNC does
+	 * not pin: an exporter that moves its storage and needs it here takes
+	 * the lock itself. May sleep. Cannot fail.
 	 */
 	void (*end_cpu_access)(struct dma_buf *dmabuf, size_t start,
 			       size_t len, enum dma_data_direction dir);
@@ -245,7 +256,8 @@ struct dma_buf_ops {
  * @file: the file that backs the buffer. Its reference count is the
  *	buffer's: fds, dma_buf_get() and get_dma_buf() all hold one.
  * @attachments: the &dma_buf_attachment of every attached device, linked
- *	by &dma_buf_attachment.node. Protected by @lock.
+ *	by &dma_buf_attachment.node. Protected by @lock; a kernel CPU access
+ *	looks whether it is empty without it.
  * @ops: the exporter's operations.
  * @lock: serialises attach, detach, map, unmap, CPU access and the
  *	exporter's sleeping callbacks on this buffer. Taken inside a
@@ -267,7 +279,8 @@ struct dma_buf_ops {
  *	dma_buf_account_pages().
  * @cpu_access: number of kernel CPU accesses in progress
  *	(dma_buf_begin_cpu_access() without its end); while it is not zero
- *	the storage is pinned. Changed under @lock; read anywhere.
+ *	the storage is pinned. Changed without @lock, against
+ *	@cpu_blocked; read anywhere.
  * @vmap_ptr: the buffer's kernel mapping (dma_buf_vmap()), or NULL.
  *	Protected by @lock.
  * @vmap_count: number of dma_buf_vmap() not yet released; while it is
@@ -282,6 +295,10 @@ struct dma_buf_ops {
  *	covers; 0 if the exporter published no runs. As @kmap_pfns.
  * @kmap_order: the order of each run of @kmap_pfns. As @kmap_pfns.
  * @kmap_run_mask: 2^@kmap_order - 1. As @kmap_pfns.
+ * @cpu_blocked: while not zero, a kernel CPU access may not pin the
+ *	storage without @lock: a move or a new publication of kmap runs is
+ *	in progress (see dma_buf_begin_cpu_access()). Changed under @lock;
+ *	read without it.
  * @kmaps: with CONFIG_DMA_BUF_DEBUG, number of page mappings of the
  *	buffer (dma_buf_kmap(), dma_buf_kmap_atomic()) not yet unmapped.
  *
@@ -311,6 +328,7 @@ struct dma_buf {
 	const unsigned long *kmap_pfns;
 	unsigned int kmap_pages;
 	unsigned int kmap_run_mask;
+	unsigned int cpu_blocked;
 #ifdef CONFIG_DMA_BUF_DEBUG
 	atomic_t kmaps;
 #endif

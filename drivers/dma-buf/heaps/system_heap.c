@@ -118,6 +118,11 @@ struct system_heap_storage {
 struct system_heap_buffer {
 	struct dma_buf *dmabuf;
 	unsigned int n_pages;
+	/*
+	 * The storage exists, and its runs are published: read without the
+	 * lock by system_heap_begin_cpu_access(). Set once, under it.
+	 */
+	bool ready;
 	/* The storage: runs NULL until first use. Under dmabuf->lock. */
 	struct system_heap_storage s;
 };
@@ -409,6 +414,8 @@ static noinline int system_heap_alloc_now(struct system_heap_buffer *buf)
 		return ret;
 	dma_buf_account_pages(dmabuf, buf->n_pages);
 	system_heap_publish_runs(buf);
+	/* What a CPU access that finds it set reads: all of the above. */
+	smp_store_release(&buf->ready, true);
 	return 0;
 }
 
@@ -580,10 +587,25 @@ static void system_heap_release(struct dma_buf *dmabuf)
 	kfree(buf);
 }
 
+/*
+ * Called without the buffer's lock: once the storage exists it stays (a
+ * move replaces it with storage as ready), and the first use allocates it
+ * under the lock, as every other first use does.
+ */
 static int system_heap_begin_cpu_access(struct dma_buf *dmabuf, size_t start,
 					size_t len, enum dma_data_direction dir)
 {
-	return system_heap_populate(dmabuf->priv);
+	struct system_heap_buffer *buf = dmabuf->priv;
+	int ret;
+
+	/* Pairs with the release in system_heap_alloc_now(). */
+	if (likely(smp_load_acquire(&buf->ready)))
+		return 0;
+	if (mutex_lock_killable(&dmabuf->lock))
+		return -EINTR;
+	ret = system_heap_populate(buf);
+	mutex_unlock(&dmabuf->lock);
+	return ret;
 }
 
 /*

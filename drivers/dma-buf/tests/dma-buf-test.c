@@ -85,6 +85,8 @@ struct fake_exporter {
 	int move_ret;
 	bool move_fixes_attach;		/* a move makes attach succeed */
 	u64 move_limit;
+	bool move_in_end;		/* end_cpu_access tries a move */
+	int move_in_end_ret;
 	struct page *fault_page;	/* mmap() faults insert it, if set */
 
 	/*
@@ -281,7 +283,8 @@ static int fake_begin(struct dma_buf *dmabuf, size_t start, size_t len,
 {
 	struct fake_exporter *fx = dmabuf->priv;
 
-	fake_record(fx, dmabuf, OP_BEGIN, true);
+	/* Without the lock: an exporter that allocates here takes it. */
+	fake_record(fx, dmabuf, OP_BEGIN, false);
 	fake_log(fx, NULL, "begin", dir);
 	fx->begin_start = start;
 	fx->begin_len = len;
@@ -291,16 +294,28 @@ static int fake_begin(struct dma_buf *dmabuf, size_t start, size_t len,
 	return fx->begin_ret;
 }
 
+/* Where a move may put the storage: anywhere the devices reach. */
+static const struct dma_buf_constraints anywhere = {
+	.dma_limit = U64_MAX,
+	.max_segment_size = UINT_MAX,
+	.seg_boundary_mask = ULONG_MAX,
+};
+
 static void fake_end(struct dma_buf *dmabuf, size_t start, size_t len,
 		     enum dma_data_direction dir)
 {
 	struct fake_exporter *fx = dmabuf->priv;
 
-	fake_record(fx, dmabuf, OP_END, true);
+	/* The access ending still pins the storage; no lock needed. */
+	fake_record(fx, dmabuf, OP_END, false);
 	fake_log(fx, NULL, "end", dir);
 	fx->end_start = start;
 	fx->end_len = len;
 	fx->end_dir = dir;
+	/* A move from here must not deadlock, nor succeed. */
+	if (fx->move_in_end)
+		fx->move_in_end_ret = mutex_is_locked(&dmabuf->lock) ?
+				      -EDEADLK : dma_buf_move(dmabuf, &anywhere);
 }
 
 static void *fake_kmap_atomic(struct dma_buf *dmabuf, unsigned long page_num)
@@ -3124,12 +3139,6 @@ static const struct pin_way pin_ways[] = {
 
 KUNIT_ARRAY_PARAM_DESC(pin_way, pin_ways, name);
 
-static const struct dma_buf_constraints anywhere = {
-	.dma_limit = U64_MAX,
-	.max_segment_size = UINT_MAX,
-	.seg_boundary_mask = ULONG_MAX,
-};
-
 /*
  * Pinned storage cannot move, and a device that cannot reach it is
  * refused; once the pin is gone both work.
@@ -3167,6 +3176,32 @@ static void move_refused_while_pinned(struct kunit *test)
 	dma_buf_detach(dmabuf, attach);
 	if (way->pin == pin_by_mapping)
 		dma_buf_detach(dmabuf, state);
+	put_and_flush(dmabuf);
+}
+
+/*
+ * The exporter's end_cpu_access runs without the buffer's lock, and the
+ * access ending pins the storage until it returns: a move tried from it
+ * (which takes the lock, as one from another task would) is refused with
+ * -EBUSY instead of deadlocking or moving pages the CPU may still be
+ * writing back, and a move right after the end goes ahead.
+ */
+static void end_cpu_access_pins_until_it_returns(struct kunit *test)
+{
+	struct fake_exporter *fx = test->priv;
+	struct dma_buf *dmabuf = fake_export(test, &fake_ops);
+
+	KUNIT_ASSERT_EQ(test, dma_buf_begin_cpu_access(dmabuf, 0, PAGE_SIZE,
+						       DMA_TO_DEVICE), 0);
+	fx->move_in_end = true;
+	dma_buf_end_cpu_access(dmabuf, 0, PAGE_SIZE, DMA_TO_DEVICE);
+	fx->move_in_end = false;
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_END], 1U);
+	KUNIT_EXPECT_EQ(test, fx->move_in_end_ret, -EBUSY);
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_MOVE], 0U);
+
+	KUNIT_EXPECT_EQ(test, dma_buf_move(dmabuf, &anywhere), 0);
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_MOVE], 1U);
 	put_and_flush(dmabuf);
 }
 
@@ -3540,6 +3575,7 @@ static struct kunit_case dma_buf_file_cases[] = {
 
 static struct kunit_case dma_buf_move_cases[] = {
 	KUNIT_CASE_PARAM(move_refused_while_pinned, pin_way_gen_params),
+	KUNIT_CASE(end_cpu_access_pins_until_it_returns),
 	KUNIT_CASE(move_drops_cached_mappings_first),
 	KUNIT_CASE(move_zaps_userspace_mappings),
 	KUNIT_CASE(move_narrows_to_attached_devices),
