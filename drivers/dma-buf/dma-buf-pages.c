@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Helpers for exporters whose storage is pages: allocation where every
- * attached device can reach it, and scatterlists that respect a device's
- * segment constraints.
+ * attached device can reach it, scatterlists that respect a device's
+ * segment constraints, and userspace mappings by frame number.
  */
 
 #include <kunit/static_stub.h>
@@ -13,6 +13,7 @@
 #include <linux/memblock.h>
 #include <linux/mm.h>
 #include <linux/pfn.h>
+#include <linux/pgtable.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
 
@@ -329,3 +330,94 @@ void dma_buf_sync_pages_for_cpu(struct dma_buf_attachment *attach,
 	dma_sync_sgtable_for_cpu(attach->dev, sgt, dir);
 }
 EXPORT_SYMBOL_GPL(dma_buf_sync_pages_for_cpu);
+
+/* Where dma_buf_map_window()'s page table entries come from. */
+struct dma_buf_window {
+	struct vm_area_struct *vma;
+	dma_buf_run_fn run;
+	void *data;
+	/* The buffer's page that the next entry maps. */
+	pgoff_t pgoff;
+	/* Its frame, and the frames left in its run from there. */
+	unsigned long pfn, left;
+};
+
+static int dma_buf_window_pte(pte_t *pte, unsigned long addr, void *data)
+{
+	struct dma_buf_window *w = data;
+
+	if (!w->left) {
+		w->pfn = w->run(w->data, w->pgoff, &w->left);
+		/* A run has at least its first page. */
+		if (WARN_ON_ONCE(!w->left))
+			return -EINVAL;
+	}
+	/* One a fault on another CPU mapped already stays as it is. */
+	if (pte_none(ptep_get(pte))) {
+		set_pte_at(w->vma->vm_mm, addr, pte,
+			   pte_mkspecial(pfn_pte(w->pfn, w->vma->vm_page_prot)));
+		update_mmu_cache(w->vma, addr, pte);
+	}
+	w->pgoff++;
+	w->pfn++;
+	w->left--;
+	return 0;
+}
+
+/**
+ * dma_buf_map_window() - map the page table's worth of a buffer around a
+ *	fault, by frame number
+ * @vmf: the fault, in a mapping the exporter's &dma_buf_ops.mmap marked
+ *	VM_PFNMAP.
+ * @n_pages: the buffer's size in pages.
+ * @run: returns the frame of page @pgoff of the buffer and, in @len, how
+ *	many pages from it on lie at consecutive frames (at least 1).
+ * @data: passed to @run.
+ *
+ * For exporters whose storage is ordinary write-back RAM, which they map
+ * into userspace from their fault handler (&vm_operations_struct.fault)
+ * or fault-around (&vm_operations_struct.map_pages): maps every page of
+ * the buffer that the faulting page's page table covers (2 MiB on
+ * x86-64), within the mapping, in one walk of the page table, asking
+ * @run once per run of consecutive frames, and leaves entries already
+ * present as they are. The entries are special (pte_mkspecial()), as
+ * remap_pfn_range() makes them: the memory manager neither counts, nor
+ * reclaims, nor lets get_user_pages() pin the pages through the mapping,
+ * and a move can take them away with unmap_mapping_range(). No memory
+ * type is looked up per page, as vmf_insert_pfn() does: the mapping's
+ * protection is the memory's (not for device memory, whose mappings need
+ * the memory type vmf_insert_pfn_prot() tracks).
+ *
+ * Context: A page fault handler, with the fault's lock held and whatever
+ * keeps the storage from moving or going (for a storage that moves, the
+ * buffer's lock). From map_pages, under rcu_read_lock(), only where the
+ * page table exists: nothing is allocated then.
+ * Return: VM_FAULT_NOPAGE once the pages are mapped; VM_FAULT_OOM if a
+ * page table could not be allocated; VM_FAULT_SIGBUS for a @run that
+ * returned no page.
+ */
+vm_fault_t dma_buf_map_window(struct vm_fault *vmf, unsigned long n_pages,
+			      dma_buf_run_fn run, void *data)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	unsigned long table = PTRS_PER_PTE * PAGE_SIZE;
+	struct dma_buf_window w = {
+		.vma = vma, .run = run, .data = data,
+	};
+	unsigned long addr, end;
+	int ret;
+
+	addr = max(vma->vm_start, ALIGN_DOWN(vmf->address, table));
+	end = min(vma->vm_end, ALIGN_DOWN(vmf->address, table) + table);
+	w.pgoff = vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT);
+	if (w.pgoff >= n_pages)
+		return VM_FAULT_SIGBUS;
+	end = min(end, addr + ((n_pages - w.pgoff) << PAGE_SHIFT));
+
+	ret = apply_to_page_range(vma->vm_mm, addr, end - addr,
+				  dma_buf_window_pte, &w);
+	if (!ret)
+		return VM_FAULT_NOPAGE;
+	return ret == -ENOMEM ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
+}
+EXPORT_SYMBOL_GPL(dma_buf_map_window);

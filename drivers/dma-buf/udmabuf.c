@@ -163,45 +163,27 @@ static void udmabuf_vunmap(struct dma_buf *dmabuf, void *vaddr)
 }
 
 /* The frame of page @pgoff of the buffer, which the caller checked. */
-static unsigned long udmabuf_pfn(const struct udmabuf *ubuf, pgoff_t pgoff)
+/* The frame of page @pgoff of the udmabuf @data: a run of one page. */
+static unsigned long udmabuf_run(void *data, pgoff_t pgoff, unsigned long *len)
 {
+	const struct udmabuf *ubuf = data;
+
+	*len = 1;
 	return page_to_pfn(ubuf->pages[array_index_nospec(pgoff, ubuf->n_pages)]);
 }
 
 /*
- * Map the page at @vmf's address, then the others that its page table
+ * Map the page at @vmf's address and the others that its page table
  * covers (2 MiB on x86-64): the storage is all there from the start, so a
  * first touch maps what a page table holds of it, not a page. By frame
  * number: the pages belong to the memfd. Pages mapped already are left as
- * they are. The faulting page's result is the fault's; a failure further
- * on stops the rest, whose pages then fault on their own.
+ * they are.
  */
 static vm_fault_t udmabuf_insert(struct vm_fault *vmf)
 {
-	struct vm_area_struct *vma = vmf->vma;
-	struct udmabuf *ubuf = vma->vm_private_data;
-	unsigned long table = PTRS_PER_PTE * PAGE_SIZE;
-	unsigned long addr, end;
-	vm_fault_t ret;
-	pgoff_t pgoff;
+	struct udmabuf *ubuf = vmf->vma->vm_private_data;
 
-	ret = vmf_insert_pfn(vma, vmf->address, udmabuf_pfn(ubuf, vmf->pgoff));
-	if (ret != VM_FAULT_NOPAGE)
-		return ret;
-
-	addr = max(vma->vm_start, ALIGN_DOWN(vmf->address, table));
-	end = min(vma->vm_end, ALIGN_DOWN(vmf->address, table) + table);
-	pgoff = vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT);
-	end = min(end, addr + ((ubuf->n_pages - pgoff) << PAGE_SHIFT));
-	for (; addr < end; addr += PAGE_SIZE, pgoff++) {
-		/* Mapped above; each insertion looks up the memory type. */
-		if (addr == vmf->address)
-			continue;
-		if (vmf_insert_pfn(vma, addr, udmabuf_pfn(ubuf, pgoff)) !=
-		    VM_FAULT_NOPAGE)
-			break;
-	}
-	return VM_FAULT_NOPAGE;
+	return dma_buf_map_window(vmf, ubuf->n_pages, udmabuf_run, ubuf);
 }
 
 static vm_fault_t udmabuf_fault(struct vm_fault *vmf)

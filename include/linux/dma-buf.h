@@ -365,6 +365,18 @@ struct dma_buf_attachment {
 };
 
 /**
+ * typedef dma_buf_run_fn - where a run of a buffer's pages lies
+ * @data: the exporter's data, as given to dma_buf_map_window().
+ * @pgoff: a page of the buffer, in pages from its start.
+ * @len: set to how many pages from @pgoff on lie at consecutive frames,
+ *	at least 1.
+ *
+ * Return: The frame number of page @pgoff.
+ */
+typedef unsigned long (*dma_buf_run_fn)(void *data, pgoff_t pgoff,
+					unsigned long *len);
+
+/**
  * struct dma_buf_constraints - what a set of devices can all work with
  * @dma_limit: highest physical address every device can reach by DMA,
  *	inclusive; 0 if one of them can reach no memory at all.
@@ -593,6 +605,8 @@ void dma_buf_sync_pages_for_device(struct dma_buf_attachment *attach,
 void dma_buf_sync_pages_for_cpu(struct dma_buf_attachment *attach,
 				struct sg_table *sgt,
 				enum dma_data_direction dir);
+vm_fault_t dma_buf_map_window(struct vm_fault *vmf, unsigned long n_pages,
+			      dma_buf_run_fn run, void *data);
 struct mem_cgroup *dma_buf_charge_begin(struct dma_buf *dmabuf);
 void dma_buf_charge_end(struct mem_cgroup *old);
 void dma_buf_account_pages(struct dma_buf *dmabuf, long nr_pages);
@@ -806,6 +820,13 @@ static inline void
 dma_buf_sync_pages_for_cpu(struct dma_buf_attachment *attach,
 			   struct sg_table *sgt, enum dma_data_direction dir)
 {
+}
+
+static inline vm_fault_t dma_buf_map_window(struct vm_fault *vmf,
+					    unsigned long n_pages,
+					    dma_buf_run_fn run, void *data)
+{
+	return VM_FAULT_SIGBUS;
 }
 
 static inline struct mem_cgroup *dma_buf_charge_begin(struct dma_buf *dmabuf)

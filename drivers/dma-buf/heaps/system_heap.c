@@ -655,20 +655,14 @@ static void system_heap_vunmap(struct dma_buf *dmabuf, void *vaddr)
 	vunmap(vaddr);
 }
 
-/* Where a fault's page table entries come from, page by page. */
-struct system_heap_ptes {
-	const struct system_heap_storage *s;
-	struct vm_area_struct *vma;
-	/* The buffer's page that the next entry maps. */
-	pgoff_t pgoff;
-	/* Its frame, and how many pages its run has from there on. */
-	unsigned long pfn, left;
-};
-
-/* The frame of page @n of @s, and the pages left in its run from there. */
-static unsigned long system_heap_run_at(const struct system_heap_storage *s,
-					unsigned long n, unsigned long *left)
+/*
+ * The frame of page @n of the buffer @data, and in @left the pages left
+ * in its run from there, for dma_buf_map_window().
+ */
+static unsigned long system_heap_run_at(void *data, pgoff_t n,
+					unsigned long *left)
 {
+	const struct system_heap_storage *s = &((struct system_heap_buffer *)data)->s;
 	unsigned int k, first = 0, order = system_heap_orders[0];
 	unsigned long span, mask;
 
@@ -686,57 +680,14 @@ static unsigned long system_heap_run_at(const struct system_heap_storage *s,
 }
 
 /*
- * Fill one page table entry: the buffer's page by frame number, as a
- * special entry (no struct page behind it as far as the memory manager
- * is concerned: not counted, not pinned by get_user_pages(), not reclaimed
- * or split). An entry already present, mapped by a fault on another CPU
- * before this one got the buffer's lock, is left as it is.
- */
-static int system_heap_set_pte(pte_t *pte, unsigned long addr, void *data)
-{
-	struct system_heap_ptes *p = data;
-
-	if (!p->left)
-		p->pfn = system_heap_run_at(p->s, p->pgoff, &p->left);
-	if (pte_none(ptep_get(pte))) {
-		set_pte_at(p->vma->vm_mm, addr, pte,
-			   pte_mkspecial(pfn_pte(p->pfn, p->vma->vm_page_prot)));
-		update_mmu_cache(p->vma, addr, pte);
-	}
-	p->pgoff++;
-	p->pfn++;
-	p->left--;
-	return 0;
-}
-
-/*
  * Map the pages around @vmf's address that one page table covers, in one
- * go: a first touch of a buffer maps up to 2 MiB (x86-64) of it. The page
- * table is walked once, and each entry is written from the runs, without
- * a memory type lookup per page: the pages are ordinary write-back RAM,
- * the type the mapping's protection already carries.
+ * go: a first touch of a buffer maps up to 2 MiB (x86-64) of it, by frame
+ * number, a run at a time.
  */
 static vm_fault_t system_heap_insert(struct system_heap_buffer *buf,
 				     struct vm_fault *vmf)
 {
-	struct vm_area_struct *vma = vmf->vma;
-	unsigned long table = PTRS_PER_PTE * PAGE_SIZE;
-	struct system_heap_ptes p = { .s = &buf->s, .vma = vma };
-	unsigned long addr, end;
-	int ret;
-
-	addr = max(vma->vm_start, ALIGN_DOWN(vmf->address, table));
-	end = min(vma->vm_end, ALIGN_DOWN(vmf->address, table) + table);
-	p.pgoff = vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT);
-	/* The core checked the mapping's range against the buffer's size. */
-	end = min(end, addr + ((buf->n_pages - p.pgoff) << PAGE_SHIFT));
-
-	ret = apply_to_page_range(vma->vm_mm, addr, end - addr,
-				  system_heap_set_pte, &p);
-	if (!ret)
-		return VM_FAULT_NOPAGE;
-	/* A page table could not be allocated, as in the mm core's faults. */
-	return ret == -ENOMEM ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
+	return dma_buf_map_window(vmf, buf->n_pages, system_heap_run_at, buf);
 }
 
 static vm_fault_t system_heap_fault(struct vm_fault *vmf)
