@@ -102,6 +102,7 @@ KMAKE		= $(MAKE) -C $(SRC) O=$(KOBJ) ARCH=$(ARCH) \
 export GUEST_TIMEOUT JOBS ARCH
 
 .PHONY: all deps src kernel selftests-build initramfs run shell kunit test \
+	test-clock \
 	stress check check-code patches check-patches docs coverage bench clean \
 	distclean help
 
@@ -157,7 +158,8 @@ kunit: src
 	@harness/kunit.sh $(SRC) $(PROJECT) $(KUNIT_DIR) $(ARCH) \
 		$(OUT)/kunit.out $(KUNIT_FRAGS) -- $(KUNIT_ARGS)
 
-test: selftests-build
+# The stamp first: test.sh reports how long the builds took.
+test: test-clock selftests-build
 	$(file >$(OUT)/guest-cmd,run-selftests)
 	@RUN_CMD_FILE=$(OUT)/guest-cmd $(MKINITRD)
 	@PROJECT=$(PROJECT) SRC=$(SRC) OUT=$(OUT) KUNIT_DIR=$(KUNIT_DIR) \
@@ -167,6 +169,9 @@ test: selftests-build
 		harness/test.sh
 
 comma := ,
+
+test-clock:
+	@mkdir -p $(OUT) && date +%s > $(OUT)/.test-start
 
 # The stress program alone, on the debug guest by default; its last line
 # and the kernel reports of the run make the verdict.

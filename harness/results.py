@@ -7,6 +7,7 @@
   results.py selftests RESULTS_LOG COUNTS [LABEL]
       Read the guest's results channel (TAP between @@BEGIN/@@END markers),
       print every test's result (prefixed with [LABEL], the guest pass),
+      then how long the programs ran (the end markers carry it), and
       write the counts.
   results.py splats LOG [LABEL]
       Fail if the kernel log LOG holds a kernel report of any class in
@@ -88,6 +89,7 @@ def selftests(log, counts, label=''):
     seen = plan = 0
     prog_failed = False
     where = f'[{label}] ' if label else ''
+    times = {}
 
     def close(name, status):
         nonlocal failed
@@ -117,6 +119,8 @@ def selftests(log, counts, label=''):
         if line.startswith('@@END ') and current:
             parts = line.split()
             status = int(parts[2]) if len(parts) > 2 and parts[2].isdigit() else -1
+            if len(parts) > 3 and parts[3].isdigit():
+                times[current] = int(parts[3]) / 100
             close(current, status)
             current = None
             continue
@@ -147,6 +151,10 @@ def selftests(log, counts, label=''):
     if passed + failed + skipped == 0:
         print('selftests: no results on the results channel: counted as one failure')
         failed = 1
+    if times:
+        longest = sorted(times.items(), key=lambda t: -t[1])[:4]
+        print(f'time    {where}{len(times)} programs, {sum(times.values()):.0f} s; '
+              'longest: ' + ', '.join(f'{n} {t:.0f} s' for n, t in longest))
     write_counts(counts, passed, failed, skipped)
     return 1 if failed else 0
 
