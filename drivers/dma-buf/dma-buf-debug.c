@@ -94,7 +94,7 @@ void dma_buf_debug_kmap(struct dma_buf *dmabuf)
 	unsigned int count = 0;
 	unsigned long flags;
 
-	dma_buf_misuse(atomic_read(&dmabuf->cpu_access) <= 0);
+	dma_buf_misuse(!dma_buf_cpu_accesses(dmabuf));
 	atomic_inc(&dmabuf->kmaps);
 	if (!in_task())
 		return;
@@ -128,7 +128,7 @@ void dma_buf_debug_kmap(struct dma_buf *dmabuf)
  */
 void dma_buf_debug_end_access(struct dma_buf *dmabuf)
 {
-	if (!atomic_read(&dmabuf->cpu_access))
+	if (!dma_buf_cpu_accesses(dmabuf))
 		dma_buf_misuse(atomic_read(&dmabuf->kmaps) > 0);
 }
 

@@ -6,8 +6,11 @@
 #ifndef __DMA_BUF_INTERNAL_H
 #define __DMA_BUF_INTERNAL_H
 
+#include <linux/atomic.h>
+#include <linux/bits.h>
 #include <linux/bug.h>
 #include <linux/compiler.h>
+#include <linux/dma-buf.h>
 #include <linux/types.h>
 
 struct device;
@@ -22,6 +25,21 @@ struct vfsmount;
  * highmem. CONFIG_DMA_BUF_DEBUG checks it.
  */
 #define DMA_BUF_KMAP_MAX	2
+
+/*
+ * &dma_buf.cpu_access: the number of kernel CPU accesses in progress, and
+ * a bit that keeps new ones from pinning without the buffer's lock (see
+ * dma_buf_block_cpu_access()). A count up to 2^30 - 1: more tasks than a
+ * machine has.
+ */
+#define DMA_BUF_CPU_BLOCKED		BIT(30)
+#define DMA_BUF_CPU_ACCESS_COUNT	(DMA_BUF_CPU_BLOCKED - 1)
+
+/* The number of kernel CPU accesses in progress on @dmabuf. */
+static inline unsigned int dma_buf_cpu_accesses(struct dma_buf *dmabuf)
+{
+	return atomic_read(&dmabuf->cpu_access) & DMA_BUF_CPU_ACCESS_COUNT;
+}
 
 void dma_buf_misuse_hook(void);
 

@@ -159,8 +159,8 @@
  * access"); &dma_buf_ops.begin_cpu_access and
  * &dma_buf_ops.end_cpu_access run without it too, and an exporter that
  * allocates in the first takes it there. A kernel CPU access pins the
- * storage without the lock (&dma_buf.cpu_access, against
- * &dma_buf.cpu_blocked, which a move raises) and takes the lock only
+ * storage without the lock (&dma_buf.cpu_access, a count with a bit
+ * that a move sets to keep new pins out) and takes the lock only
  * while a device is attached, to hand the mappings importers hold to the
  * CPU and back. The lock
  * protects &dma_buf.attachments and the mapping cache of every
@@ -370,8 +370,8 @@
  *    &dma_buf.lock (exporters' fault handlers take it with
  *    dma_buf_fault_lock(), which waits without the fault's own lock and
  *    killably, and insert the page before they drop it), and so does a
- *    kernel CPU access, which otherwise pins without the lock
- *    (&dma_buf.cpu_blocked);
+ *    kernel CPU access, which otherwise pins without the lock (the bit
+ *    in &dma_buf.cpu_access that dma_buf_block_cpu_access() sets);
  * 2. refuses with -EBUSY if the storage is pinned, with -EOPNOTSUPP if
  *    the exporter has no &dma_buf_ops.move;
  * 3. zaps every userspace mapping of the buffer,
@@ -627,45 +627,81 @@ static bool dma_buf_may_hold_maps(struct dma_buf *dmabuf)
 
 /*
  * A kernel CPU access pins the storage without the buffer's lock (see
- * "moving storage"): it raises &dma_buf.cpu_access, then looks whether
- * something that must see every access in progress, and let none begin,
- * holds the lock (a move, a new publication of kmap runs). That one
- * raises &dma_buf.cpu_blocked, then looks at the count: one of the two
- * sees the other, since both put a full barrier between their store and
- * their load. An access that finds the pins blocked takes them back and
- * pins under the lock, after the blocker.
+ * "moving storage"). &dma_buf.cpu_access holds the number of accesses in
+ * progress and one more bit, DMA_BUF_CPU_BLOCKED, which whoever must see
+ * every access in progress and let none begin (a move, a new publication
+ * of kmap runs) sets under the lock: a pin raises the count with a
+ * compare-and-exchange that fails while the bit is set, so the count a
+ * blocker reads after setting it is exact, and stays so until it clears
+ * it. A pin that finds the bit set waits for the lock and pins under it,
+ * after the blocker. Blockers nest (a move publishes runs): the bit goes
+ * with the last of them, &dma_buf.cpu_blocked counting them under the
+ * lock.
+ *
+ * With CONFIG_DMA_BUF_DEBUG, pins and unpins take the lock, so that the
+ * check that no page mapping outlives the last access sees a count and a
+ * number of mappings from one moment.
  */
 static void dma_buf_block_cpu_access(struct dma_buf *dmabuf)
 {
 	lockdep_assert_held(&dmabuf->lock);
-	WRITE_ONCE(dmabuf->cpu_blocked, dmabuf->cpu_blocked + 1);
-	/* The block, then the pin count; pairs with the pin's barrier. */
-	smp_mb();
+	/* Fully ordered: the count read after it is the count from now on. */
+	if (!dmabuf->cpu_blocked++)
+		atomic_fetch_or(DMA_BUF_CPU_BLOCKED, &dmabuf->cpu_access);
 }
 
 static void dma_buf_unblock_cpu_access(struct dma_buf *dmabuf)
 {
 	lockdep_assert_held(&dmabuf->lock);
-	/* What the blocker changed is seen by the accesses that follow. */
-	smp_store_release(&dmabuf->cpu_blocked, dmabuf->cpu_blocked - 1);
+	/* Release: the next pin sees what the blocker changed. */
+	if (!--dmabuf->cpu_blocked)
+		atomic_fetch_andnot_release(DMA_BUF_CPU_BLOCKED,
+					    &dmabuf->cpu_access);
 }
 
-/* Pin the storage for a kernel CPU access; see above. */
-static int dma_buf_pin_cpu_access(struct dma_buf *dmabuf)
+/*
+ * Pin the storage for a kernel CPU access; see above. After the exporter
+ * prepared the access the core does not fail it: a wait for a blocker is
+ * as short as the move, and is not interrupted.
+ */
+static __always_inline void dma_buf_pin_cpu_access(struct dma_buf *dmabuf)
 {
-	atomic_inc(&dmabuf->cpu_access);
-	/* The pin, then the block; pairs with the blocker's smp_mb(). */
-	smp_mb__after_atomic();
-	/* Acquire: pairs with the release in dma_buf_unblock_cpu_access(). */
-	if (likely(!smp_load_acquire(&dmabuf->cpu_blocked)))
-		return 0;
-	atomic_dec(&dmabuf->cpu_access);
+	int v;
 
-	if (mutex_lock_killable(&dmabuf->lock))
-		return -EINTR;
+	if (!IS_ENABLED(CONFIG_DMA_BUF_DEBUG)) {
+		v = atomic_read(&dmabuf->cpu_access);
+		do {
+			if (unlikely(v & DMA_BUF_CPU_BLOCKED))
+				goto locked;
+		/* Acquire: pairs with the release that cleared the bit. */
+		} while (!atomic_try_cmpxchg_acquire(&dmabuf->cpu_access, &v,
+						     v + 1));
+		return;
+	}
+locked:
+	mutex_lock(&dmabuf->lock);
+	/* Nobody blocks pins without the lock. */
 	atomic_inc(&dmabuf->cpu_access);
 	mutex_unlock(&dmabuf->lock);
-	return 0;
+}
+
+/* Take back a pin; an end without a begin changes nothing. */
+static void dma_buf_unpin_cpu_access(struct dma_buf *dmabuf)
+{
+	int v;
+
+	if (IS_ENABLED(CONFIG_DMA_BUF_DEBUG))
+		mutex_lock(&dmabuf->lock);
+	v = atomic_read(&dmabuf->cpu_access);
+	do {
+		if (dma_buf_misuse(!(v & DMA_BUF_CPU_ACCESS_COUNT)))
+			goto out;
+	/* Release: everything the access did comes before its unpin. */
+	} while (!atomic_try_cmpxchg_release(&dmabuf->cpu_access, &v, v - 1));
+	dma_buf_debug_end_access(dmabuf);
+out:
+	if (IS_ENABLED(CONFIG_DMA_BUF_DEBUG))
+		mutex_unlock(&dmabuf->lock);
 }
 
 /*
@@ -677,9 +713,9 @@ static int dma_buf_pin_cpu_access(struct dma_buf *dmabuf)
  * exporter's preparation and the pin: the new storage, which the CPU
  * wrote, is as ready for the CPU as the old.
  */
-static int __dma_buf_begin_cpu_access(struct dma_buf *dmabuf, size_t start,
-				      size_t len, enum dma_data_direction dir,
-				      bool pin)
+static __always_inline int
+__dma_buf_begin_cpu_access(struct dma_buf *dmabuf, size_t start, size_t len,
+			   enum dma_data_direction dir, bool pin)
 {
 	int ret;
 
@@ -688,17 +724,10 @@ static int __dma_buf_begin_cpu_access(struct dma_buf *dmabuf, size_t start,
 		if (ret)
 			return ret;
 	}
-	if (pin) {
-		ret = dma_buf_pin_cpu_access(dmabuf);
-		if (ret)
-			return ret;
-	}
+	if (pin)
+		dma_buf_pin_cpu_access(dmabuf);
 	if (unlikely(dma_buf_may_hold_maps(dmabuf))) {
-		if (mutex_lock_killable(&dmabuf->lock)) {
-			if (pin)
-				atomic_dec(&dmabuf->cpu_access);
-			return -EINTR;
-		}
+		mutex_lock(&dmabuf->lock);
 		dma_buf_sync_held(dmabuf, true);
 		mutex_unlock(&dmabuf->lock);
 	}
@@ -721,15 +750,9 @@ static void __dma_buf_end_cpu_access(struct dma_buf *dmabuf, size_t start,
 		dma_buf_sync_held(dmabuf, false);
 		mutex_unlock(&dmabuf->lock);
 	}
-	if (!pin)
-		return;
-	/*
-	 * The pin goes last, after everything the access did (a fully
-	 * ordered atomic): a move that sees it gone sees the access over.
-	 * An end without a begin must not unbalance the count.
-	 */
-	if (!dma_buf_misuse(atomic_dec_if_positive(&dmabuf->cpu_access) < 0))
-		dma_buf_debug_end_access(dmabuf);
+	/* The pin goes last: a move that sees it gone sees the access over. */
+	if (pin)
+		dma_buf_unpin_cpu_access(dmabuf);
 }
 
 /* Can @vma, whose vm_pgoff is an offset into the buffer, map it? */
@@ -1366,11 +1389,13 @@ EXPORT_SYMBOL_GPL(dma_buf_unmap_attachment);
  * Context: Process context; may sleep. Takes &dma_buf.lock only while a
  * device is attached, to hand the mappings importers hold to the CPU, or
  * to wait for a move in progress; the exporter's
- * &dma_buf_ops.begin_cpu_access may take it.
+ * &dma_buf_ops.begin_cpu_access may take it. Once the exporter prepared
+ * the access, the core does not fail it: those waits are not
+ * interrupted.
  * Return: 0, or a negative errno: -EINVAL (with a WARN) for a NULL
- * @dmabuf, an invalid direction or a range not inside the buffer; -EINTR
- * if a fatal signal came while waiting for the buffer's lock or while the
- * exporter allocated; the exporter's error (-ENOMEM, for one).
+ * @dmabuf, an invalid direction or a range not inside the buffer; the
+ * exporter's error (-ENOMEM, -EINTR if a fatal signal came while it
+ * allocated).
  */
 int dma_buf_begin_cpu_access(struct dma_buf *dmabuf, size_t start,
 			     size_t len, enum dma_data_direction dir)
@@ -1598,10 +1623,13 @@ void dma_buf_set_kmap_runs(struct dma_buf *dmabuf, const unsigned long *pfns,
 	lockdep_assert_held(&dmabuf->lock);
 	/* No access may begin meanwhile, and none may be in progress. */
 	dma_buf_block_cpu_access(dmabuf);
-	if (dma_buf_misuse(atomic_read(&dmabuf->cpu_access) > 0 ||
+	if (dma_buf_misuse(dma_buf_cpu_accesses(dmabuf) ||
 			   n_pages > dma_buf_num_pages(dmabuf) ||
-			   (n_pages && (!pfns || order >= 32))))
+			   (n_pages && (!pfns || order >= 32)))) {
+		/* The old runs' storage may be going: to the exporter. */
+		WRITE_ONCE(dmabuf->kmap_pages, 0);
 		goto unblock;
+	}
 
 	if (n_pages > UINT_MAX)
 		n_pages = UINT_MAX & ~((1UL << order) - 1);
@@ -1744,7 +1772,8 @@ EXPORT_SYMBOL_GPL(dma_buf_mmap);
  * as long as the lock is held. So when the lock is taken, the fault's own
  * lock (the mapping's, or the process's mmap_lock) is released, the task
  * waits for &dma_buf.lock killably and the fault is retried; a fatal
- * signal ends the wait, and the retry then ends the task's access.
+ * signal ends the wait, and the retry then ends the task's access. A
+ * fault that cannot be retried waits in place, killably too.
  *
  * Context: A page fault handler, with the fault's lock held as the mm
  * core passes it. May sleep.
@@ -1757,29 +1786,23 @@ EXPORT_SYMBOL_GPL(dma_buf_mmap);
  */
 vm_fault_t dma_buf_fault_lock(struct dma_buf *dmabuf, struct vm_fault *vmf)
 {
-	bool killable = vmf->flags & FAULT_FLAG_KILLABLE;
-
 	if (mutex_trylock(&dmabuf->lock))
 		return 0;
-	if (!(vmf->flags & FAULT_FLAG_ALLOW_RETRY)) {
-		if (!killable) {
-			mutex_lock(&dmabuf->lock);
-			return 0;
-		}
+	/*
+	 * A fault that cannot be retried (a futex's fixup_user_fault())
+	 * waits in place, still killably: the task being killed, SIGBUS
+	 * ends the kernel's access for it.
+	 */
+	if (!(vmf->flags & FAULT_FLAG_ALLOW_RETRY))
 		return mutex_lock_killable(&dmabuf->lock) ? VM_FAULT_SIGBUS : 0;
-	}
 	if (vmf->flags & FAULT_FLAG_RETRY_NOWAIT)
 		return VM_FAULT_RETRY;
 
 	/* The vma may go once its lock is dropped; the buffer stays. */
 	get_file(dmabuf->file);
 	release_fault_lock(vmf);
-	if (!killable)
-		mutex_lock(&dmabuf->lock);
-	else if (mutex_lock_killable(&dmabuf->lock))
-		goto put;
-	mutex_unlock(&dmabuf->lock);
-put:
+	if (!mutex_lock_killable(&dmabuf->lock))
+		mutex_unlock(&dmabuf->lock);
 	fput(dmabuf->file);
 	return VM_FAULT_RETRY;
 }
@@ -1829,7 +1852,7 @@ bool dma_buf_pinned(struct dma_buf *dmabuf)
 	struct dma_buf_attachment *attach;
 
 	lockdep_assert_held(&dmabuf->lock);
-	if (atomic_read(&dmabuf->cpu_access) || dmabuf->vmap_count)
+	if (dma_buf_cpu_accesses(dmabuf) || dmabuf->vmap_count)
 		return true;
 	/* Only inside an access; a map outside one was already reported. */
 	if (dma_buf_debug_kmaps(dmabuf))
@@ -2235,7 +2258,7 @@ VISIBLE_IF_KUNIT int dma_buf_bufinfo_show(struct seq_file *s, void *unused)
 		}
 		if (dma_buf_pinned(dmabuf))
 			seq_printf(s, "\tpinned: %u mappings held, %d CPU accesses, %u kernel mappings\n",
-				   maps, atomic_read(&dmabuf->cpu_access),
+				   maps, dma_buf_cpu_accesses(dmabuf),
 				   dmabuf->vmap_count);
 		mutex_unlock(&dmabuf->lock);
 
@@ -2269,7 +2292,9 @@ static ssize_t dma_buf_move_write(struct file *file, const char __user *ubuf,
 	if (copy_from_user(buf, ubuf, count))
 		return -EFAULT;
 	buf[count] = '\0';
-	/* Whole numbers only: "5garbage" is not descriptor 5. */
+	/* Whole numbers only: "5garbage" is not descriptor 5, nor "5\0x". */
+	if (strlen(buf) != count)
+		return -EINVAL;
 	limit_text = strim(buf);
 	fd_text = strsep(&limit_text, " \t");
 	if (kstrtoint(fd_text, 10, &fd))

@@ -278,9 +278,10 @@ struct dma_buf_ops {
  * @acct_pages: pages currently counted in @acct_mm by
  *	dma_buf_account_pages().
  * @cpu_access: number of kernel CPU accesses in progress
- *	(dma_buf_begin_cpu_access() without its end); while it is not zero
- *	the storage is pinned. Changed without @lock, against
- *	@cpu_blocked; read anywhere.
+ *	(dma_buf_begin_cpu_access() without its end), while which the
+ *	storage is pinned, and a bit set while new ones may not pin without
+ *	@lock (a move is in progress). Changed without @lock, by
+ *	compare-and-exchange against that bit; read anywhere.
  * @vmap_ptr: the buffer's kernel mapping (dma_buf_vmap()), or NULL.
  *	Protected by @lock.
  * @vmap_count: number of dma_buf_vmap() not yet released; while it is
@@ -295,10 +296,10 @@ struct dma_buf_ops {
  *	covers; 0 if the exporter published no runs. As @kmap_pfns.
  * @kmap_order: the order of each run of @kmap_pfns. As @kmap_pfns.
  * @kmap_run_mask: 2^@kmap_order - 1. As @kmap_pfns.
- * @cpu_blocked: while not zero, a kernel CPU access may not pin the
- *	storage without @lock: a move or a new publication of kmap runs is
- *	in progress (see dma_buf_begin_cpu_access()). Changed under @lock;
- *	read without it.
+ * @cpu_blocked: how many of the buffer's lock holders (a move, a new
+ *	publication of kmap runs inside it) keep kernel CPU accesses from
+ *	pinning without @lock; the bit in @cpu_access is set while it is
+ *	not zero. Protected by @lock.
  * @kmaps: with CONFIG_DMA_BUF_DEBUG, number of page mappings of the
  *	buffer (dma_buf_kmap(), dma_buf_kmap_atomic()) not yet unmapped.
  *
