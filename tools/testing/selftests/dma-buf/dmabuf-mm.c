@@ -9,7 +9,7 @@
  * buffers, vmsplice(), process_vm_readv(), /proc/PID/mem), so that no pin
  * outlives a move; the footprint a mapping adds to its process; and a
  * task killed while the kernel copies from a mapping whose fault waits for
- * the buffer's lock.
+ * the buffer's lock; kernel CPU accesses racing with moves.
  */
 
 #define _GNU_SOURCE
@@ -865,6 +865,107 @@ TEST_F(lock, killed_while_fault_waits)
 	munmap(m, BIG_SIZE);
 	close(out);
 	close(mv.fd);
+}
+
+#define RACE_SECONDS	10
+#define KMAPPERS	3
+
+struct race {
+	int fd, edu;
+	atomic_bool stop;
+	atomic_long accesses;
+	int err;
+};
+
+static void *kmapper(void *p)
+{
+	struct race *r = p;
+	uint32_t crc;
+	int ret;
+
+	while (!atomic_load(&r->stop)) {
+		/* Short accesses: many of them, each a pin to race with. */
+		ret = edu_kmap_crc(r->edu, r->fd, 0, 1, &crc);
+		if (ret) {
+			r->err = ret;
+			break;
+		}
+		atomic_fetch_add(&r->accesses, 1);
+	}
+	return NULL;
+}
+
+/*
+ * Kernel CPU accesses (the edu driver's page-mapped checksum, no DMA) on
+ * several CPUs while the buffer moves again and again: every access pins
+ * the storage or waits for the move, no move loses the pages a kmap
+ * computes from, and two accesses overlapping are no misuse. Afterwards
+ * the kernel's view of the buffer is the mapping's. A kernel report
+ * (the core's misuse WARN, KASAN's use-after-free) fails the run too.
+ */
+TEST_F(lock, kernel_accesses_race_moves)
+{
+	long moves = 0, busy = 0, half, end, t;
+	pthread_t thread[KMAPPERS];
+	int i, started, ret = 0;
+	struct race r = { };
+	unsigned char *m;
+	uint32_t crc = 0;
+
+	r.edu = open(EDU32, O_RDWR | O_CLOEXEC);
+	if (r.edu < 0)
+		SKIP(return, "%s: %s (needs the edu importer)", EDU32,
+		     strerror(errno));
+	r.fd = heap_alloc(self->heap, self->page, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, r.fd);
+	ASSERT_NE(0, fill(r.fd, self->page, 0x21));
+
+	/*
+	 * One access at a time first, so that moves find the buffer idle
+	 * between them; then several, which overlap one another.
+	 */
+	ASSERT_EQ(0, pthread_create(&thread[0], NULL, kmapper, &r));
+	started = 1;
+	half = now_ms() + RACE_SECONDS * 500;
+	end = half + RACE_SECONDS * 500;
+	while ((t = now_ms()) < end && !r.err) {
+		if (t > half && started < KMAPPERS) {
+			ASSERT_EQ(0, pthread_create(&thread[started], NULL,
+						    kmapper, &r));
+			started++;
+		}
+		ret = move_buffer(r.fd, NULL);
+		if (ret == -EBUSY) {
+			busy++;
+			ret = 0;
+		} else if (!ret) {
+			moves++;
+		} else {
+			break;
+		}
+	}
+	atomic_store(&r.stop, true);
+	while (started--)
+		pthread_join(thread[started], NULL);
+	EXPECT_EQ(0, r.err) TH_LOG("KMAP_CRC: %s", strerror(-r.err));
+	EXPECT_EQ(0, ret) TH_LOG("move: %s", strerror(-ret));
+	TH_LOG("%ld moves, %ld refused while pinned, %ld kernel accesses",
+	       moves, busy, atomic_load(&r.accesses));
+	EXPECT_LT(0, moves);
+
+	/* New bytes through the mapping: the kernel's page mappings agree. */
+	m = mmap(NULL, self->page, PROT_READ | PROT_WRITE, MAP_SHARED, r.fd, 0);
+	ASSERT_NE(MAP_FAILED, m);
+	ASSERT_EQ(0, buf_sync(r.fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE));
+	for (i = 0; i < self->page; i++)
+		m[i] = (unsigned char)(i * 13 + 1);
+	ASSERT_EQ(0, buf_sync(r.fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE));
+	ASSERT_EQ(0, edu_kmap_crc(r.edu, r.fd, 0, self->page, &crc));
+	EXPECT_EQ(crc32_bytes(m, self->page), crc)
+		TH_LOG("the kernel maps other pages than the mapping shows");
+	munmap(m, self->page);
+	close(r.fd);
+	close(r.edu);
 }
 
 /* The move control reads a whole descriptor number, not a prefix. */
