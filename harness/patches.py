@@ -17,6 +17,11 @@ Kconfig option whose code exists, the heaps' and importers' menus once
 they exist. MAINTAINERS gains an entry for what the series adds, updated
 by every patch. Signed-off-by comes from git config user.name and
 user.email (of PROJECT).
+
+The project's patches to base-tree files (patches/, which the overlay
+applies: videobuf2's allocators on this API) join the series as they are,
+right after the core, with git am; make check-patches builds the media
+drivers from the prefix that holds the last of them on.
 """
 
 import os
@@ -56,6 +61,8 @@ with the directory this replaces; the project's configuration builds
 nothing that uses them. The userspace ABI of the buffer file (SYNC,
 SET_NAME, fdinfo, llseek, mmap) is the one Linux userspace already uses.
 """),
+    # The project's patches to base-tree files, in their order (PATCHES).
+    ('patches', [], ''),
     ('dma-buf: heaps, and the system heap',
      ['drivers/dma-buf/dma-heap.c', 'include/linux/dma-heap.h',
       'include/uapi/linux/dma-heap.h', 'drivers/dma-buf/heaps/Kconfig',
@@ -181,6 +188,16 @@ def pristine_repo(build):
     run('git', 'tag', 'base', cwd=tmp)
     os.rename(tmp, repo)
     return repo
+
+
+def project_patches(project):
+    """The project's patches to base-tree files, in the overlay's order."""
+    top = os.path.join(project, 'patches')
+    found = []
+    for root, _, names in os.walk(top):
+        found += [os.path.relpath(os.path.join(root, n), project)
+                  for n in names if n.endswith('.patch')]
+    return sorted(found)
 
 
 def project_files(project):
@@ -371,6 +388,10 @@ def main():
         sys.exit('patches: project files in no patch: ' + ' '.join(left))
 
     for n, (subject, paths, body) in enumerate(SERIES):
+        if subject == 'patches':
+            for p in project_patches(project):
+                run('git', 'am', '-q', os.path.join(project, p), cwd=work)
+            continue
         if n == 0:
             for r in REPLACED:
                 p = os.path.join(work, r)
@@ -409,7 +430,8 @@ def main():
     text = text.replace('*** BLURB HERE ***', COVER.rstrip('\n'))
     with open(path, 'w') as f:
         f.write(text)
-    print(f'patches: {len(SERIES)} patches and a cover letter in {outdir}')
+    count = len(SERIES) - 1 + len(project_patches(project))
+    print(f'patches: {count} patches and a cover letter in {outdir}')
 
 
 if __name__ == '__main__':

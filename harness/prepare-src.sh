@@ -101,6 +101,80 @@ if [ -f "$manifest" ]; then
 fi
 mv "$new_manifest" "$manifest"
 
+# Base-tree files the project changes without owning them (videobuf2's
+# allocators, ported to this dma-buf API): the git patches in patches/,
+# applied in the order of their paths to the pristine files. A file keeps
+# its pristine copy in .pristine-orig/ while a patch touches it, and gets
+# it back once none does; a file a patch creates goes when the patch goes.
+# Patched files are rewritten only when their contents change.
+orig=$dst/.pristine-orig
+stage=$dst/.patch-stage
+plist=$dst/.patched-files
+patches=$(cd "$project" && find patches -name '*.patch' 2>/dev/null | LC_ALL=C sort)
+: > "$plist.new"
+for p in $patches; do
+	sed -n 's|^+++ b/\([^[:space:]]*\).*|\1|p' "$project/$p"
+done | LC_ALL=C sort -u > "$plist.new"
+while read -r f; do
+	for d in $owned_dirs $owned_files; do
+		case "$f" in "$d" | "$d"/*)
+			echo "patches/: $f belongs to the project: change it there" >&2
+			exit 1 ;;
+		esac
+	done
+	if grep -qxF "$f" "$manifest"; then
+		echo "patches/: $f is a file of the project: change it there" >&2
+		exit 1
+	fi
+done < "$plist.new"
+# Files no patch touches any more: pristine again.
+if [ -f "$plist" ]; then
+	LC_ALL=C sort "$plist" | comm -23 - "$plist.new" | while read -r f; do
+		if [ -f "$orig/$f" ]; then
+			put "$orig/$f" "$dst/$f"
+		else
+			rm -f "${dst:?}/$f"
+		fi
+		rm -f "$orig/$f" "$orig/$f.created"
+		log "$f: pristine again"
+	done
+fi
+rm -rf "$stage"
+mkdir -p "$stage"
+while read -r f; do
+	if [ ! -e "$orig/$f" ] && [ ! -e "$orig/$f.created" ]; then
+		mkdir -p "$orig/$(dirname "$f")"
+		if [ -f "$dst/$f" ]; then
+			cp "$dst/$f" "$orig/$f"
+		else
+			: > "$orig/$f.created"
+		fi
+	fi
+	if [ -f "$orig/$f" ]; then
+		mkdir -p "$stage/$(dirname "$f")"
+		cp "$orig/$f" "$stage/$f"
+	fi
+done < "$plist.new"
+for p in $patches; do
+	if ! patch -p1 -s -f --no-backup-if-mismatch -d "$stage" \
+		-i "$project/$p" >"$stage/.log" 2>&1; then
+		cat "$stage/.log" >&2
+		echo "patches/: $p does not apply to the pristine files" >&2
+		exit 1
+	fi
+done
+while read -r f; do
+	if [ -f "$stage/$f" ]; then
+		mkdir -p "$dst/$(dirname "$f")"
+		put "$stage/$f" "$dst/$f"
+	else
+		rm -f "${dst:?}/$f"
+	fi
+done < "$plist.new"
+rm -rf "$stage"
+mv "$plist.new" "$plist"
+[ -z "$patches" ] || log "$(echo "$patches" | wc -l) patches applied to base-tree files"
+
 # The project's configuration menu, sourced from the base top-level Kconfig.
 put "$project/Kconfig" "$dst/Kconfig.project"
 {
