@@ -86,7 +86,7 @@ GUEST_TIMEOUT	?= 900
 else
 GUEST_TIMEOUT	?= 600
 endif
-GUEST_FRAGS	:= configs/guest.config \
+GUEST_FRAGS	:= configs/guest.config configs/guest-media.config \
 		   $(if $(filter $(ARCH),x86_64 i386),configs/guest-x86.config) \
 		   $(wildcard configs/guest-$(ARCH).config) $(ARCH_FRAGS)
 KUNIT_FRAGS	:= $(addprefix $(PROJECT)/,$(ARCH_FRAGS))

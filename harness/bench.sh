@@ -41,7 +41,8 @@ python3 -c 'import sys; sys.path.insert(0, sys.argv[1]); import patches; patches
 	"$project/harness" "$build" >/dev/null
 pristine=$build/pristine
 
-frags="$project/configs/guest.config $project/configs/guest-x86.config"
+frags="$project/configs/guest.config $project/configs/guest-media.config"
+frags="$frags $project/configs/guest-x86.config"
 frags="$frags $project/configs/guest-x86_64.config $project/configs/x86_64.config"
 up_obj=$out/upstream-obj
 KCONFIG_DEFINED_ONLY=1 "$project/harness/kconfig.sh" "$pristine" "$up_obj" x86_64 \

@@ -8,9 +8,10 @@
 #   (BUILD/pristine, from patches.py) in BUILD/patches-check/tree;
 # - every prefix builds, x86_64, with the project's guest configuration
 #   (configs/guest.config, guest-x86.config, guest-x86_64.config,
-#   x86_64.config), incrementally in one object directory; a prefix is
-#   only asked for the options its Kconfig files define
-#   (KCONFIG_DEFINED_ONLY), the whole series for all;
+#   x86_64.config, and guest-media.config from the prefix that ports the
+#   last of videobuf2's allocators on), incrementally in one object
+#   directory; a prefix is only asked for the options its Kconfig files
+#   define (KCONFIG_DEFINED_ONLY), the whole series for all;
 # - scripts/checkpatch.pl --strict finds no ERROR or WARNING in any patch
 #   (its summary per patch is printed);
 # - the KUnit suites pass on the fully patched tree, run with the tree's
@@ -59,15 +60,22 @@ frags="$project/configs/guest.config $project/configs/guest-x86.config"
 frags="$frags $project/configs/guest-x86_64.config $project/configs/x86_64.config"
 commits=$(git -C "$tree" rev-list --reverse base..HEAD)
 last=$(git -C "$tree" rev-parse HEAD)
+# The media drivers build once videobuf2 is ported: from the prefix that
+# holds the last of the series' "media:" patches on (none: from the first).
+media_from=$(git -C "$tree" log --format='%H %s' base..HEAD |
+	awk '$2 == "media:" { print $1; exit }')
+media=$([ -z "$media_from" ] && echo "$project/configs/guest-media.config")
 n=0
 for c in $commits; do
 	n=$((n + 1))
 	git -C "$tree" checkout -q "$c"
+	[ "$c" = "$media_from" ] && media="$project/configs/guest-media.config"
 	echo "check-patches: building prefix $n: $(git -C "$tree" log -1 --format=%s)"
 	lenient=1
 	[ "$c" = "$last" ] && lenient=0
 	# shellcheck disable=SC2086
-	KCONFIG_DEFINED_ONLY=$lenient "$project/harness/kconfig.sh" "$tree" "$obj" x86_64 $frags
+	KCONFIG_DEFINED_ONLY=$lenient "$project/harness/kconfig.sh" "$tree" "$obj" x86_64 \
+		$frags $media
 	make -s -C "$tree" O="$obj" ARCH=x86_64 -j"$jobs" bzImage modules ||
 		{ echo "check-patches: prefix $n does not build" >&2; exit 1; }
 done
