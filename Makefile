@@ -18,6 +18,8 @@
 #   make coverage   gcov line coverage of the core under KUnit and selftests
 #   make bench      the same benchmark on the base tree's dma-buf and ours,
 #                   under QEMU -icount: one table (see harness/bench.sh)
+#   make v4l2-anchor  record what the base tree's own kernel fails of
+#                   v4l2-compliance (harness/v4l2-anchor.txt)
 #   make clean      remove the project's objects from the build trees
 #   make distclean  remove build/ entirely
 #
@@ -102,14 +104,14 @@ KMAKE		= $(MAKE) -C $(SRC) O=$(KOBJ) ARCH=$(ARCH) \
 export GUEST_TIMEOUT JOBS ARCH
 
 .PHONY: all deps src kernel selftests-build initramfs run shell kunit test \
-	test-clock \
+	test-clock v4l2-anchor \
 	stress check check-code patches check-patches docs coverage bench clean \
 	distclean help
 
 all: run
 
 help:
-	@sed -n '3,22p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,24p' Makefile | sed 's/^# \{0,1\}//'
 
 deps:
 	@harness/deps.sh $(ARCH) $(BUILD)
@@ -194,6 +196,19 @@ coverage-run: selftests-build
 		$(OUT)/coverage >/dev/null || true
 	@python3 harness/coverage.py $(OUT)/coverage/results.log $(SRC) $(KOBJ) \
 		dma-buf.c dma-buf-pages.c dma-heap.c
+
+# What the base tree's own kernel, with the same configuration and the
+# same v4l-utils, fails of v4l2-compliance: the anchor of guest/v4l2-checks,
+# written to harness/v4l2-anchor.txt (committed; x86_64 only).
+v4l2-anchor: selftests-build
+	@[ "$(ARCH)" = x86_64 ] && [ "$(DEBUG)" = 0 ] || \
+		{ echo "make v4l2-anchor: x86_64 without DEBUG only" >&2; exit 2; }
+	@harness/anchor-kernel.sh $(PROJECT) $(BUILD) $(JOBS)
+	$(file >$(OUT)/guest-cmd,v4l2-checks --record > /dev/results)
+	@RUN_CMD_FILE=$(OUT)/guest-cmd $(MKINITRD)
+	@QEMU_SCAN=0 harness/qemu.sh batch $(BUILD)/bench/upstream-obj/arch/x86/boot/bzImage \
+		$(INITRD) $(OUT)/anchor >/dev/null
+	@harness/v4l2-anchor.sh $(OUT)/anchor/results.log $(SRC) harness/v4l2-anchor.txt
 
 # Both kernels from the same configuration, x86_64, not the debug one.
 bench: selftests-build

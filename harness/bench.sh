@@ -36,20 +36,10 @@ live=${BENCH_LIVE:-100000}
 out=$build/bench
 mkdir -p "$out"
 
-# The pristine base tree, committed once (shared with make patches).
-python3 -c 'import sys; sys.path.insert(0, sys.argv[1]); import patches; patches.pristine_repo(sys.argv[2])' \
-	"$project/harness" "$build" >/dev/null
+# The anchor: the base tree's own dma-buf, pristine, the same configuration.
+"$project/harness/anchor-kernel.sh" "$project" "$build" "$jobs"
 pristine=$build/pristine
-
-frags="$project/configs/guest.config $project/configs/guest-media.config"
-frags="$frags $project/configs/guest-x86.config"
-frags="$frags $project/configs/guest-x86_64.config $project/configs/x86_64.config"
 up_obj=$out/upstream-obj
-KCONFIG_DEFINED_ONLY=1 "$project/harness/kconfig.sh" "$pristine" "$up_obj" x86_64 \
-	$frags "$project/configs/bench-upstream.config"
-[ -e "$up_obj/arch/x86/boot/bzImage" ] ||
-	echo "bench: first build of the upstream kernel, about 5 minutes on 2 cores"
-make -s -C "$pristine" O="$up_obj" ARCH=x86_64 -j"$jobs" bzImage modules
 
 # The kernel half, against each kernel.
 module() { # NAME SRC OBJ API

@@ -7,9 +7,10 @@
 # from the guest kernel build (HEADERS):
 # - the kselftest programs of every directory of tools/testing/selftests/
 #   named in guest/selftests (the project's own, and base-tree conformance
-#   tests built unchanged), into OUT with a "list" file in the order the
-#   guest runs them: a line per program, its name followed, for an entry
-#   limited to some passes of make test, by "pass=NAME[,NAME...]";
+#   tests built unchanged), and the guest scripts it names (guest/NAME),
+#   into OUT with a "list" file in the order the guest runs them: a line
+#   per program, its name followed, for an entry limited to some passes
+#   of make test, by "pass=NAME[,NAME...]";
 # - the project's sample programs, samples/dma-buf/*.c (the demo), its
 #   tools, tools/dma-buf/*.c (lsdmabuf), and the guest's own helpers,
 #   guest/*.c, into OUT/bin, which becomes the guest's /usr/bin.
@@ -38,6 +39,15 @@ for line in $entries; do
 	entry=${line%%@*}
 	tag=""
 	[ "$entry" = "$line" ] || tag=" ${line#*@}"
+	# A script of the project's guest/ directory (guest/NAME).
+	case "$entry" in
+	guest/*)
+		name=${entry#guest/}
+		cp "$(dirname "$0")/../guest/$name" "$out/$name"
+		echo "$name$tag" >> "$out/list.new"
+		continue
+		;;
+	esac
 	# A directory (every program it lists), or directory/program.
 	if [ -d "$src/tools/testing/selftests/$entry" ]; then
 		t=$entry

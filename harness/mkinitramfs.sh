@@ -50,6 +50,31 @@ if [ -d "$selftests" ]; then
 	rm -rf "$stage/usr/lib/dma-buf-selftests/bin"
 	[ -d "$selftests/bin" ] && cp -a "$selftests/bin/." "$stage/usr/bin/"
 fi
+# Real V4L2 userspace, unchanged: Debian's v4l2-compliance and v4l2-ctl
+# (v4l-utils, which make deps installs) with the shared libraries they
+# load, at the paths the loader expects, for a guest of the host's
+# architecture; V4L2_ROOT (make deps unpacks the packages of another
+# architecture there) for the others.
+v4l2_root=${V4L2_ROOT:-}
+if [ -z "$v4l2_root" ] && [ "${ARCH:-x86_64}" = x86_64 ] &&
+	[ "$(uname -m)" = x86_64 ]; then
+	v4l2_root=/
+fi
+if [ -n "$v4l2_root" ]; then
+	# What the anchor kernel fails of v4l2-compliance (guest/v4l2-checks).
+	[ -f "$here/harness/v4l2-anchor.txt" ] &&
+		cp "$here/harness/v4l2-anchor.txt" "$stage/etc/v4l2-anchor"
+	for prog in v4l2-compliance v4l2-ctl; do
+		bin=$v4l2_root/usr/bin/$prog
+		[ -x "$bin" ] || { echo "mkinitramfs: $bin missing: run make deps" >&2; exit 1; }
+		cp "$bin" "$stage/usr/bin/"
+	done
+	"$here/harness/needed-libs.sh" "$v4l2_root" "$v4l2_root/usr/bin/v4l2-compliance" \
+		"$v4l2_root/usr/bin/v4l2-ctl" | while read -r lib; do
+		mkdir -p "$stage/$(dirname "$lib")"
+		cp -L "$v4l2_root/$lib" "$stage/$lib"
+	done
+fi
 (cd "$stage" && find . | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0) > "$out/base.cpio"
 
 run=$out/run-stage
