@@ -6,6 +6,7 @@
 
 #include <kunit/device.h>
 #include <kunit/test.h>
+#include <kunit/visibility.h>
 #include <linux/device.h>
 #include <linux/dma-direct.h>
 #include <linux/memblock.h>
@@ -71,6 +72,7 @@ struct device *dma_buf_test_device(struct kunit *test, const char *name,
 	}
 	return td->dev;
 }
+EXPORT_SYMBOL_IF_KUNIT(dma_buf_test_device);
 
 /**
  * dma_buf_test_phys() - the physical limit of a test device's DMA limit
@@ -84,6 +86,7 @@ phys_addr_t dma_buf_test_phys(u64 dma_limit)
 {
 	return dma_buf_lowest_ram() + dma_limit;
 }
+EXPORT_SYMBOL_IF_KUNIT(dma_buf_test_phys);
 
 /**
  * dma_buf_test_zone_dma_mask() - a mask that reaches exactly ZONE_DMA
@@ -101,6 +104,7 @@ u64 dma_buf_test_zone_dma_mask(void)
 		return 0;
 	return zone_dma_limit - dma_buf_lowest_ram();
 }
+EXPORT_SYMBOL_IF_KUNIT(dma_buf_test_zone_dma_mask);
 
 /**
  * dma_buf_test_shmem_pages() - a process's shared-memory resident count
@@ -116,3 +120,4 @@ long dma_buf_test_shmem_pages(struct mm_struct *mm)
 {
 	return percpu_counter_sum(&mm->rss_stat[MM_SHMEMPAGES]);
 }
+EXPORT_SYMBOL_IF_KUNIT(dma_buf_test_shmem_pages);
