@@ -12,8 +12,8 @@
 #   make check-code checkpatch --strict, kernel-doc -Wall, sparse + W=1,
 #                   every exported symbol of the core in the API pages
 #   make patches    the project as a patch series against the base tree
-#   make check-patches  the series applies, every prefix builds, checkpatch
-#                   passes on each patch, KUnit passes on the result
+#   make check-patches  the series applies, checkpatch passes on each patch,
+#                   every prefix builds, the result is make test's tree
 #   make docs       the project's documentation as HTML (build/docs/html)
 #   make coverage   gcov line coverage of the core under KUnit and selftests
 #   make bench      the same benchmark on the base tree's dma-buf and ours,
@@ -217,13 +217,15 @@ bench: selftests-build
 	@harness/bench.sh $(PROJECT) $(BUILD) $(KOBJ) $(OUT)/modroot \
 		$(OUT)/selftests/bin/dmabuf-bench $(JOBS)
 
-# Checked in the KUnit tree: its configuration enables every project option.
+# make check-code, then make check-patches.
 check: check-code check-patches
 
+# On the debug guest kernel, which builds every file of the project (the
+# debug checks, the KUnit suites, every exporter and importer); make test
+# DEBUG=1 has built it already when make check follows it.
 check-code: src
-	@harness/kunit.sh --build-only $(SRC) $(PROJECT) $(KUNIT_DIR) $(ARCH) \
-		/dev/null $(KUNIT_FRAGS)
-	@harness/check.sh $(PROJECT) $(SRC) $(KUNIT_DIR) $(ARCH)
+	@$(MAKE) --no-print-directory DEBUG=1 kernel
+	@harness/check.sh $(PROJECT) $(SRC) $(TREE)/$(ARCH)-debug/guest $(ARCH)
 	@python3 harness/doc-coverage.py $(PROJECT)
 
 docs: src
@@ -232,7 +234,11 @@ docs: src
 patches: deps
 	@python3 harness/patches.py $(PROJECT) $(BUILD) $(BUILD)/patches
 
+# The x86_64 guest kernel first: check-patches compiles each prefix as far
+# as that build says an error can appear, and checks the whole series is
+# its tree.
 check-patches: patches
+	@$(MAKE) --no-print-directory ARCH=x86_64 DEBUG=0 COVERAGE=0 kernel
 	@harness/check-patches.sh $(PROJECT) $(BUILD) $(BUILD)/patches $(JOBS)
 
 clean:
