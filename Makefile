@@ -5,8 +5,9 @@
 #   make deps       install missing Debian packages (root, apt-get)
 #   make run        build the guest kernel and initramfs, boot, run GUEST_CMD
 #   make shell      the same guest, with an interactive shell
-#   make kunit      every KUnit suite of the project under QEMU (kunit.py)
-#   make test       make kunit + the guest selftests, one summary line
+#   make kunit      every KUnit suite of the project, in a KUnit kernel (kunit.py)
+#   make test       the guest selftests on every DMA path, and the KUnit
+#                   suites in the guest kernel: one summary line
 #   make stress     random operations of several processes on the debug guest
 #   make check      make check-code and make check-patches
 #   make check-code checkpatch --strict, kernel-doc -Wall, sparse + W=1,
@@ -111,7 +112,7 @@ export GUEST_TIMEOUT JOBS ARCH
 all: run
 
 help:
-	@sed -n '3,24p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,30p' Makefile | sed 's/^# \{0,1\}//'
 
 deps:
 	@harness/deps.sh $(ARCH) $(BUILD)

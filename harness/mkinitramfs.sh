@@ -40,10 +40,10 @@ echo "$base_version" > "$stage/etc/base-version"
 if [ -d "$modroot/lib/modules" ]; then
 	mkdir -p "$stage/lib"
 	cp -a "$modroot/lib/modules" "$stage/lib/"
-	# Load every module the project builds, in dependency order.
-	# KUnit test modules are not loaded: kunit.py runs those suites.
+	# Load every module the project builds, in dependency order, but
+	# the KUnit suites' (*_kunit), which guest/kunit-modules loads.
 	find "$stage/lib/modules" -name '*.ko' -exec basename {} .ko \; |
-		grep -v test | sort > "$stage/etc/guest-modules"
+		grep -v 'test\|kunit' | sort > "$stage/etc/guest-modules"
 fi
 if [ -d "$selftests" ]; then
 	cp -a "$selftests/." "$stage/usr/lib/dma-buf-selftests/"

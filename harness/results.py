@@ -23,10 +23,10 @@
       marker), LEN bytes of the edu device's pattern.
       With COUNTS, at least one check is required, and the results are
       written there.
-  results.py testbed RESULTS_LOG KUNIT_LOG DEBUG COUNTS
+  results.py testbed RESULTS_LOG KERNEL_LOG DEBUG COUNTS
       Check the test bed itself: the guest reported two CPUs online (and,
-      with DEBUG=1, a preemptible kernel) on its results channel, and the
-      KUnit kernel brought up two CPUs.
+      with DEBUG=1, a preemptible kernel) on its results channel, and its
+      kernel log says it brought up two CPUs.
   results.py stress CONSOLE_LOG
       The verdict line of make stress: operations done, data mismatches,
       kernel reports, leaked buffers; exit 1 if any of the last three.
@@ -329,7 +329,7 @@ def hostcheck(log, backing, counts=None, label=''):
 CPUS = 2
 
 
-def testbed(results, kunit_log, debug, counts):
+def testbed(results, kernel_log, debug, counts):
     checks = []
     guest = None
     try:
@@ -348,13 +348,13 @@ def testbed(results, kunit_log, debug, counts):
                            f'the debug guest kernel is preemptible ("{guest[1]}")'))
     up = None
     try:
-        for line in open(kunit_log, errors='replace'):
+        for line in open(kernel_log, errors='replace'):
             m = re.search(r'smp: Brought up \d+ nodes?, (\d+) CPUs?', clean(line))
             if m:
                 up = int(m.group(1))
     except FileNotFoundError:
         pass
-    checks.append((up == CPUS, f'the KUnit kernel brought up {up if up is not None else "no secondary"} CPUs, {CPUS} expected'))
+    checks.append((up == CPUS, f'the kernel brought up {up if up is not None else "no secondary"} CPUs, {CPUS} expected'))
     for ok, what in checks:
         print(f'{"PASS" if ok else "FAIL"}    testbed: {what}')
     passed = sum(1 for ok, _ in checks if ok)
