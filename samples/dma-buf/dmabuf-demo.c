@@ -73,10 +73,12 @@
 #define SEED	0xc0ffee
 #define LIMIT28	(256ULL << 20)
 /*
- * Act three: a buffer of whole 64 KiB runs (small ones come from leftover
- * fragments, anywhere), and a ballast larger than what lies below LIMIT28.
+ * Act three: a buffer of one 1 MiB run, the largest the system heap hands
+ * out, as the ballast's are: it is served from the same free blocks, after
+ * the ballast, larger than what lies below LIMIT28, has taken those.
+ * (Small buffers come from leftover fragments, anywhere.)
  */
-#define MOVE_SIZE	(64 << 10)
+#define MOVE_SIZE	(1024 * 1024)
 #define BALLAST		(320 << 20)
 
 static const char * const edu_path[2] = {
@@ -89,6 +91,8 @@ static const char * const edu_group[2] = {
 };
 
 static int failures;
+/* Act three moved the storage (the verdict claims it only then). */
+static bool storage_moved;
 
 /* Does an IOMMU translate device @d's DMA addresses (make run QEMU_PASS=iommu)? */
 static bool translated(int d)
@@ -584,9 +588,11 @@ static void act_three(void)
 	printf("22. Back in process %d: the 32-bit device now sees the buffer up to\n"
 	       "    %#010llx, and the mapping made before the move reads CRC-32 %#010x.\n",
 	       getpid(), after, crc32_bytes(p, MOVE_SIZE));
-	if (!translated(1) && before >= LIMIT28)
+	if (!translated(1) && before >= LIMIT28) {
 		check(after < LIMIT28,
 		      "the storage moved below 256 MiB, for both devices");
+		storage_moved = after < LIMIT28;
+	}
 	check(crc32_bytes(p, MOVE_SIZE) == all,
 	      "the first process sees the same bytes through its old mapping");
 
@@ -1012,8 +1018,10 @@ int main(void)
 	}
 	printf("\nVerdict: PASS (every check held in the guest: the devices read what\n"
 	       "the CPU wrote and the CPU reads what a device wrote, through shared\n"
-	       "buffers in RAM and in a BAR, across a move of the storage, and from a\n"
-	       "camera through a device to a display; the host's check of its file\n"
-	       "follows)\n");
+	       "buffers in RAM and in a BAR, %s\n"
+	       "and from a camera through a device to a display; the host's check of\n"
+	       "its file follows)\n",
+	       storage_moved ? "across a move of the storage," :
+	       "(the storage had no need to move this time),");
 	return 0;
 }
