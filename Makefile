@@ -9,9 +9,10 @@
 #   make test       the guest selftests on every DMA path, and the KUnit
 #                   suites in the guest kernel: one summary line
 #   make stress     random operations of several processes on the debug guest
-#   make check      make check-code and make check-patches
+#   make check      make check-code, make check-patches, make check-rebuild
 #   make check-code checkpatch --strict, kernel-doc -Wall, sparse + W=1,
 #                   every exported symbol of the core in the API pages
+#   make check-rebuild  a second build of either guest kernel makes nothing
 #   make patches    the project as a patch series against the base tree
 #   make check-patches  the series applies, checkpatch passes on each patch,
 #                   every prefix builds, the result is make test's tree
@@ -106,13 +107,14 @@ export GUEST_TIMEOUT JOBS ARCH
 
 .PHONY: all deps src kernel selftests-build initramfs run shell kunit test \
 	test-clock v4l2-anchor \
-	stress check check-code patches check-patches docs coverage bench clean \
+	stress check check-code check-rebuild patches check-patches docs \
+	coverage bench clean \
 	distclean help
 
 all: run
 
 help:
-	@sed -n '3,30p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,31p' Makefile | sed 's/^# \{0,1\}//'
 
 deps:
 	@harness/deps.sh $(ARCH) $(BUILD)
@@ -218,16 +220,27 @@ bench: selftests-build
 	@harness/bench.sh $(PROJECT) $(BUILD) $(KOBJ) $(OUT)/modroot \
 		$(OUT)/selftests/bin/dmabuf-bench $(JOBS)
 
-# make check-code, then make check-patches.
-check: check-code check-patches
+# make check-code, make check-patches, then make check-rebuild.
+check: check-code check-patches check-rebuild
 
 # On the debug guest kernel, which builds every file of the project (the
 # debug checks, the KUnit suites, every exporter and importer); make test
 # DEBUG=1 has built it already when make check follows it.
+# Its C=2 W=1 build leaves the project's objects compiled with other
+# flags: the debug kernel is built again after it, so that the next make
+# run DEBUG=1 has nothing to do.
 check-code: src
 	@$(MAKE) --no-print-directory DEBUG=1 kernel
-	@harness/check.sh $(PROJECT) $(SRC) $(TREE)/$(ARCH)-debug/guest $(ARCH)
+	@harness/check.sh $(PROJECT) $(SRC) $(TREE)/$(ARCH)-debug/guest $(ARCH); \
+		status=$$?; \
+		$(MAKE) --no-print-directory DEBUG=1 kernel >/dev/null || status=1; \
+		exit $$status
 	@python3 harness/doc-coverage.py $(PROJECT)
+
+# With nothing changed, a second build of either guest kernel makes
+# nothing (harness/no-rebuild.sh).
+check-rebuild: src
+	@harness/no-rebuild.sh $(PROJECT) $(TREE) $(ARCH)
 
 docs: src
 	@harness/docs.sh $(SRC) $(PROJECT) $(BUILD)/docs
