@@ -19,7 +19,8 @@ by every patch. Signed-off-by comes from git config user.name and
 user.email (of PROJECT).
 
 The project's patches to base-tree files (patches/, which the overlay
-applies: videobuf2's allocators on this API) join the series as they are,
+applies: Kconfig keeping the later API's users out, videobuf2 on this
+API) join the series as they are,
 right after the core, with git am; make check-patches builds the media
 drivers from the prefix that holds the last of them on.
 """
@@ -153,8 +154,25 @@ Design points:
   kmap/kmap_atomic (may not), for highmem;
 - the memory a process makes the kernel allocate is charged to it.
 
-Every prefix of the series builds with the project's configuration; the
-KUnit suites pass on the complete series.
+What builds on the series, and what does not: videobuf2 imports and
+exports through this core (its three allocators are ported in the
+media: patches, which also have it hold an imported buffer's mapping
+only while the buffer is queued and fix a reference leak on a refused
+QBUF), and with it the media drivers that use vb2 alone: vivid and vim2m
+are tested against v4l2-compliance. The later dma-buf API (fences,
+reservation objects, sync files, dynamic importers, dma_buf_export_info,
+the _unlocked calls, iosys_map mappings) goes with the directory this
+replaces, and every driver written for it stops building: DRM and accel,
+IIO, RDMA user memory and mlx5_ib, FunctionFS, virtio's and Xen's
+dma-bufs, Tegra host1x and its video decoder, Qualcomm FastRPC, network
+devmem, the mbochs sample. A patch makes them depend on
+DMA_BUF_FENCE_RESV_API, which this core never sets, so that no
+configuration selects them: x86_64_defconfig configures and builds,
+without DRM.
+
+Every prefix of the series compiles with the project's configuration,
+and the complete series is the tree whose kernel passes the project's
+KUnit suites and selftests.
 """
 
 
