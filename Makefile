@@ -9,7 +9,7 @@
 #   make test       the guest selftests on every DMA path, and the KUnit
 #                   suites in the guest kernel: one summary line
 #   make stress     random operations of several processes on the debug guest
-#   make check      make check-code, make check-patches, make check-rebuild
+#   make check      make check-rebuild, make check-code, make check-patches
 #   make check-code checkpatch --strict, kernel-doc -Wall, sparse + W=1,
 #                   every exported symbol of the core in the API pages
 #   make check-rebuild  a second build of either guest kernel makes nothing
@@ -225,21 +225,19 @@ bench: selftests-build
 	@harness/bench.sh $(PROJECT) $(BUILD) $(KOBJ) $(OUT)/modroot \
 		$(OUT)/selftests/bin/dmabuf-bench $(JOBS)
 
-# make check-code, make check-patches, then make check-rebuild.
-check: check-code check-patches check-rebuild
+# make check-rebuild first (before check-code's W=1 build changes the
+# debug kernel's flags), then make check-code and make check-patches.
+check: check-rebuild check-code check-patches
 
 # On the debug guest kernel, which builds every file of the project (the
 # debug checks, the KUnit suites, every exporter and importer); make test
 # DEBUG=1 has built it already when make check follows it.
-# Its C=2 W=1 build leaves the project's objects compiled with other
-# flags: the debug kernel is built again after it, so that the next make
-# run DEBUG=1 has nothing to do.
+# Its C=2 W=1 build compiles the project's objects, and kbuild's own
+# prepare objects, with W=1's flags: the next debug build compiles them
+# again with the kernel's.
 check-code: src
 	@$(MAKE) --no-print-directory DEBUG=1 kernel
-	@harness/check.sh $(PROJECT) $(SRC) $(TREE)/$(ARCH)-debug/guest $(ARCH); \
-		status=$$?; \
-		$(MAKE) --no-print-directory DEBUG=1 kernel >/dev/null || status=1; \
-		exit $$status
+	@harness/check.sh $(PROJECT) $(SRC) $(TREE)/$(ARCH)-debug/guest $(ARCH)
 	@python3 harness/doc-coverage.py $(PROJECT)
 
 # With nothing changed, a second build of either guest kernel makes
