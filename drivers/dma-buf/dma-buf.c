@@ -1603,10 +1603,12 @@ EXPORT_SYMBOL_GPL(__dma_buf_kunmap);
  * exporter. The core uses at most the first UINT_MAX pages, rounded down
  * to a whole run.
  *
- * Misuse, reported with a WARN and changing nothing: a NULL @dmabuf, runs
- * published while a kernel CPU access is in progress (its mappings may
- * point into the old runs), @n_pages past the end of the buffer, NULL
- * @pfns or an @order of 32 or more with @n_pages not zero.
+ * Misuse, reported with a WARN: a NULL @dmabuf (nothing changes), runs
+ * published while a kernel CPU access is in progress, @n_pages past the
+ * end of the buffer, NULL @pfns or an @order of 32 or more with @n_pages
+ * not zero. The runs published before are then withdrawn (the exporter
+ * may be about to free their storage), and every page goes to the
+ * exporter until runs are published again.
  *
  * Context: Process context, with &dma_buf.lock held: from the exporter's
  * callbacks that take the storage (&dma_buf_ops.map_dma_buf,

@@ -2194,14 +2194,26 @@ static void kmap_runs_misuse(struct kunit *test)
 	for (i = 0; i < FAKE_PAGES + 1; i++)
 		pfns[i] = page_to_pfn(virt_to_page(runs + i * PAGE_SIZE));
 
+	/* Each misuse withdraws the runs published before it. */
 	mutex_lock(&dmabuf->lock);
+	dma_buf_set_kmap_runs(dmabuf, pfns, 0, FAKE_PAGES);
 	EXPECT_MISUSE(test, fx, dma_buf_set_kmap_runs(dmabuf, pfns, 0,
 						      FAKE_PAGES + 1));
+	dma_buf_set_kmap_runs(dmabuf, pfns, 0, FAKE_PAGES);
 	EXPECT_MISUSE(test, fx, dma_buf_set_kmap_runs(dmabuf, NULL, 0, 1));
+	dma_buf_set_kmap_runs(dmabuf, pfns, 0, FAKE_PAGES);
 	EXPECT_MISUSE(test, fx, dma_buf_set_kmap_runs(dmabuf, pfns, 32, 1));
 	mutex_unlock(&dmabuf->lock);
 	EXPECT_MISUSE(test, fx, dma_buf_set_kmap_runs(NULL, pfns, 0, 1));
 
+	KUNIT_ASSERT_EQ(test, dma_buf_begin_cpu_access(dmabuf, 0, FAKE_SIZE,
+						       DMA_TO_DEVICE), 0);
+	for (i = 0; i < FAKE_PAGES; i++)
+		expect_kmap(test, dmabuf, i, fx->storage + i * PAGE_SIZE);
+	expect_exporter_kmaps(test, fx, FAKE_PAGES);
+	dma_buf_end_cpu_access(dmabuf, 0, FAKE_SIZE, DMA_TO_DEVICE);
+
+	publish_runs(dmabuf, pfns, 0, FAKE_PAGES);
 	KUNIT_ASSERT_EQ(test, dma_buf_begin_cpu_access(dmabuf, 0, FAKE_SIZE,
 						       DMA_TO_DEVICE), 0);
 	mutex_lock(&dmabuf->lock);
@@ -2210,7 +2222,7 @@ static void kmap_runs_misuse(struct kunit *test)
 	mutex_unlock(&dmabuf->lock);
 	for (i = 0; i < FAKE_PAGES; i++)
 		expect_kmap(test, dmabuf, i, fx->storage + i * PAGE_SIZE);
-	expect_exporter_kmaps(test, fx, FAKE_PAGES);
+	expect_exporter_kmaps(test, fx, 2 * FAKE_PAGES);
 	dma_buf_end_cpu_access(dmabuf, 0, FAKE_SIZE, DMA_TO_DEVICE);
 	put_and_flush(dmabuf);
 }
