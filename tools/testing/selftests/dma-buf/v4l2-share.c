@@ -521,6 +521,27 @@ static uint32_t reference_frame(struct __test_metadata *_metadata, int fd,
 	return crc[0];
 }
 
+/*
+ * Capture a frame into vivid capture's own buffer 0 (V4L2_MEMORY_MMAP) on
+ * @video and export that buffer: *@fd, with the frame's format, the CRC
+ * of the whole frame (*@ref) and of PEEK_LEN bytes at @off (*@peek). The
+ * queue is left streaming.
+ */
+static void exported_frame(struct __test_metadata *_metadata, int video,
+			   size_t off, struct v4l2_pix_format *pix,
+			   uint32_t *ref, uint32_t *peek, int *fd)
+{
+	struct v4l2_buffer b;
+
+	setup_capture(_metadata, video, pix);
+	capture_frame(_metadata, video, V4L2_MEMORY_MMAP, -1, 0, pix, &b);
+	ASSERT_EQ(0, v4l2_buffer_crc(video, &b, 0, pix->sizeimage, ref));
+	ASSERT_EQ(0, v4l2_buffer_crc(video, &b, off, PEEK_LEN, peek));
+	*fd = export_buffer(video, V4L2_BUF_TYPE_VIDEO_CAPTURE, 0,
+			    O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, *fd);
+}
+
 FIXTURE(share) {
 	long page;
 	int heap, edu28, edu32, udmabuf;
@@ -532,7 +553,6 @@ FIXTURE_SETUP(share)
 {
 	self->page = sysconf(_SC_PAGESIZE);
 	self->video = -1;
-	self->live = -1;
 	self->edu28 = open(EDU28, O_RDWR | O_CLOEXEC);
 	self->edu32 = open(EDU32, O_RDWR | O_CLOEXEC);
 	self->udmabuf = open(UDMABUF, O_RDWR | O_CLOEXEC);
@@ -686,7 +706,6 @@ TEST_F_TIMEOUT(share, exported_buffer_to_edu_and_process, 120)
 	uint32_t ref, peek, crc = 0, word;
 	struct v4l2_pix_format pix;
 	int sv[2], fd, edu, status;
-	struct v4l2_buffer b;
 	pid_t pid;
 
 	if (self->edu32 < 0)
@@ -694,14 +713,7 @@ TEST_F_TIMEOUT(share, exported_buffer_to_edu_and_process, 120)
 	self->video = open_video(VIVID_CAP);
 	if (self->video < 0)
 		SKIP(return, VIVID_WHY(VIVID_CAP));
-	setup_capture(_metadata, self->video, &pix);
-	capture_frame(_metadata, self->video, V4L2_MEMORY_MMAP, -1, 0, &pix,
-		      &b);
-	ASSERT_EQ(0, v4l2_buffer_crc(self->video, &b, 0, pix.sizeimage, &ref));
-	ASSERT_EQ(0, v4l2_buffer_crc(self->video, &b, off, PEEK_LEN, &peek));
-
-	fd = export_buffer(self->video, type, 0, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, fd);
+	exported_frame(_metadata, self->video, off, &pix, &ref, &peek, &fd);
 	ASSERT_LE((off_t)pix.sizeimage, lseek(fd, 0, SEEK_END));
 	ASSERT_EQ(0, edu_attach(self->edu32, fd, true));
 	ASSERT_EQ(0, edu_to_device(self->edu32, fd, 0, pix.sizeimage, &crc));
@@ -1025,7 +1037,6 @@ TEST_F_TIMEOUT(share, buffer_outlives_the_queue, 120)
 	size_t off = PEEK_OFF(self->page);
 	uint32_t ref, peek, crc = 0;
 	struct v4l2_pix_format pix;
-	struct v4l2_buffer b;
 	unsigned char *before;
 	size_t size;
 	int fd;
@@ -1037,13 +1048,7 @@ TEST_F_TIMEOUT(share, buffer_outlives_the_queue, 120)
 	self->video = open_video(VIVID_CAP);
 	if (self->video < 0)
 		SKIP(return, VIVID_WHY(VIVID_CAP));
-	setup_capture(_metadata, self->video, &pix);
-	capture_frame(_metadata, self->video, V4L2_MEMORY_MMAP, -1, 0, &pix,
-		      &b);
-	ASSERT_EQ(0, v4l2_buffer_crc(self->video, &b, 0, pix.sizeimage, &ref));
-	ASSERT_EQ(0, v4l2_buffer_crc(self->video, &b, off, PEEK_LEN, &peek));
-	fd = export_buffer(self->video, type, 0, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, fd);
+	exported_frame(_metadata, self->video, off, &pix, &ref, &peek, &fd);
 	EXPECT_EQ(self->live + 1, live_buffers());
 	size = lseek(fd, 0, SEEK_END);
 	ASSERT_LE(pix.sizeimage, size);
