@@ -26,8 +26,8 @@
 #   make distclean  remove build/ entirely
 #
 # Variables: ARCH=x86_64|i386|arm64, DEBUG=1, KERNEL_SRC=/path/to/6.12-tree,
-# GUEST_CMD, GUEST_FILES, GUEST_TIMEOUT (seconds), KUNIT_ARGS, JOBS,
-# DURATION and WORKERS (make stress), BENCH_RUNS, BENCH_ITERS and
+# GUEST_CMD, GUEST_FILES, GUEST_TIMEOUT (seconds), KUNIT_ARGS (make kunit),
+# JOBS, DURATION and WORKERS (make stress), BENCH_RUNS, BENCH_ITERS and
 # BENCH_LIVE (make bench).
 
 ARCH		?= x86_64
@@ -172,9 +172,8 @@ kunit: src
 test: test-clock selftests-build
 	$(file >$(OUT)/guest-cmd,run-selftests)
 	@RUN_CMD_FILE=$(OUT)/guest-cmd $(MKINITRD)
-	@PROJECT=$(PROJECT) SRC=$(SRC) OUT=$(OUT) KUNIT_DIR=$(KUNIT_DIR) \
+	@PROJECT=$(PROJECT) SRC=$(SRC) OUT=$(OUT) \
 		ARCH=$(ARCH) KERNEL=$(KERNEL) INITRD=$(INITRD) DEBUG=$(DEBUG) \
-		KUNIT_FRAGS="$(KUNIT_FRAGS)" KUNIT_ARGS="$(KUNIT_ARGS)" \
 		DEBUG_LABEL="$(if $(filter 1,$(DEBUG)),$(comma) DEBUG=1)" \
 		harness/test.sh
 

@@ -6,17 +6,14 @@
 # Print, one per line and relative to ROOT, the program interpreter and
 # every shared library the PROGRAMs load, directly or through another
 # library, as the loader would find them under ROOT (/ for the host's own
-# programs, or a directory where the packages of another architecture
-# were unpacked). readelf reads the ELF headers of any architecture.
+# programs).
 set -eu
 
 root=$1
 shift
 
-# Where the loader of a Debian system looks, per architecture.
-dirs="lib/x86_64-linux-gnu usr/lib/x86_64-linux-gnu lib/i386-linux-gnu
-usr/lib/i386-linux-gnu lib/aarch64-linux-gnu usr/lib/aarch64-linux-gnu
-lib64 lib usr/lib"
+# Where the loader of a Debian x86_64 system looks.
+dirs="lib/x86_64-linux-gnu usr/lib/x86_64-linux-gnu lib64 lib usr/lib"
 
 find_lib() {
 	for d in $dirs; do

@@ -111,7 +111,6 @@ orig=$dst/.pristine-orig
 stage=$dst/.patch-stage
 plist=$dst/.patched-files
 patches=$(cd "$project" && find patches -name '*.patch' 2>/dev/null | LC_ALL=C sort)
-: > "$plist.new"
 for p in $patches; do
 	sed -n 's|^+++ b/\([^[:space:]]*\).*|\1|p' "$project/$p"
 done | LC_ALL=C sort -u > "$plist.new"
@@ -129,7 +128,7 @@ while read -r f; do
 done < "$plist.new"
 # Files no patch touches any more: pristine again.
 if [ -f "$plist" ]; then
-	LC_ALL=C sort "$plist" | comm -23 - "$plist.new" | while read -r f; do
+	LC_ALL=C sort "$plist" | LC_ALL=C comm -23 - "$plist.new" | while read -r f; do
 		if [ -f "$orig/$f" ]; then
 			put "$orig/$f" "$dst/$f"
 		else
