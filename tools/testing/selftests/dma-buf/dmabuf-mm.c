@@ -874,7 +874,7 @@ struct race {
 	int fd, edu;
 	atomic_bool stop;
 	atomic_long accesses;
-	int err;
+	atomic_int err;		/* a kmapper's error, read by the mover */
 };
 
 static void *kmapper(void *p)
@@ -887,7 +887,7 @@ static void *kmapper(void *p)
 		/* Short accesses: many of them, each a pin to race with. */
 		ret = edu_kmap_crc(r->edu, r->fd, 0, 1, &crc);
 		if (ret) {
-			r->err = ret;
+			atomic_store(&r->err, ret);
 			break;
 		}
 		atomic_fetch_add(&r->accesses, 1);
@@ -928,10 +928,16 @@ TEST_F(lock, kernel_accesses_race_moves)
 	started = 1;
 	half = now_ms() + RACE_SECONDS * 500;
 	end = half + RACE_SECONDS * 500;
-	while ((t = now_ms()) < end && !r.err) {
+	while ((t = now_ms()) < end && !atomic_load(&r.err)) {
+		/*
+		 * A thread that cannot start ends the loop (no ASSERT here:
+		 * the threads started share r, on this stack, until joined).
+		 */
 		if (t > half && started < KMAPPERS) {
-			ASSERT_EQ(0, pthread_create(&thread[started], NULL,
-						    kmapper, &r));
+			ret = -pthread_create(&thread[started], NULL, kmapper,
+					      &r);
+			if (ret)
+				break;
 			started++;
 		}
 		ret = move_buffer(r.fd, NULL);
@@ -947,8 +953,9 @@ TEST_F(lock, kernel_accesses_race_moves)
 	atomic_store(&r.stop, true);
 	while (started--)
 		pthread_join(thread[started], NULL);
-	EXPECT_EQ(0, r.err) TH_LOG("KMAP_CRC: %s", strerror(-r.err));
-	EXPECT_EQ(0, ret) TH_LOG("move: %s", strerror(-ret));
+	EXPECT_EQ(0, atomic_load(&r.err))
+		TH_LOG("KMAP_CRC: %s", strerror(-atomic_load(&r.err)));
+	EXPECT_EQ(0, ret) TH_LOG("move or pthread_create: %s", strerror(-ret));
 	TH_LOG("%ld moves, %ld refused while pinned, %ld kernel accesses",
 	       moves, busy, atomic_load(&r.accesses));
 	EXPECT_LT(0, moves);
