@@ -758,6 +758,7 @@ static void act_four(void)
 	struct edu_dmabuf_attach a;
 	struct edu_dmabuf_xfer x;
 	int cam, disp, heap, edu32;
+	long page = sysconf(_SC_PAGESIZE);
 	struct v4l2_buffer b;
 	__u32 ref, crc;
 
@@ -766,6 +767,10 @@ static void act_four(void)
 	disp = vivid_node(V4L2_CAP_VIDEO_OUTPUT);
 	if (cam < 0 || disp < 0) {
 		check(false, "vivid's camera and display are there (CONFIG_VIDEO_VIVID)");
+		if (cam >= 0)
+			close(cam);
+		if (disp >= 0)
+			close(disp);
 		return;
 	}
 	camera_without_text(cam);
@@ -780,7 +785,7 @@ static void act_four(void)
 
 	heap = open(HEAP, O_RDONLY | O_CLOEXEC);
 	edu32 = open(edu_path[1], O_RDWR | O_CLOEXEC);
-	alloc.len = (pix.sizeimage + 4095) & ~4095UL;
+	alloc.len = (pix.sizeimage + page - 1) / page * page;
 	next.len = alloc.len;
 	if (heap < 0 || edu32 < 0 || ioctl(heap, DMA_HEAP_IOCTL_ALLOC, &alloc) ||
 	    ioctl(heap, DMA_HEAP_IOCTL_ALLOC, &next))
