@@ -8,7 +8,8 @@
 #   make kunit      every KUnit suite of the project, in a KUnit kernel (kunit.py)
 #   make test       the guest selftests on every DMA path, and the KUnit
 #                   suites in the guest kernel: one summary line
-#   make stress     random operations of several processes on the debug guest
+#   make stress     random operations of several processes on the debug guest;
+#                   KCSAN=1: the racing selftests, then the same, on KCSAN
 #   make check      make check-rebuild, make check-code, make check-patches
 #   make check-code checkpatch --strict, kernel-doc -Wall, sparse + W=1,
 #                   every exported symbol of the core in the API pages
@@ -25,17 +26,26 @@
 #   make clean      remove the project's objects from the build trees
 #   make distclean  remove build/ entirely
 #
-# Variables: ARCH=x86_64|i386|arm64, DEBUG=1, KERNEL_SRC=/path/to/6.12-tree,
-# GUEST_CMD, GUEST_FILES, GUEST_TIMEOUT (seconds), KUNIT_ARGS (make kunit),
-# JOBS, DURATION and WORKERS (make stress), BENCH_RUNS, BENCH_ITERS and
-# BENCH_LIVE (make bench).
+# Variables: ARCH=x86_64|i386|arm64, DEBUG=1, KCSAN=1 (make stress, x86_64),
+# KERNEL_SRC=/path/to/6.12-tree, GUEST_CMD, GUEST_FILES, GUEST_TIMEOUT
+# (seconds), KUNIT_ARGS (make kunit), JOBS, DURATION and WORKERS (make
+# stress), BENCH_RUNS, BENCH_ITERS and BENCH_LIVE (make bench).
 
 ARCH		?= x86_64
-# make stress runs on the debug kernels unless told DEBUG=0.
+KCSAN		?= 0
+# make stress runs on the debug kernel unless told DEBUG=0 or KCSAN=1 (a
+# kernel of its own).
 ifneq ($(filter stress,$(MAKECMDGOALS)),)
+ifneq ($(KCSAN),1)
 DEBUG		?= 1
 endif
+endif
 DEBUG		?= 0
+ifeq ($(KCSAN),1)
+ifneq ($(ARCH)$(DEBUG),x86_640)
+$(error KCSAN=1: x86_64 only, and not with DEBUG=1 (KCSAN cannot share a kernel with KASAN))
+endif
+endif
 DURATION	?= 60
 WORKERS		?= 4
 # The guest passes of make test, one per DMA path (see harness/qemu.sh).
@@ -69,7 +79,7 @@ else
 TREE		:= $(BUILD)
 endif
 SRC		:= $(TREE)/src
-FLAVOUR		:= $(ARCH)$(if $(filter 1,$(DEBUG)),-debug)$(if $(filter 1,$(COVERAGE)),-coverage)
+FLAVOUR		:= $(ARCH)$(if $(filter 1,$(DEBUG)),-debug)$(if $(filter 1,$(COVERAGE)),-coverage)$(if $(filter 1,$(KCSAN)),-kcsan)
 OUT		:= $(TREE)/$(FLAVOUR)
 KOBJ		:= $(OUT)/guest
 KUNIT_DIR	:= $(OUT)/kunit
@@ -88,6 +98,9 @@ GUEST_TIMEOUT	?= $(shell echo $$(($(DURATION) + 900)))
 endif
 ifeq ($(DEBUG),1)
 ARCH_FRAGS	+= configs/debug.config $(wildcard configs/debug-$(ARCH).config)
+GUEST_TIMEOUT	?= 1200
+else ifeq ($(KCSAN),1)
+ARCH_FRAGS	+= configs/kcsan.config
 GUEST_TIMEOUT	?= 1200
 else ifeq ($(COVERAGE),1)
 ARCH_FRAGS	+= configs/coverage.config
@@ -119,7 +132,7 @@ export GUEST_TIMEOUT JOBS ARCH
 all: run
 
 help:
-	@sed -n '3,31p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,32p' Makefile | sed 's/^# \{0,1\}//'
 
 deps:
 	@harness/deps.sh $(ARCH) $(BUILD)
@@ -183,9 +196,19 @@ test-clock:
 	@mkdir -p $(OUT) && date +%s > $(OUT)/.test-start
 
 # The stress program alone, on the debug guest by default; its last line
-# and the kernel reports of the run make the verdict.
+# and the kernel reports of the run make the verdict. With KCSAN=1 the
+# selftests that race on both CPUs run first: the move selftests (writers
+# on both CPUs while the storage moves) and dmabuf-mm's kernel CPU
+# accesses on three threads racing with moves.
+SELFTESTS_DIR	:= /usr/lib/dma-buf-selftests
+STRESS_CMD	:= STRESS_SECONDS=$(DURATION) STRESS_WORKERS=$(WORKERS) $(SELFTESTS_DIR)/dmabuf-stress
+ifeq ($(KCSAN),1)
+STRESS_CMD	:= $(SELFTESTS_DIR)/dmabuf-move; \
+		   $(SELFTESTS_DIR)/dmabuf-mm -t kernel_accesses_race_moves; $(STRESS_CMD)
+endif
+
 stress: selftests-build
-	$(file >$(OUT)/guest-cmd,STRESS_SECONDS=$(DURATION) STRESS_WORKERS=$(WORKERS) /usr/lib/dma-buf-selftests/dmabuf-stress)
+	$(file >$(OUT)/guest-cmd,$(STRESS_CMD))
 	@RUN_CMD_FILE=$(OUT)/guest-cmd $(MKINITRD)
 	@QEMU_SCAN=0 harness/qemu.sh batch $(KERNEL) $(INITRD) $(OUT)/stress >/dev/null; \
 	python3 harness/results.py stress $(OUT)/stress/console.log
