@@ -10,6 +10,8 @@
 #                   suites in the guest kernel: one summary line
 #   make stress     random operations of several processes on the debug guest;
 #                   KCSAN=1: the racing selftests, then the same, on KCSAN
+#   make fuzz       Debian's trinity as an unprivileged user in the debug
+#                   guest, aimed at the project's nodes and dma-buf fds
 #   make check      make check-rebuild, make check-code, make check-patches
 #   make check-code checkpatch --strict, kernel-doc -Wall, sparse + W=1,
 #                   every exported symbol of the core in the API pages
@@ -27,16 +29,18 @@
 #   make distclean  remove build/ entirely
 #
 # Variables: ARCH=x86_64|i386|arm64, DEBUG=1, KCSAN=1 (make stress, x86_64),
-# KERNEL_SRC=/path/to/6.12-tree, GUEST_CMD, GUEST_FILES, GUEST_TIMEOUT
-# (seconds), KUNIT_ARGS (make kunit), JOBS, DURATION and WORKERS (make
-# stress), BENCH_RUNS, BENCH_ITERS and BENCH_LIVE (make bench).
+# COVERAGE=1 (make fuzz), KERNEL_SRC=/path/to/6.12-tree, GUEST_CMD,
+# GUEST_FILES, GUEST_TIMEOUT (seconds), KUNIT_ARGS (make kunit), JOBS,
+# DURATION (make stress, make fuzz), WORKERS (make stress), BENCH_RUNS,
+# BENCH_ITERS and BENCH_LIVE (make bench).
 
 ARCH		?= x86_64
 KCSAN		?= 0
-# make stress runs on the debug kernel unless told DEBUG=0 or KCSAN=1 (a
-# kernel of its own).
-ifneq ($(filter stress,$(MAKECMDGOALS)),)
-ifneq ($(KCSAN),1)
+COVERAGE	?= 0
+# make stress and make fuzz run on the debug kernel unless told DEBUG=0,
+# KCSAN=1 or COVERAGE=1 (each a kernel of its own).
+ifneq ($(filter stress fuzz,$(MAKECMDGOALS)),)
+ifeq ($(KCSAN)$(COVERAGE),00)
 DEBUG		?= 1
 endif
 endif
@@ -93,7 +97,7 @@ endif
 INITRD		:= $(OUT)/initrd.cpio
 
 ARCH_FRAGS	:= configs/$(ARCH).config
-ifneq ($(filter stress,$(MAKECMDGOALS)),)
+ifneq ($(filter stress fuzz,$(MAKECMDGOALS)),)
 GUEST_TIMEOUT	?= $(shell echo $$(($(DURATION) + 900)))
 endif
 ifeq ($(DEBUG),1)
@@ -125,14 +129,14 @@ export GUEST_TIMEOUT JOBS ARCH
 
 .PHONY: all deps src kernel selftests-build initramfs run shell kunit test \
 	test-clock v4l2-anchor \
-	stress check check-code check-rebuild patches check-patches docs \
+	stress fuzz check check-code check-rebuild patches check-patches docs \
 	coverage bench clean \
 	distclean help
 
 all: run
 
 help:
-	@sed -n '3,32p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,35p' Makefile | sed 's/^# \{0,1\}//'
 
 deps:
 	@harness/deps.sh $(ARCH) $(BUILD)
@@ -212,6 +216,19 @@ stress: selftests-build
 	@RUN_CMD_FILE=$(OUT)/guest-cmd $(MKINITRD)
 	@QEMU_SCAN=0 harness/qemu.sh batch $(KERNEL) $(INITRD) $(OUT)/stress >/dev/null; \
 	python3 harness/results.py stress $(OUT)/stress/console.log
+
+# Debian's trinity, unchanged, for DURATION seconds as uid 1000, its
+# victims copies of the project's nodes, while dmabuf-fuzz-feeder churns
+# buffers of every exporter (see guest/fuzz-run); kernel reports fail it. COVERAGE=1 runs it on the
+# gcov kernel instead and reports the core's line coverage.
+fuzz: selftests-build
+	$(file >$(OUT)/guest-cmd,$(if $(filter 1,$(COVERAGE)),dump-gcov boot; )fuzz-run $(DURATION)$(if $(filter 1,$(COVERAGE)),; dump-gcov fuzz))
+	@RUN_CMD_FILE=$(OUT)/guest-cmd RUN_FUZZ=1 $(MKINITRD)
+	@QEMU_SCAN=0 harness/qemu.sh batch $(KERNEL) $(INITRD) $(OUT)/fuzz >/dev/null; \
+	python3 harness/results.py fuzz $(OUT)/fuzz/console.log
+	@$(if $(filter 1,$(COVERAGE)),python3 harness/coverage.py $(OUT)/fuzz/results.log \
+		$(SRC) $(KOBJ) dma-buf.c dma-buf-pages.c dma-heap.c udmabuf.c \
+		heaps/system_heap.c)
 
 # A gcov-instrumented guest kernel (its own build directory) runs the
 # KUnit suites at boot, then the guest selftests; the counters come back

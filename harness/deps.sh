@@ -24,7 +24,7 @@ build=${2:-build}
 
 pkgs="linux-source-6.12 qemu-system-x86 gcc make flex bison bc libelf-dev
 libssl-dev cpio python3 python3-ply python3-git sparse busybox-static rsync
-kmod xz-utils libc6-dev perl git python3-sphinx patch v4l-utils"
+kmod xz-utils libc6-dev perl git python3-sphinx patch v4l-utils trinity"
 [ "$arch" = i386 ] && pkgs="$pkgs gcc-multilib"
 [ "$arch" = arm64 ] && pkgs="$pkgs gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-system-arm"
 

@@ -12,8 +12,9 @@
 #   base.cpio  busybox, init, the guest scripts, the kernel modules from
 #              MODROOT (modules_install output) and the selftest programs
 #              in SELFTESTS (a directory with a "list" file);
-#   run.cpio   this run's command (/etc/guest-cmd) and the user's files in
-#              /usr/local/bin.
+#   run.cpio   this run's command (/etc/guest-cmd), the user's files in
+#              /usr/local/bin and, with RUN_FUZZ=1 (make fuzz), Debian's
+#              trinity with the libraries it loads.
 set -eu
 
 out=$1 busybox=$2 modroot=$3 selftests=$4 base_version=$5
@@ -22,6 +23,7 @@ cmd=true
 files=""
 [ -n "${RUN_FILES_FILE:-}" ] && files=$(cat "$RUN_FILES_FILE")
 interactive=${RUN_INTERACTIVE:-0}
+fuzz=${RUN_FUZZ:-0}
 here=$(cd "$(dirname "$0")/.." && pwd)
 
 stage=$out/initramfs
@@ -85,6 +87,15 @@ for f in $files; do
 	cp "$f" "$run/usr/local/bin/"
 	chmod +x "$run/usr/local/bin/$(basename "$f")"
 done
+if [ "$fuzz" = 1 ]; then
+	[ -x /usr/bin/trinity ] || { echo "mkinitramfs: /usr/bin/trinity missing: run make deps" >&2; exit 1; }
+	mkdir -p "$run/usr/bin"
+	cp /usr/bin/trinity "$run/usr/bin/"
+	"$here/harness/needed-libs.sh" / /usr/bin/trinity | while read -r lib; do
+		mkdir -p "$run/$(dirname "$lib")"
+		cp -L "/$lib" "$run/$lib"
+	done
+fi
 (cd "$run" && find . | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0) > "$out/run.cpio"
 
 cat "$out/base.cpio" "$out/run.cpio" > "$out/initrd.cpio"

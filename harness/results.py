@@ -32,6 +32,12 @@
       kernel reports, leaked buffers; exit 1 if any of the last three,
       or if a selftest run before it (KCSAN=1) failed. A KCSAN report
       none of whose frames is the project's is listed, not counted.
+  results.py fuzz CONSOLE_LOG
+      The verdict of make fuzz (guest/fuzz-run): how many calls trinity
+      ran, what the feeder made, which of the project's entry points and
+      ioctls the calls reached, and the run's kernel reports; exit 1 if
+      trinity ran nothing, the feeder did not live to the end, or the
+      kernel reported anything.
   results.py summary COUNTS...
       Print the one-line total; exit 1 if anything failed.
 
@@ -316,6 +322,52 @@ def stress(console):
     return 1 if mismatches or reports or leaked or failed else 0
 
 
+TRINITY_RAN = re.compile(r'fuzz: trinity calls: (\d+)')
+FEEDER = re.compile(r'feeder: (\d+) buffers \((.*)\), (\d+) refused, (\d+) failed')
+REACH = re.compile(r'fuzz: (reached|not reached|cannot probe) (\S+)( .*)?$')
+
+
+def fuzz(console):
+    """The verdict of make fuzz."""
+    calls, feeder, reached, missed, unprobed = None, None, [], [], []
+    try:
+        lines = [clean(raw).rstrip('\n') for raw in open(console, errors='replace')]
+    except FileNotFoundError:
+        lines = []
+    for line in lines:
+        m = TRINITY_RAN.search(line)
+        if m:
+            calls = int(m.group(1))
+        m = FEEDER.search(line)
+        if m:
+            feeder = m
+        m = REACH.search(line)
+        if m:
+            what, fn, rest = m.group(1), m.group(2), (m.group(3) or '').strip()
+            if what == 'reached':
+                reached.append(f'{fn} {rest}')
+            elif what == 'not reached':
+                missed.append(fn)
+            else:
+                unprobed.append(fn)
+    reports = count_reports(console, 'fuzz')
+    for r in reached:
+        print(f'fuzz: reached {r}')
+    if missed:
+        print(f'fuzz: not reached: {" ".join(missed)}')
+    if unprobed:
+        print(f'fuzz: could not count (inlined or absent): {" ".join(unprobed)}')
+    if feeder:
+        print(f'fuzz: the feeder made {feeder.group(1)} buffers ({feeder.group(2)}), '
+              f'{feeder.group(3)} refused (edu reach, vivid queue busy), '
+              f'{feeder.group(4)} operations failed')
+    else:
+        print('fuzz: the feeder did not report: killed or stuck')
+    print(f'fuzz: {calls if calls is not None else "no count of"} calls, '
+          f'{reports} kernel reports')
+    return 1 if not calls or not feeder or reports else 0
+
+
 HOST_CHECK = re.compile(r'HOST-CHECK ivshmem marker=([0-9a-f]+) at=(\d+) offset=(\d+) '
                         r'len=(\d+) seed=(\d+)')
 
@@ -437,6 +489,8 @@ def main(argv):
         return hostcheck(*argv[2:])
     if cmd == 'stress' and len(argv) == 3:
         return stress(argv[2])
+    if cmd == 'fuzz' and len(argv) == 3:
+        return fuzz(argv[2])
     if cmd == 'testbed' and len(argv) == 6:
         return testbed(argv[2], argv[3], argv[4], argv[5])
     if cmd == 'summary' and len(argv) > 2:
