@@ -46,9 +46,15 @@ endif
 endif
 DEBUG		?= 0
 ifeq ($(KCSAN),1)
-ifneq ($(ARCH)$(DEBUG),x86_640)
-$(error KCSAN=1: x86_64 only, and not with DEBUG=1 (KCSAN cannot share a kernel with KASAN))
+ifneq ($(ARCH)$(DEBUG)$(COVERAGE),x86_6400)
+$(error KCSAN=1: x86_64 only, and not with DEBUG=1 (KCSAN cannot share a kernel with KASAN) or COVERAGE=1)
 endif
+ifneq ($(filter-out stress,$(MAKECMDGOALS)),)
+$(error KCSAN=1 is for make stress alone)
+endif
+endif
+ifeq ($(COVERAGE)$(DEBUG),11)
+$(error COVERAGE=1 and DEBUG=1 are two kernels: choose one)
 endif
 DURATION	?= 60
 WORKERS		?= 4
@@ -215,20 +221,24 @@ stress: selftests-build
 	$(file >$(OUT)/guest-cmd,$(STRESS_CMD))
 	@RUN_CMD_FILE=$(OUT)/guest-cmd $(MKINITRD)
 	@QEMU_SCAN=0 harness/qemu.sh batch $(KERNEL) $(INITRD) $(OUT)/stress >/dev/null; \
-	python3 harness/results.py stress $(OUT)/stress/console.log
+	python3 harness/results.py stress $(OUT)/stress/console.log \
+		$(if $(filter 1,$(KCSAN)),3,1)
 
 # Debian's trinity, unchanged, for DURATION seconds as uid 1000, its
 # victims copies of the project's nodes, while dmabuf-fuzz-feeder churns
-# buffers of every exporter (see guest/fuzz-run); kernel reports fail it. COVERAGE=1 runs it on the
-# gcov kernel instead and reports the core's line coverage.
+# buffers of every exporter (see guest/fuzz-run); kernel reports fail it.
+# COVERAGE=1 runs it on the gcov kernel instead (no kprobe events there:
+# nothing is counted) and reports the core's line coverage; x86_64 only
+# (trinity is the host's binary).
 fuzz: selftests-build
+	@[ "$(ARCH)" = x86_64 ] || { echo "make fuzz: x86_64 only" >&2; exit 2; }
 	$(file >$(OUT)/guest-cmd,$(if $(filter 1,$(COVERAGE)),dump-gcov boot; )fuzz-run $(DURATION)$(if $(filter 1,$(COVERAGE)),; dump-gcov fuzz))
 	@RUN_CMD_FILE=$(OUT)/guest-cmd RUN_FUZZ=1 $(MKINITRD)
 	@QEMU_SCAN=0 harness/qemu.sh batch $(KERNEL) $(INITRD) $(OUT)/fuzz >/dev/null; \
-	python3 harness/results.py fuzz $(OUT)/fuzz/console.log
-	@$(if $(filter 1,$(COVERAGE)),python3 harness/coverage.py $(OUT)/fuzz/results.log \
-		$(SRC) $(KOBJ) dma-buf.c dma-buf-pages.c dma-heap.c udmabuf.c \
-		heaps/system_heap.c)
+	python3 harness/results.py fuzz $(OUT)/fuzz/console.log; status=$$?; \
+	$(if $(filter 1,$(COVERAGE)),python3 harness/coverage.py $(OUT)/fuzz/results.log \
+		$(SRC) $(KOBJ) dma-buf.c dma-buf-pages.c dma-heap.c udmabuf.c;) \
+	exit $$status
 
 # A gcov-instrumented guest kernel (its own build directory) runs the
 # KUnit suites at boot, then the guest selftests; the counters come back

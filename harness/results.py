@@ -27,17 +27,20 @@
       Check the test bed itself: the guest reported two CPUs online (and,
       with DEBUG=1, a preemptible kernel) on its results channel, and its
       kernel log says it brought up two CPUs.
-  results.py stress CONSOLE_LOG
+  results.py stress CONSOLE_LOG [PROGRAMS]
       The verdict line of make stress: operations done, data mismatches,
       kernel reports, leaked buffers; exit 1 if any of the last three,
-      or if a selftest run before it (KCSAN=1) failed. A KCSAN report
-      none of whose frames is the project's is listed, not counted.
+      or if one of the PROGRAMS kselftest programs of the run (default 1,
+      dmabuf-stress; 3 with KCSAN=1) failed, passed nothing or gave no
+      totals. A KCSAN report whose title and frames name nothing of the
+      project's is listed, not counted.
   results.py fuzz CONSOLE_LOG
       The verdict of make fuzz (guest/fuzz-run): how many calls trinity
       ran, what the feeder made, which of the project's entry points and
       ioctls the calls reached, and the run's kernel reports; exit 1 if
-      trinity ran nothing, the feeder did not live to the end, or the
-      kernel reported anything.
+      trinity ran nothing or reached none of the entry points, the feeder
+      made nothing, failed or did not live to the end, or the kernel
+      reported anything.
   results.py summary COUNTS...
       Print the one-line total; exit 1 if anything failed.
 
@@ -217,12 +220,15 @@ def splats(log, label):
     return 1 if count_reports(log, label) else 0
 
 
-# A KCSAN report is the project's when a frame of either stack is: a
-# function of the core, a heap, udmabuf, the edu importer or vb2's dma-buf
-# code, or one in a module of the project.
-PROJECT_FRAME = re.compile(r'^\s*(?:\[[^]]*\]\s*)?(?:__)?(dma_buf|dma_heap|system_heap|ivshmem_|'
-                           r'udmabuf|edu_|vb2_\w*dmabuf|vb2_dc_|vb2_dma_sg_|vb2_vmalloc_)\w*\+0x'
+# A KCSAN report is the project's when its title or a frame of either
+# stack names a function of the core, a heap, udmabuf, the edu importer or
+# vb2's dma-buf code (GCC's clones, .part.N or .constprop.N, included), or
+# a frame lies in a module of the project.
+PROJECT_FN = (r'(?:\w*(?:dma_buf|dmabuf|dma_heap)\w*|(?:system_heap|ivshmem|edu)_\w+|'
+              r'udmabuf\w*|vb2_(?:dc|dma_sg|vmalloc)_\w+|vb2_core_expbuf)(?:\.\w+)*')
+PROJECT_FRAME = re.compile(r'^\s*(?:\[[^]]*\]\s*)?(?:\?\s*)?' + PROJECT_FN + r'\+0x'
                            r'|\[(system_heap|ivshmem_heap|edu_dmabuf|udmabuf)\]')
+PROJECT_TITLE = re.compile(r'(?:^|[ /])' + PROJECT_FN + r'(?:$|[ /])')
 KCSAN_START = re.compile(r'BUG: KCSAN: (.*)')
 KCSAN_END = re.compile(r'^(\[\s*[\d.]+\]\s*)?={20,}')
 
@@ -238,7 +244,8 @@ def kcsan_reports(log):
         line = clean(raw)
         m = KCSAN_START.search(line)
         if m:
-            current = [no, m.group(1), False]
+            title = m.group(1)
+            current = [no, title, bool(PROJECT_TITLE.search(title.split(' in ', 1)[-1]))]
             found.append(current)
         elif current and KCSAN_END.search(line):
             current = None
@@ -291,8 +298,10 @@ TOTALS = re.compile(r'# Totals: pass:(\d+) fail:(\d+) ')
 STRESS = re.compile(r'stress: (\d+) operations, (\d+) data mismatches, (-?\d+) leaked buffers')
 
 
-def stress(console):
-    """The verdict of make stress: its counts and the run's kernel reports."""
+def stress(console, programs=1):
+    """The verdict of make stress: its counts and the run's kernel reports;
+    PROGRAMS kselftest programs ran (dmabuf-stress included), each must
+    end with a Totals line that passed something and failed nothing."""
     m = None
     try:
         for line in open(console, errors='replace'):
@@ -309,14 +318,19 @@ def stress(console):
         print(f'stress: the guest gave no result (see {console}); {reports} kernel reports')
         return 1
     ops, mismatches, leaked = (int(g) for g in m.groups())
-    # make stress KCSAN=1 runs the move selftests first: their totals.
-    failed = 0
+    # make stress KCSAN=1 runs two selftest programs first: every program
+    # must say it passed tests and failed none.
+    failed, totals = 0, 0
     for line in open(console, errors='replace'):
         t = TOTALS.search(clean(line))
         if t:
             passed, fails = int(t.group(1)), int(t.group(2))
-            failed += fails
+            totals += 1
+            failed += fails or not passed
             print(f'stress: selftests: {passed} passed, {fails} failed')
+    if totals != int(programs):
+        print(f'stress: {totals} of {programs} selftest programs reported their totals')
+        failed += 1
     print(f'stress: {ops} operations, {mismatches} data mismatches, '
           f'{reports} kernel reports, {leaked} leaked buffers')
     return 1 if mismatches or reports or leaked or failed else 0
@@ -357,15 +371,27 @@ def fuzz(console):
         print(f'fuzz: not reached: {" ".join(missed)}')
     if unprobed:
         print(f'fuzz: could not count (inlined or absent): {" ".join(unprobed)}')
+    bad = False
     if feeder:
-        print(f'fuzz: the feeder made {feeder.group(1)} buffers ({feeder.group(2)}), '
+        made, failed = int(feeder.group(1)), int(feeder.group(4))
+        print(f'fuzz: the feeder made {made} buffers ({feeder.group(2)}), '
               f'{feeder.group(3)} refused (edu reach, vivid queue busy), '
-              f'{feeder.group(4)} operations failed')
+              f'{failed} operations failed')
+        bad = not made or failed
     else:
         print('fuzz: the feeder did not report: killed or stuck')
+        bad = True
+    # Trinity reaching none of the probes means its victims are wrong.
+    if not reached and (missed or unprobed):
+        print('fuzz: trinity reached none of the project\'s entry points')
+        bad = True
+    if not any(r.startswith(('dma_buf_file_', 'dma_buf_ioctl', 'dma_buf_llseek',
+                             'dma_buf_show_fdinfo')) for r in reached):
+        print('fuzz: trinity reached no operation of a dma-buf fd '
+              '(it uses only fds it opened itself: see README, Fuzzing)')
     print(f'fuzz: {calls if calls is not None else "no count of"} calls, '
           f'{reports} kernel reports')
-    return 1 if not calls or not feeder or reports else 0
+    return 1 if not calls or bad or reports else 0
 
 
 HOST_CHECK = re.compile(r'HOST-CHECK ivshmem marker=([0-9a-f]+) at=(\d+) offset=(\d+) '
@@ -487,8 +513,8 @@ def main(argv):
         return splats(argv[2], argv[3] if len(argv) == 4 else 'log')
     if cmd == 'hostcheck' and len(argv) in (4, 5, 6):
         return hostcheck(*argv[2:])
-    if cmd == 'stress' and len(argv) == 3:
-        return stress(argv[2])
+    if cmd == 'stress' and len(argv) in (3, 4):
+        return stress(*argv[2:])
     if cmd == 'fuzz' and len(argv) == 3:
         return fuzz(argv[2])
     if cmd == 'testbed' and len(argv) == 6:

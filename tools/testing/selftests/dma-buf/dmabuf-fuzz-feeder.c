@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * The companion of make fuzz: while trinity runs as the same user, keeps a
- * changing set of buffers from every exporter alive, at fixed fd numbers,
- * so that trinity's calls on the project's nodes meet buffers being
- * created, mapped, written, named, attached to the edu devices and freed.
+ * changing set of buffers from every exporter alive, so that trinity's
+ * calls on the project's nodes meet buffers being created, mapped,
+ * written, named, attached to the edu devices and freed.
  *
  *   dmabuf-fuzz-feeder SECONDS PIDFILE
  *   dmabuf-fuzz-feeder --ioctls
@@ -68,6 +68,21 @@ static atomic_bool stop;
 static void on_term(int sig)
 {
 	atomic_store(&stop, true);
+}
+
+/*
+ * A device node's fd, or -1 if the guest has no such node (an exporter or
+ * a device it lacks); any other failure (EACCES, say) ends the program.
+ */
+static int open_node(const char *path, int flags)
+{
+	int fd = open(path, flags | O_CLOEXEC);
+
+	if (fd < 0 && errno != ENOENT) {
+		fprintf(stderr, "feeder: %s: %s\n", path, strerror(errno));
+		exit(1);
+	}
+	return fd;
 }
 
 /* The /dev path of vivid's capture node, or "" if the guest has none. */
@@ -145,8 +160,8 @@ static void slot_clear(int i)
 
 	if (!s->used)
 		return;
-	if (s->edu >= 0)
-		edu_attach(s->edu, FIRST_FD + i, false);
+	if (s->edu >= 0 && edu_attach(s->edu, FIRST_FD + i, false))
+		failed++;
 	if (s->map)
 		munmap(s->map, s->size);
 	close(FIRST_FD + i);
@@ -234,9 +249,11 @@ static void slot_fill(int i)
 			s->map = NULL;
 			failed++;
 		} else {
-			buf_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE);
+			if (buf_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE))
+				failed++;
 			memset(s->map, i, size);
-			buf_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE);
+			if (buf_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE))
+				failed++;
 		}
 	}
 	snprintf(name, sizeof(name), "fuzz-%d", i);
@@ -285,11 +302,11 @@ int main(int argc, char **argv)
 	signal(SIGTERM, on_term);
 	srand(getpid());
 
-	system_heap = open(SYSTEM_HEAP, O_RDONLY | O_CLOEXEC);
-	ivshmem_heap = open(IVSHMEM_HEAP, O_RDONLY | O_CLOEXEC);
-	udmabuf_dev = open("/dev/udmabuf", O_RDWR | O_CLOEXEC);
-	edu[0] = open(EDU28, O_RDWR | O_CLOEXEC);
-	edu[1] = open(EDU32, O_RDWR | O_CLOEXEC);
+	system_heap = open_node(SYSTEM_HEAP, O_RDONLY);
+	ivshmem_heap = open_node(IVSHMEM_HEAP, O_RDONLY);
+	udmabuf_dev = open_node("/dev/udmabuf", O_RDWR);
+	edu[0] = open_node(EDU28, O_RDWR);
+	edu[1] = open_node(EDU32, O_RDWR);
 	find_vivid();
 	for (i = 0; i < SLOTS; i++) {
 		slots[i].memfd = -1;
@@ -298,7 +315,7 @@ int main(int argc, char **argv)
 	for (i = 0; i < SLOTS; i++)
 		slot_fill(i);
 
-	/* The slots exist: the fuzzer may list /proc/PID/fd now. */
+	/* The slots exist: the fuzzer may start. */
 	f = fopen(argv[2], "w");
 	if (!f || fprintf(f, "%d\n", getpid()) < 0 || fclose(f)) {
 		perror(argv[2]);
