@@ -330,6 +330,7 @@ static long udmabuf_total_pages(const struct udmabuf_create_item *list,
 	u64 limit, pages = 0;
 	u32 i;
 
+	/* A module parameter root may change at any time: read it once. */
 	limit = (u64)max(READ_ONCE(size_limit_mb), 0) << (20 - PAGE_SHIFT);
 	for (i = 0; i < count; i++) {
 		if (!PAGE_ALIGNED(list[i].offset) || !PAGE_ALIGNED(list[i].size))
@@ -421,6 +422,7 @@ static long udmabuf_ioctl_create_list(void __user *uarg)
 
 	if (copy_from_user(&head, uarg, sizeof(head)))
 		return -EFAULT;
+	/* A module parameter root may change at any time: read it once. */
 	if (!head.count || head.count > max(READ_ONCE(list_limit), 0))
 		return -EINVAL;
 	list = memdup_array_user(uarg + sizeof(head), head.count,

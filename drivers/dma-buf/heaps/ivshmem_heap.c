@@ -278,6 +278,12 @@ static struct dma_buf *ivshmem_allocate(struct dma_heap *heap, size_t len,
 	struct dma_buf *dmabuf;
 	unsigned long addr;
 
+	/*
+	 * Without a lock: the flag only turns new allocations away once the
+	 * device is going. One that races with the removal is safe: the
+	 * heap node's reference on @ih lasts until the file it came through
+	 * is closed (ivshmem_heap_release()), and its buffer takes its own.
+	 */
 	if (READ_ONCE(ih->removed))
 		return ERR_PTR(-ENODEV);
 	if (len > ih->size)

@@ -205,6 +205,7 @@ static int edu_dma(struct edu_dev *edu, dma_addr_t src, dma_addr_t dst,
 	 * Not interruptible: the memory must outlive the DMA. One DMA is
 	 * short; callers check for signals between them.
 	 */
+	/* timeout_ms is a module parameter root may change: read it once. */
 	if (!wait_for_completion_timeout(&edu->done,
 					 msecs_to_jiffies(READ_ONCE(timeout_ms))))
 		return -ETIMEDOUT;
@@ -838,7 +839,11 @@ static void edu_remove(struct pci_dev *pdev)
 	edu->pdev = NULL;
 	mutex_unlock(&edu->lock);
 
-	/* Calls in progress stop at their next chunk and let go of it. */
+	/*
+	 * Calls in progress stop at their next chunk and let go of it. The
+	 * count changes under the lock and wakes us when it reaches zero;
+	 * wait_event() only peeks at it, so an unlocked read will do.
+	 */
 	wait_event(edu->idle, !READ_ONCE(edu->active));
 
 	mutex_lock(&edu->lock);
