@@ -405,7 +405,8 @@ static void move_between_zones(struct kunit *test)
 	before = system_heap_page(dmabuf, 0);
 
 #ifdef CONFIG_HIGHMEM
-	c.dma_limit = PFN_PHYS((u64)max_low_pfn) - 1;
+	/* The last byte of lowmem (max_low_pfn is not exported to modules). */
+	c.dma_limit = __pa(high_memory - 1);
 #else
 	c.dma_limit = highest_phys(dmabuf);
 #endif
