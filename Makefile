@@ -11,7 +11,7 @@
 #   make stress     random operations of several processes on the debug guest;
 #                   KCSAN=1: the racing selftests, then the same, on KCSAN
 #   make fuzz       Debian's trinity as an unprivileged user in the debug
-#                   guest, aimed at the project's nodes and dma-buf fds
+#                   guest, aimed at the project's device nodes
 #   make check      make check-rebuild, make check-code, make check-patches
 #   make check-code checkpatch --strict, kernel-doc -Wall, sparse + W=1,
 #                   every exported symbol of the core in the API pages

@@ -385,8 +385,9 @@ def fuzz(console):
     if not reached and (missed or unprobed):
         print('fuzz: trinity reached none of the project\'s entry points')
         bad = True
-    if not any(r.startswith(('dma_buf_file_', 'dma_buf_ioctl', 'dma_buf_llseek',
-                             'dma_buf_show_fdinfo')) for r in reached):
+    counted = reached or missed
+    if counted and not any(r.startswith(('dma_buf_file_', 'dma_buf_ioctl', 'dma_buf_llseek',
+                                         'dma_buf_show_fdinfo')) for r in reached):
         print('fuzz: trinity reached no operation of a dma-buf fd '
               '(it uses only fds it opened itself: see README, Fuzzing)')
     print(f'fuzz: {calls if calls is not None else "no count of"} calls, '

@@ -25,7 +25,6 @@
  */
 
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -45,13 +44,12 @@
 #include "dmabuf-util.h"
 
 #define SLOTS		16
-#define FIRST_FD	100	/* the slots' fd numbers: FIRST_FD + i */
 #define MAX_PAGES	64
 
 enum kind { SYSTEM, IVSHMEM, UDMABUF, V4L2, KINDS };
 
 struct slot {
-	bool used;
+	int fd;			/* the buffer, else -1 */
 	void *map;
 	size_t size;
 	int memfd;		/* a udmabuf's memfd, else -1 */
@@ -83,34 +81,6 @@ static int open_node(const char *path, int flags)
 		exit(1);
 	}
 	return fd;
-}
-
-/* The /dev path of vivid's capture node, or "" if the guest has none. */
-static void find_vivid(void)
-{
-	char path[PATH_MAX], name[64];
-	struct dirent *de;
-	DIR *dir = opendir("/sys/class/video4linux");
-	FILE *f;
-
-	if (!dir)
-		return;
-	while ((de = readdir(dir))) {
-		snprintf(path, sizeof(path), "/sys/class/video4linux/%s/name",
-			 de->d_name);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		if (!fgets(name, sizeof(name), f))
-			name[0] = '\0';
-		fclose(f);
-		if (!strcmp(name, "vivid-000-vid-cap\n")) {
-			snprintf(vivid_path, sizeof(vivid_path), "/dev/%s",
-				 de->d_name);
-			break;
-		}
-	}
-	closedir(dir);
 }
 
 /* A buffer exported by vivid's capture queue, or -errno. */
@@ -154,35 +124,36 @@ static int udmabuf_make(struct slot *s, size_t size)
 	return fd < 0 ? -errno : fd;
 }
 
-static void slot_clear(int i)
+/* An empty slot. */
+static void slot_init(struct slot *s)
 {
-	struct slot *s = &slots[i];
-
-	if (!s->used)
-		return;
-	if (s->edu >= 0 && edu_attach(s->edu, FIRST_FD + i, false))
-		failed++;
-	if (s->map)
-		munmap(s->map, s->size);
-	close(FIRST_FD + i);
-	if (s->memfd >= 0)
-		close(s->memfd);
 	memset(s, 0, sizeof(*s));
+	s->fd = -1;
 	s->memfd = -1;
 	s->edu = -1;
 }
 
-/* Put a new buffer of a random exporter into slot @i. */
-static void slot_fill(int i)
+static void slot_clear(struct slot *s)
 {
-	struct slot *s = &slots[i];
+	if (s->edu >= 0 && edu_attach(s->edu, s->fd, false))
+		failed++;
+	if (s->map)
+		munmap(s->map, s->size);
+	if (s->fd >= 0)
+		close(s->fd);
+	if (s->memfd >= 0)
+		close(s->memfd);
+	slot_init(s);
+}
+
+/* Put a new buffer of a random exporter into the empty slot @s. */
+static void slot_fill(struct slot *s, int i)
+{
 	enum kind kind = rand() % KINDS;
 	size_t size = (1 + rand() % MAX_PAGES) * (size_t)getpagesize();
 	int fd = -ENODEV, e;
 	char name[32];
 
-	s->memfd = -1;
-	s->edu = -1;
 	switch (kind) {
 	case SYSTEM:
 		if (system_heap >= 0)
@@ -203,32 +174,20 @@ static void slot_fill(int i)
 	default:
 		break;
 	}
-	if (fd == -ENODEV) {
-		if (s->memfd >= 0)
-			close(s->memfd);
-		s->memfd = -1;
-		return;		/* an exporter this guest lacks */
-	}
-	if (fd < 0 || dup2(fd, FIRST_FD + i) < 0) {
+	if (fd < 0) {
 		/* vivid's queue is busy while another process owns it. */
 		if (fd == -EBUSY)
 			refused++;
-		else
+		else if (fd != -ENODEV)	/* not an exporter this guest lacks */
 			failed++;
-		if (fd >= 0)
-			close(fd);
-		if (s->memfd >= 0)
-			close(s->memfd);
-		s->memfd = -1;
+		slot_clear(s);
 		return;
 	}
-	close(fd);
-	s->used = true;
+	s->fd = fd;
 	made[kind]++;
 	if (kind == V4L2)
-		size = lseek(FIRST_FD + i, 0, SEEK_END);
+		size = lseek(fd, 0, SEEK_END);
 	s->size = size;
-	fd = FIRST_FD + i;
 
 	/* Half are attached to an edu device, the 28-bit one too. */
 	e = edu[rand() % 2];
@@ -307,13 +266,12 @@ int main(int argc, char **argv)
 	udmabuf_dev = open_node("/dev/udmabuf", O_RDWR);
 	edu[0] = open_node(EDU28, O_RDWR);
 	edu[1] = open_node(EDU32, O_RDWR);
-	find_vivid();
+	if (video_node_path("vivid-000-vid-cap", vivid_path, sizeof(vivid_path)))
+		vivid_path[0] = '\0';
 	for (i = 0; i < SLOTS; i++) {
-		slots[i].memfd = -1;
-		slots[i].edu = -1;
+		slot_init(&slots[i]);
+		slot_fill(&slots[i], i);
 	}
-	for (i = 0; i < SLOTS; i++)
-		slot_fill(i);
 
 	/* The slots exist: the fuzzer may start. */
 	f = fopen(argv[2], "w");
@@ -324,12 +282,12 @@ int main(int argc, char **argv)
 
 	while (!atomic_load(&stop) && time(NULL) < end) {
 		i = rand() % SLOTS;
-		slot_clear(i);
-		slot_fill(i);
+		slot_clear(&slots[i]);
+		slot_fill(&slots[i], i);
 		nanosleep(&pause, NULL);
 	}
 	for (i = 0; i < SLOTS; i++)
-		slot_clear(i);
+		slot_clear(&slots[i]);
 	printf("feeder: %lu buffers (system %lu, ivshmem %lu, udmabuf %lu, v4l2 %lu), ",
 	       made[SYSTEM] + made[IVSHMEM] + made[UDMABUF] + made[V4L2],
 	       made[SYSTEM], made[IVSHMEM], made[UDMABUF], made[V4L2]);

@@ -5,8 +5,10 @@
 #ifndef __DMABUF_UTIL_H
 #define __DMABUF_UTIL_H
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -616,6 +618,42 @@ static inline bool holds_pattern(int fd, size_t size, uint64_t off,
 	buf_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ);
 	munmap(p, size);
 	return ok;
+}
+
+/*
+ * The /dev path of the V4L2 node whose name (in
+ * /sys/class/video4linux/ENTRY/name) is @name, written to @path: 0, or
+ * -ENOENT if the guest has no such node.
+ */
+static inline int video_node_path(const char *name, char *path, size_t len)
+{
+	char file[PATH_MAX], text[64];
+	DIR *dir = opendir("/sys/class/video4linux");
+	struct dirent *de;
+	int ret = -ENOENT;
+	FILE *f;
+
+	if (!dir)
+		return ret;
+	while (ret && (de = readdir(dir))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(file, sizeof(file), "/sys/class/video4linux/%s/name",
+			 de->d_name);
+		f = fopen(file, "r");
+		if (!f)
+			continue;
+		if (!fgets(text, sizeof(text), f))
+			text[0] = '\0';
+		fclose(f);
+		text[strcspn(text, "\n")] = '\0';
+		if (!strcmp(text, name)) {
+			snprintf(path, len, "/dev/%s", de->d_name);
+			ret = 0;
+		}
+	}
+	closedir(dir);
+	return ret;
 }
 
 #endif /* __DMABUF_UTIL_H */

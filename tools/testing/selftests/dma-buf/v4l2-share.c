@@ -13,7 +13,6 @@
  */
 
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -32,7 +31,6 @@
 #include "../kselftest_harness.h"
 #include "dmabuf-util.h"
 
-#define V4L2_CLASS	"/sys/class/video4linux"
 #define VIVID_CAP	"vivid-000-vid-cap"
 #define VIVID_OUT	"vivid-000-vid-out"
 #define VIM2M		"vim2m"
@@ -89,35 +87,14 @@ static int xioctl(int fd, unsigned long req, void *arg)
  */
 static int open_video(const char *name)
 {
-	char path[PATH_MAX], text[64];
-	struct dirent *de;
-	int fd = -1, err = ENOENT;
-	DIR *dir = opendir(V4L2_CLASS);
-	FILE *f;
+	char path[PATH_MAX];
+	int ret = video_node_path(name, path, sizeof(path));
 
-	if (!dir)
+	if (ret) {
+		errno = -ret;
 		return -1;
-	while ((de = readdir(dir))) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), V4L2_CLASS "/%s/name", de->d_name);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		if (!fgets(text, sizeof(text), f))
-			text[0] = '\0';
-		fclose(f);
-		text[strcspn(text, "\n")] = '\0';
-		if (strcmp(text, name))
-			continue;
-		snprintf(path, sizeof(path), "/dev/%s", de->d_name);
-		fd = open(path, O_RDWR | O_CLOEXEC);
-		err = errno;
-		break;
 	}
-	closedir(dir);
-	errno = err;
-	return fd;
+	return open(path, O_RDWR | O_CLOEXEC);
 }
 
 /* Set the menu control named @name to its item named @item: 0 or -errno. */
