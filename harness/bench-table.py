@@ -53,6 +53,10 @@ ROWS = [
     ('heap_alloc_sync_close_4k', 'heap ALLOC + SYNC start, end + close, 4 KiB', None),
     ('heap_pages_get_free_1m_sync',
      'getting and freeing 1 MiB less a page, through SYNC', None),
+    ('v4l2_frame_shared',
+     'camera to display, 720p YUYV: a shared buffer, per frame', ('up', 1.0)),
+    ('v4l2_frame_copied',
+     'camera to display, 720p YUYV: MMAP + memcpy, per frame', None),
 ]
 
 FLOORS = {

@@ -12,14 +12,16 @@
  * -n scales the repetitions (default 1000), -l the buffers kept alive for
  * the lookup and slab rows (default 100000), -m names the module (default
  * /usr/lib/dma-buf-selftests/dmabuf_bench.ko), -s (smoke) skips the 64 MiB
- * and 1 GiB buffers. The same binary runs on both kernels of make bench:
- * the ABI is the same. Exit status 0 if every operation worked; nothing is
+ * and 1 GiB buffers. The V4L2 rows (v4l2_rows()) need vivid's capture and
+ * output nodes. The same binary runs on both kernels of make bench: the
+ * ABI is the same. Exit status 0 if every operation worked; nothing is
  * asserted about time.
  */
 
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,10 +35,17 @@
 #include <linux/dma-buf.h>
 #include <linux/dma-heap.h>
 #include <linux/udmabuf.h>
+#include <linux/videodev2.h>
 
 #define HEAP	"/dev/dma_heap/system"
 #define UDMABUF	"/dev/udmabuf"
 #define MIB	(1024UL * 1024)
+
+/* The V4L2 rows: an HD frame, YUYV, through vivid's camera and display. */
+#define FRAME_W		1280
+#define FRAME_H		720
+#define NBUF		3
+#define WARMUP		5
 
 static int heap = -1;
 static unsigned long page_size;
@@ -220,6 +229,260 @@ static void udmabuf_rows(unsigned int iters)
 	close(fd);
 }
 
+/*
+ * The V4L2 rows: frames from vivid's capture node (a camera) to its output
+ * node (a display), through buffers the two share (a system heap buffer
+ * queued as V4L2_MEMORY_DMABUF on both) or, the way without dma-buf, each
+ * frame copied from the camera's MMAP buffer into one of the display's.
+ * Both kernels run the same vivid; the rows differ in what the hand-over
+ * costs: QBUF and DQBUF on both queues, and the memcpy in the copy row.
+ * Only the process's calls are timed, not its waits in poll(): the frame
+ * period is idle time, which -icount sleep=off would count as instructions,
+ * and vivid's drawing of the frame (its kernel thread) is the same in both
+ * rows. The figure is instructions per frame shown, after WARMUP frames.
+ */
+struct v4l2_path {
+	int cam, disp;
+	__u32 memory;
+	size_t len;			/* bytes of a frame */
+	int fd[NBUF];			/* DMABUF: the shared buffers */
+	unsigned char *cam_map[NBUF];	/* MMAP: each node's buffers */
+	unsigned char *disp_map[NBUF];
+	int disp_free[NBUF];		/* MMAP: display buffers not queued */
+};
+
+static int vivid_node(__u32 cap)
+{
+	struct v4l2_capability c;
+	char path[32];
+	int i, fd;
+
+	for (i = 0; i < 64; i++) {
+		snprintf(path, sizeof(path), "/dev/video%d", i);
+		fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		memset(&c, 0, sizeof(c));
+		if (!ioctl(fd, VIDIOC_QUERYCAP, &c) &&
+		    !strcmp((const char *)c.driver, "vivid") &&
+		    (c.device_caps & cap) && (c.device_caps & V4L2_CAP_STREAMING))
+			return fd;
+		close(fd);
+	}
+	fprintf(stderr, "dmabuf-bench: no vivid node with capability %#x\n", cap);
+	exit(1);
+}
+
+static void xioctl(int fd, unsigned long req, void *arg, const char *what)
+{
+	if (ioctl(fd, req, arg)) {
+		fprintf(stderr, "dmabuf-bench: %s: %s\n", what, strerror(errno));
+		exit(1);
+	}
+}
+
+static size_t v4l2_frame_format(int node, __u32 type)
+{
+	struct v4l2_format f = { .type = type };
+
+	xioctl(node, VIDIOC_G_FMT, &f, "VIDIOC_G_FMT");
+	f.fmt.pix.width = FRAME_W;
+	f.fmt.pix.height = FRAME_H;
+	f.fmt.pix.pixelformat = V4L2_PIX_FMT_YUYV;
+	f.fmt.pix.field = V4L2_FIELD_NONE;
+	f.fmt.pix.bytesperline = 0;
+	f.fmt.pix.sizeimage = 0;
+	xioctl(node, VIDIOC_S_FMT, &f, "VIDIOC_S_FMT");
+	if (f.fmt.pix.width != FRAME_W || f.fmt.pix.height != FRAME_H ||
+	    f.fmt.pix.pixelformat != V4L2_PIX_FMT_YUYV) {
+		fprintf(stderr, "dmabuf-bench: vivid gave %ux%u for %ux%u YUYV\n",
+			f.fmt.pix.width, f.fmt.pix.height, FRAME_W, FRAME_H);
+		exit(1);
+	}
+	return f.fmt.pix.sizeimage;
+}
+
+static void v4l2_qbuf(int node, __u32 type, __u32 memory, __u32 index,
+		      int fd, size_t len)
+{
+	struct v4l2_buffer b = {
+		.type = type, .memory = memory, .index = index,
+		.bytesused = V4L2_TYPE_IS_OUTPUT(type) ? len : 0,
+		.field = V4L2_FIELD_NONE,
+	};
+
+	if (memory == V4L2_MEMORY_DMABUF) {
+		b.m.fd = fd;
+		b.length = len;
+	}
+	xioctl(node, VIDIOC_QBUF, &b, "VIDIOC_QBUF");
+}
+
+static __u32 v4l2_dqbuf(int node, __u32 type, __u32 memory)
+{
+	struct v4l2_buffer b = { .type = type, .memory = memory };
+
+	xioctl(node, VIDIOC_DQBUF, &b, "VIDIOC_DQBUF");
+	if (b.flags & V4L2_BUF_FLAG_ERROR) {
+		fprintf(stderr, "dmabuf-bench: a frame came back with an error\n");
+		exit(1);
+	}
+	return b.index;
+}
+
+static void v4l2_reqbufs(int node, __u32 type, __u32 memory, __u32 count)
+{
+	struct v4l2_requestbuffers r = {
+		.count = count, .type = type, .memory = memory,
+	};
+
+	xioctl(node, VIDIOC_REQBUFS, &r, "VIDIOC_REQBUFS");
+	if (r.count != count) {
+		fprintf(stderr, "dmabuf-bench: %u buffers, not %u\n", r.count, count);
+		exit(1);
+	}
+}
+
+static unsigned char *v4l2_map(int node, __u32 type, __u32 index)
+{
+	struct v4l2_buffer b = {
+		.type = type, .memory = V4L2_MEMORY_MMAP, .index = index,
+	};
+	void *p;
+
+	xioctl(node, VIDIOC_QUERYBUF, &b, "VIDIOC_QUERYBUF");
+	p = mmap(NULL, b.length, PROT_READ | PROT_WRITE, MAP_SHARED, node,
+		 b.m.offset);
+	if (p == MAP_FAILED) {
+		perror("dmabuf-bench: mmap of a V4L2 buffer");
+		exit(1);
+	}
+	return p;
+}
+
+/*
+ * @frames frames from camera to display, the first WARMUP untimed: the
+ * instructions of the timed calls per frame the display gave back.
+ */
+static uint64_t v4l2_frames(struct v4l2_path *v, unsigned int frames)
+{
+	const __u32 cap = V4L2_BUF_TYPE_VIDEO_CAPTURE;
+	const __u32 out = V4L2_BUF_TYPE_VIDEO_OUTPUT;
+	struct pollfd pfd[2] = {
+		{ .fd = v->cam, .events = POLLIN },
+		{ .fd = v->disp, .events = POLLOUT },
+	};
+	unsigned int shown = 0, i, k, o;
+	uint64_t t, timed = 0;
+	__u32 type;
+
+	for (i = 0; i < NBUF; i++) {
+		v4l2_qbuf(v->cam, cap, v->memory, i, v->fd[i], v->len);
+		v->disp_free[i] = 1;
+	}
+	for (type = cap; type <= out; type++)
+		xioctl(type == cap ? v->cam : v->disp, VIDIOC_STREAMON, &type,
+		       "VIDIOC_STREAMON");
+	while (shown < frames + WARMUP) {
+		if (poll(pfd, 2, 10000) <= 0) {
+			fprintf(stderr, "dmabuf-bench: no frame in 10 s\n");
+			exit(1);
+		}
+		t = now();
+		if (pfd[0].revents & POLLIN) {
+			k = v4l2_dqbuf(v->cam, cap, v->memory);
+			if (v->memory == V4L2_MEMORY_DMABUF) {
+				/* The camera's buffer goes to the display. */
+				v4l2_qbuf(v->disp, out, v->memory, k, v->fd[k],
+					  v->len);
+			} else {
+				/* A free display buffer gets a copy. */
+				for (o = 0; o < NBUF && !v->disp_free[o]; o++)
+					;
+				if (o < NBUF) {
+					memcpy(v->disp_map[o], v->cam_map[k],
+					       v->len);
+					v->disp_free[o] = 0;
+					v4l2_qbuf(v->disp, out, v->memory, o,
+						  -1, v->len);
+				}
+				v4l2_qbuf(v->cam, cap, v->memory, k, -1, v->len);
+			}
+		}
+		if (pfd[1].revents & POLLOUT) {
+			o = v4l2_dqbuf(v->disp, out, v->memory);
+			if (v->memory == V4L2_MEMORY_DMABUF)
+				v4l2_qbuf(v->cam, cap, v->memory, o, v->fd[o],
+					  v->len);
+			else
+				v->disp_free[o] = 1;
+			shown++;
+		}
+		if (pfd[0].revents & ~POLLIN || pfd[1].revents & ~POLLOUT) {
+			fprintf(stderr, "dmabuf-bench: poll: %#x %#x\n",
+				pfd[0].revents, pfd[1].revents);
+			exit(1);
+		}
+		if (shown > WARMUP)
+			timed += now() - t;
+	}
+	for (type = cap; type <= out; type++)
+		xioctl(type == cap ? v->cam : v->disp, VIDIOC_STREAMOFF, &type,
+		       "VIDIOC_STREAMOFF");
+	return timed / frames;
+}
+
+static void v4l2_rows(unsigned int iters)
+{
+	const __u32 cap = V4L2_BUF_TYPE_VIDEO_CAPTURE;
+	const __u32 out = V4L2_BUF_TYPE_VIDEO_OUTPUT;
+	unsigned int frames = iters / 20 ? iters / 20 : 1, i;
+	struct v4l2_path v = { .fd = { -1, -1, -1 } };
+	size_t len;
+
+	v.cam = vivid_node(V4L2_CAP_VIDEO_CAPTURE);
+	v.disp = vivid_node(V4L2_CAP_VIDEO_OUTPUT);
+	v.len = v4l2_frame_format(v.cam, cap);
+	if (v4l2_frame_format(v.disp, out) != v.len) {
+		fprintf(stderr, "dmabuf-bench: the display's frame differs\n");
+		exit(1);
+	}
+
+	/* Shared: one system heap buffer per slot, on both queues. */
+	len = (v.len + page_size - 1) / page_size * page_size;
+	v.memory = V4L2_MEMORY_DMABUF;
+	for (i = 0; i < NBUF; i++)
+		v.fd[i] = alloc(len);
+	v.len = len;
+	v4l2_reqbufs(v.cam, cap, v.memory, NBUF);
+	v4l2_reqbufs(v.disp, out, v.memory, NBUF);
+	row("v4l2_frame_shared", v4l2_frames(&v, frames), 1);
+	v4l2_reqbufs(v.cam, cap, v.memory, 0);
+	v4l2_reqbufs(v.disp, out, v.memory, 0);
+	for (i = 0; i < NBUF; i++) {
+		close(v.fd[i]);
+		v.fd[i] = -1;
+	}
+
+	/* Copied: each node's own buffers, a memcpy between them. */
+	v.memory = V4L2_MEMORY_MMAP;
+	v4l2_reqbufs(v.cam, cap, v.memory, NBUF);
+	v4l2_reqbufs(v.disp, out, v.memory, NBUF);
+	for (i = 0; i < NBUF; i++) {
+		v.cam_map[i] = v4l2_map(v.cam, cap, i);
+		v.disp_map[i] = v4l2_map(v.disp, out, i);
+	}
+	row("v4l2_frame_copied", v4l2_frames(&v, frames), 1);
+	for (i = 0; i < NBUF; i++) {
+		munmap(v.cam_map[i], v.len);
+		munmap(v.disp_map[i], v.len);
+	}
+	v4l2_reqbufs(v.cam, cap, v.memory, 0);
+	v4l2_reqbufs(v.disp, out, v.memory, 0);
+	close(v.cam);
+	close(v.disp);
+}
+
 /* Load the kernel half with our buffers, print its rows, unload it. */
 static int kernel_rows(const char *path, unsigned int iters,
 		       unsigned int live, int smoke)
@@ -323,6 +586,7 @@ int main(int argc, char **argv)
 	user_rows(iters);
 	ret = kernel_rows(module, iters, live, smoke);
 	udmabuf_rows(iters);
+	v4l2_rows(iters);
 	close(heap);
 	return ret;
 }
