@@ -226,9 +226,18 @@
  * looping over pages, if the exporter offers &dma_buf_ops.vmap. There is
  * one such mapping per buffer, shared by every caller and counted: the
  * first dma_buf_vmap() asks the exporter, the others take the same
- * address, and the last dma_buf_vunmap() gives it back. It pins the
- * storage while it exists, and may be held across CPU accesses; the bytes
- * are only coherent inside a begin/end bracket, as with kmap.
+ * address. It pins the storage while someone holds it, and may be held
+ * across CPU accesses; the bytes are only coherent inside a begin/end
+ * bracket, as with kmap. After the last dma_buf_vunmap() the core keeps
+ * the mapping, idle and pinning nothing, for the next dma_buf_vmap(), and
+ * a kept mapping is taken and released without the buffer's lock: an
+ * importer that maps a buffer for each use (videobuf2 at every
+ * VIDIOC_QBUF) pays for the page tables once, and per use about what a
+ * kmap costs. The exporter gets the mapping back (&dma_buf_ops.vunmap)
+ * before its storage moves and when the buffer is released. The mappings
+ * the core keeps hold at most a sixteenth of the kernel's vmalloc space
+ * altogether (and never more than 256 MiB): beyond that a new mapping
+ * goes back to the exporter with its last holder, as it always did.
  *
  * CONFIG_DMA_BUF_DEBUG warns when an importer maps a page outside a
  * begin/end bracket, holds more than two mappings, or ends an access it
@@ -345,8 +354,9 @@
  * - the buffer's kernel mapping, from the first dma_buf_vmap() until the
  *   last dma_buf_vunmap().
  *
- * Nothing else pins. A cached mapping that no importer holds is the core's
- * and is given back to the exporter before a move. A userspace mapping
+ * Nothing else pins. A cached mapping that no importer holds, and an idle
+ * kernel mapping, are the core's and are given back to the exporter
+ * before a move. A userspace mapping
  * does not pin either: its page table entries are zapped before a move
  * and the next access faults in the new storage. Nor can anything pin
  * pages through a userspace mapping: an exporter that moves maps by frame
@@ -509,6 +519,100 @@ static size_t dma_buf_num_pages(const struct dma_buf *dmabuf)
 	return DIV_ROUND_UP(dmabuf->size, PAGE_SIZE);
 }
 
+/*
+ * &dma_buf.vmap_count: the holders of the buffer's kernel mapping in the
+ * low bits, and DMA_BUF_VMAP_KEPT while the core keeps the mapping after
+ * the last holder releases it. While that bit is set holders come and go
+ * without &dma_buf.lock; the mapping is made, and taken away, under it.
+ */
+#define DMA_BUF_VMAP_KEPT	BIT(30)
+#define DMA_BUF_VMAP_HOLDERS	(DMA_BUF_VMAP_KEPT - 1)
+
+/* Pages of the kernel mappings the core keeps, held or idle, of every buffer. */
+static atomic_long_t dma_buf_kept_vmap_pages;
+
+static unsigned int dma_buf_vmap_holders(const struct dma_buf *dmabuf)
+{
+	return atomic_read(&dmabuf->vmap_count) & DMA_BUF_VMAP_HOLDERS;
+}
+
+/*
+ * What keeping @dmabuf's mapping costs the vmalloc space, in pages. An
+ * exporter without &dma_buf_ops.vunmap maps nothing of its own for it (a
+ * vmalloc buffer's own address): that costs nothing to keep.
+ */
+static long dma_buf_vmap_cost(const struct dma_buf *dmabuf)
+{
+	return dmabuf->ops->vunmap ? dma_buf_num_pages(dmabuf) : 0;
+}
+
+/*
+ * May @dmabuf's new kernel mapping stay after its last holder is gone? If
+ * the kept mappings then hold no more than a sixteenth of the vmalloc
+ * space and 256 MiB: the budget is reserved.
+ */
+static bool dma_buf_vmap_keep(const struct dma_buf *dmabuf)
+{
+	unsigned long limit = min((VMALLOC_END - VMALLOC_START) / 16,
+				  (unsigned long)SZ_256M) >> PAGE_SHIFT;
+	long cost = dma_buf_vmap_cost(dmabuf);
+
+	if (atomic_long_add_return(cost, &dma_buf_kept_vmap_pages) <= limit)
+		return true;
+	atomic_long_sub(cost, &dma_buf_kept_vmap_pages);
+	return false;
+}
+
+/* Take a kept mapping without the lock: its address, or NULL if none. */
+static void *dma_buf_vmap_kept(struct dma_buf *dmabuf)
+{
+	int old = atomic_read(&dmabuf->vmap_count);
+
+	do {
+		if (!(old & DMA_BUF_VMAP_KEPT) ||
+		    (old & DMA_BUF_VMAP_HOLDERS) == DMA_BUF_VMAP_HOLDERS)
+			return NULL;
+	} while (!atomic_try_cmpxchg_acquire(&dmabuf->vmap_count, &old,
+					     old + 1));
+	/* Set before the bit was, and stays while someone holds it. */
+	return READ_ONCE(dmabuf->vmap_ptr);
+}
+
+/* Release a kept mapping @vaddr without the lock: false if not one. */
+static bool dma_buf_vunmap_kept(struct dma_buf *dmabuf, void *vaddr)
+{
+	int old = atomic_read(&dmabuf->vmap_count);
+
+	do {
+		/* Misuse and the last release of the others: the slow path. */
+		if (!(old & DMA_BUF_VMAP_KEPT) ||
+		    !(old & DMA_BUF_VMAP_HOLDERS) ||
+		    vaddr != READ_ONCE(dmabuf->vmap_ptr))
+			return false;
+	} while (!atomic_try_cmpxchg_release(&dmabuf->vmap_count, &old,
+					     old - 1));
+	return true;
+}
+
+/*
+ * Give @dmabuf's kept kernel mapping back to the exporter if nobody holds
+ * it: before its storage moves, and when it is released. Returns false if
+ * someone holds it (took it without the lock since the caller looked).
+ */
+static bool dma_buf_drop_kept_vmap(struct dma_buf *dmabuf)
+{
+	int idle = DMA_BUF_VMAP_KEPT;
+
+	lockdep_assert_held(&dmabuf->lock);
+	if (!atomic_try_cmpxchg(&dmabuf->vmap_count, &idle, 0))
+		return !(idle & DMA_BUF_VMAP_KEPT);
+	if (dmabuf->ops->vunmap)
+		dmabuf->ops->vunmap(dmabuf, dmabuf->vmap_ptr);
+	atomic_long_sub(dma_buf_vmap_cost(dmabuf), &dma_buf_kept_vmap_pages);
+	WRITE_ONCE(dmabuf->vmap_ptr, NULL);
+	return true;
+}
+
 /* Is [start, start + len) a non-empty range inside the buffer? */
 static bool dma_buf_range_ok(const struct dma_buf *dmabuf, size_t start,
 			     size_t len)
@@ -576,10 +680,23 @@ static int dma_buf_file_release(struct inode *inode, struct file *file)
 
 	/* An importer that put its reference before detaching. */
 	dma_buf_misuse(!list_empty(&dmabuf->attachments));
-	/* One that put it before dma_buf_vunmap(): give the mapping back. */
-	if (dma_buf_misuse(dmabuf->vmap_count) && dmabuf->ops->vunmap) {
+	/*
+	 * The idle kernel mapping goes back to the exporter, and so does the
+	 * mapping of one that put its reference before dma_buf_vunmap().
+	 */
+	if (dmabuf->vmap_ptr) {
 		mutex_lock(&dmabuf->lock);
-		dmabuf->ops->vunmap(dmabuf, dmabuf->vmap_ptr);
+		if (dma_buf_misuse(dma_buf_vmap_holders(dmabuf))) {
+			atomic_andnot(DMA_BUF_VMAP_HOLDERS, &dmabuf->vmap_count);
+			if (!(atomic_read(&dmabuf->vmap_count) &
+			      DMA_BUF_VMAP_KEPT)) {
+				if (dmabuf->ops->vunmap)
+					dmabuf->ops->vunmap(dmabuf,
+							    dmabuf->vmap_ptr);
+				WRITE_ONCE(dmabuf->vmap_ptr, NULL);
+			}
+		}
+		dma_buf_drop_kept_vmap(dmabuf);
 		mutex_unlock(&dmabuf->lock);
 	}
 
@@ -1652,29 +1769,47 @@ EXPORT_SYMBOL_GPL(dma_buf_set_kmap_runs);
  *
  * The buffer has one kernel mapping, shared and counted (see "CPU access"
  * above): the first call asks the exporter's &dma_buf_ops.vmap for it
- * (which may allocate the storage), later calls return the same address.
- * The storage is pinned until the last dma_buf_vunmap(). Read and write
+ * (which may allocate the storage), later calls return the same address,
+ * as does a call that finds the mapping the core kept after the last
+ * dma_buf_vunmap(). The storage is pinned until the last dma_buf_vunmap(). Read and write
  * through the mapping only between dma_buf_begin_cpu_access() and
  * dma_buf_end_cpu_access(), as with dma_buf_kmap().
  *
- * Context: Process context. Takes &dma_buf.lock; may sleep.
+ * Context: Process context. Takes &dma_buf.lock unless the core kept the
+ * mapping; may sleep.
  * Return: The kernel address of the buffer's first byte, or an ERR_PTR():
  * -EINVAL (with a WARN) for a NULL @dmabuf; -EOPNOTSUPP if the exporter
  * has no linear mapping; -EINTR if a fatal signal came while waiting for
- * the lock; the exporter's error (-ENOMEM, for one).
+ * the lock; -EOVERFLOW if 2^30 - 1 holders hold the mapping already; the
+ * exporter's error (-ENOMEM, for one).
  */
 void *dma_buf_vmap(struct dma_buf *dmabuf)
 {
 	void *vaddr;
+	int holders;
 
 	might_sleep();
 	if (dma_buf_misuse(!dmabuf))
 		return ERR_PTR(-EINVAL);
 	if (!dmabuf->ops->vmap)
 		return ERR_PTR(-EOPNOTSUPP);
+	vaddr = dma_buf_vmap_kept(dmabuf);
+	if (vaddr)
+		return vaddr;
+
 	if (mutex_lock_killable(&dmabuf->lock))
 		return ERR_PTR(-EINTR);
-	if (!dmabuf->vmap_count) {
+	/* Kept meanwhile, or not at all: only the lock holder changes that. */
+	vaddr = dma_buf_vmap_kept(dmabuf);
+	if (vaddr)
+		goto out_unlock;
+	holders = atomic_read(&dmabuf->vmap_count);
+	if (holders & DMA_BUF_VMAP_KEPT) {
+		vaddr = ERR_PTR(-EOVERFLOW);
+	} else if (holders) {
+		atomic_inc(&dmabuf->vmap_count);
+		vaddr = dmabuf->vmap_ptr;
+	} else {
 		vaddr = dmabuf->ops->vmap(dmabuf);
 		if (IS_ERR(vaddr))
 			goto out_unlock;
@@ -1682,10 +1817,12 @@ void *dma_buf_vmap(struct dma_buf *dmabuf)
 			vaddr = ERR_PTR(-ENOMEM);
 			goto out_unlock;
 		}
-		dmabuf->vmap_ptr = vaddr;
+		WRITE_ONCE(dmabuf->vmap_ptr, vaddr);
+		/* The address first: holders without the lock read it. */
+		atomic_set_release(&dmabuf->vmap_count,
+				   dma_buf_vmap_keep(dmabuf) ?
+				   DMA_BUF_VMAP_KEPT | 1 : 1);
 	}
-	dmabuf->vmap_count++;
-	vaddr = dmabuf->vmap_ptr;
 out_unlock:
 	mutex_unlock(&dmabuf->lock);
 	return vaddr;
@@ -1697,24 +1834,36 @@ EXPORT_SYMBOL_GPL(dma_buf_vmap);
  * @dmabuf: the buffer.
  * @vaddr: the address dma_buf_vmap() returned.
  *
- * The last release gives the mapping back to the exporter
- * (&dma_buf_ops.vunmap) and unpins the storage.
+ * The last release unpins the storage. The core keeps the mapping, idle,
+ * for the next dma_buf_vmap(), and gives it back to the exporter
+ * (&dma_buf_ops.vunmap) before the storage moves or when the buffer is
+ * released; at once if the mappings the core keeps already held their
+ * share of the vmalloc space when this one was made (see "CPU access").
  *
- * Context: Process context. Takes &dma_buf.lock; may sleep.
+ * Context: Process context. Takes &dma_buf.lock unless the core keeps the
+ * mapping; may sleep.
  */
 void dma_buf_vunmap(struct dma_buf *dmabuf, void *vaddr)
 {
+	int holders;
+
 	might_sleep();
-	if (dma_buf_misuse(!dmabuf))
+	if (dma_buf_misuse(!dmabuf) || dma_buf_vunmap_kept(dmabuf, vaddr))
 		return;
 	mutex_lock(&dmabuf->lock);
-	if (!dma_buf_misuse(!dmabuf->vmap_count ||
-			    vaddr != dmabuf->vmap_ptr) &&
-	    !--dmabuf->vmap_count) {
+	holders = atomic_read(&dmabuf->vmap_count);
+	if (dma_buf_misuse(!(holders & DMA_BUF_VMAP_HOLDERS) ||
+			   vaddr != dmabuf->vmap_ptr))
+		goto out_unlock;
+	/* A kept mapping stays; the others go with their last holder. */
+	if (holders & DMA_BUF_VMAP_KEPT) {
+		atomic_dec(&dmabuf->vmap_count);
+	} else if (!atomic_dec_return(&dmabuf->vmap_count)) {
 		if (dmabuf->ops->vunmap)
 			dmabuf->ops->vunmap(dmabuf, vaddr);
-		dmabuf->vmap_ptr = NULL;
+		WRITE_ONCE(dmabuf->vmap_ptr, NULL);
 	}
+out_unlock:
 	mutex_unlock(&dmabuf->lock);
 }
 EXPORT_SYMBOL_GPL(dma_buf_vunmap);
@@ -1854,7 +2003,7 @@ bool dma_buf_pinned(struct dma_buf *dmabuf)
 	struct dma_buf_attachment *attach;
 
 	lockdep_assert_held(&dmabuf->lock);
-	if (dma_buf_cpu_accesses(dmabuf) || dmabuf->vmap_count)
+	if (dma_buf_cpu_accesses(dmabuf) || dma_buf_vmap_holders(dmabuf))
 		return true;
 	/* Only inside an access; a map outside one was already reported. */
 	if (dma_buf_debug_kmaps(dmabuf))
@@ -1903,7 +2052,11 @@ int dma_buf_move_locked(struct dma_buf *dmabuf,
 
 	/* Kernel CPU accesses pin without the lock: keep new ones out. */
 	dma_buf_block_cpu_access(dmabuf);
-	if (dma_buf_pinned(dmabuf)) {
+	/*
+	 * The kept kernel mapping goes first: it can be taken without the
+	 * lock until then.
+	 */
+	if (dma_buf_pinned(dmabuf) || !dma_buf_drop_kept_vmap(dmabuf)) {
 		ret = -EBUSY;
 		goto unblock;
 	}
@@ -2261,7 +2414,7 @@ VISIBLE_IF_KUNIT int dma_buf_bufinfo_show(struct seq_file *s, void *unused)
 		if (dma_buf_pinned(dmabuf))
 			seq_printf(s, "\tpinned: %u mappings held, %d CPU accesses, %u kernel mappings\n",
 				   maps, dma_buf_cpu_accesses(dmabuf),
-				   dmabuf->vmap_count);
+				   dma_buf_vmap_holders(dmabuf));
 		mutex_unlock(&dmabuf->lock);
 
 		total += dmabuf->size;

@@ -213,8 +213,11 @@ struct dma_buf_ops {
 	void *(*vmap)(struct dma_buf *dmabuf);
 
 	/**
-	 * @vunmap: Optional. Undoes @vmap when the last dma_buf_vunmap()
-	 * releases the mapping, with &dma_buf.lock held. Cannot fail.
+	 * @vunmap: Optional. Undoes @vmap, with &dma_buf.lock held, once
+	 * the last dma_buf_vunmap() released the mapping: at once, or
+	 * later if the core kept it idle for the next dma_buf_vmap(), but
+	 * always before &dma_buf_ops.move and &dma_buf_ops.release. Cannot
+	 * fail.
 	 */
 	void (*vunmap)(struct dma_buf *dmabuf, void *vaddr);
 
@@ -282,10 +285,15 @@ struct dma_buf_ops {
  *	storage is pinned, and a bit set while new ones may not pin without
  *	@lock (a move is in progress). Changed without @lock, by
  *	compare-and-exchange against that bit; read anywhere.
- * @vmap_ptr: the buffer's kernel mapping (dma_buf_vmap()), or NULL.
- *	Protected by @lock.
- * @vmap_count: number of dma_buf_vmap() not yet released; while it is
- *	not zero the storage is pinned. Protected by @lock.
+ * @vmap_ptr: the buffer's kernel mapping (dma_buf_vmap()), or NULL; with
+ *	no holder, an idle one the core keeps for the next dma_buf_vmap().
+ *	Set and cleared under @lock; read without it by a holder of a kept
+ *	mapping.
+ * @vmap_count: in the low bits, the number of dma_buf_vmap() not yet
+ *	released, while which the storage is pinned; a high bit while the
+ *	core keeps the mapping after the last release. Under @lock, but
+ *	holders of a kept mapping come and go without it (compare and
+ *	exchange); read anywhere.
  * @kmap_pfns: where dma_buf_kmap() and dma_buf_kmap_atomic() find pages
  *	without calling the exporter: the frame number of the first page of
  *	each run of 2^@kmap_order pages that holds the buffer's first
@@ -324,7 +332,7 @@ struct dma_buf {
 	struct mem_cgroup *acct_memcg;
 	atomic_long_t acct_pages;
 	atomic_t cpu_access;
-	unsigned int vmap_count;	/* next to @cpu_access: no hole */
+	atomic_t vmap_count;		/* next to @cpu_access: no hole */
 	void *vmap_ptr;
 	const unsigned long *kmap_pfns;
 	unsigned int kmap_pages;

@@ -275,6 +275,8 @@ static void fake_release(struct dma_buf *dmabuf)
 	struct fake_exporter *fx = dmabuf->priv;
 
 	fake_record(fx, dmabuf, OP_RELEASE, false);
+	/* The kernel mapping, even an idle one, came back first. */
+	KUNIT_EXPECT_NULL(fx->test, dmabuf->vmap_ptr);
 }
 
 static int fake_begin(struct dma_buf *dmabuf, size_t start, size_t len,
@@ -423,6 +425,9 @@ static int fake_move(struct dma_buf *dmabuf,
 	/* Every cached mapping went back to the exporter first. */
 	list_for_each_entry(attach, &dmabuf->attachments, node)
 		KUNIT_EXPECT_NULL(fx->test, attach->sgt);
+	/* And the kernel mapping the core kept idle: nobody holds it now. */
+	KUNIT_EXPECT_NULL(fx->test, dmabuf->vmap_ptr);
+	KUNIT_EXPECT_EQ(fx->test, atomic_read(&dmabuf->vmap_count), 0);
 	if (fx->move_ret)
 		return fx->move_ret;
 	if (fx->move_fixes_attach)
@@ -2231,8 +2236,10 @@ static void kmap_runs_misuse(struct kunit *test)
 
 /*
  * One kernel mapping per buffer: the exporter is asked once, every caller
- * gets its address, the last release gives it back. Under the lock
- * (fake_record checks).
+ * gets its address. After the last release the core keeps it, pinning
+ * nothing, for the next caller; a move and the buffer's release give it
+ * back to the exporter (fake_move and fake_release check that it went
+ * first). Under the lock (fake_record checks).
  */
 static void vmap_shared_and_counted(struct kunit *test)
 {
@@ -2253,16 +2260,131 @@ static void vmap_shared_and_counted(struct kunit *test)
 	dma_buf_vunmap(dmabuf, b);
 	KUNIT_EXPECT_EQ(test, fx->calls[OP_VUNMAP], 0U);
 	dma_buf_vunmap(dmabuf, a);
-	KUNIT_EXPECT_EQ(test, fx->calls[OP_VUNMAP], 1U);
-	KUNIT_EXPECT_PTR_EQ(test, fx->unmap_vaddr, a);
 	live_buffers(test, "\tpinned:", &found);
 	KUNIT_EXPECT_FALSE(test, found);
+	mutex_lock(&dmabuf->lock);
+	KUNIT_EXPECT_FALSE(test, dma_buf_pinned(dmabuf));
+	mutex_unlock(&dmabuf->lock);
 
-	/* Released: the next one asks the exporter again. */
+	/* Idle, kept: the next caller gets it without the exporter. */
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_VUNMAP], 0U);
+	a = dma_buf_vmap(dmabuf);
+	KUNIT_EXPECT_PTR_EQ(test, a, fx->storage);
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_VMAP], 1U);
+	dma_buf_vunmap(dmabuf, a);
+
+	/* A move gives it back; the next caller asks the exporter again. */
+	KUNIT_EXPECT_EQ(test, dma_buf_move(dmabuf, &anywhere), 0);
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_VUNMAP], 1U);
+	KUNIT_EXPECT_PTR_EQ(test, fx->unmap_vaddr, a);
 	a = dma_buf_vmap(dmabuf);
 	KUNIT_EXPECT_EQ(test, fx->calls[OP_VMAP], 2U);
 	dma_buf_vunmap(dmabuf, a);
+
+	/* So does the release, of the idle one. */
 	put_and_flush(dmabuf);
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_VUNMAP], 2U);
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_RELEASE], 1U);
+}
+
+/*
+ * Idle kernel mappings hold at most 256 MiB of the vmalloc space
+ * altogether: a bigger one goes back to the exporter at the last
+ * release.
+ */
+static void vmap_idle_within_budget(struct kunit *test)
+{
+	struct fake_exporter *fx = test->priv;
+	struct dma_buf *dmabuf;
+	void *vaddr;
+
+	dmabuf = dma_buf_export(fx, &fake_ops, SZ_256M + PAGE_SIZE, O_RDWR);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, dmabuf);
+	vaddr = dma_buf_vmap(dmabuf);
+	KUNIT_ASSERT_PTR_EQ(test, vaddr, fx->storage);
+	dma_buf_vunmap(dmabuf, vaddr);
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_VUNMAP], 1U);
+	KUNIT_EXPECT_NULL(test, dmabuf->vmap_ptr);
+	vaddr = dma_buf_vmap(dmabuf);
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_VMAP], 2U);
+	dma_buf_vunmap(dmabuf, vaddr);
+	put_and_flush(dmabuf);
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_VUNMAP], 2U);
+}
+
+struct vmap_user {
+	struct dma_buf *dmabuf;
+	void *expected;
+	unsigned long rounds, wrong;
+	struct completion done;
+	bool stop;
+};
+
+static int vmap_user_fn(void *data)
+{
+	struct vmap_user *u = data;
+	void *vaddr;
+
+	while (!READ_ONCE(u->stop)) {
+		vaddr = dma_buf_vmap(u->dmabuf);
+		if (vaddr != u->expected)
+			u->wrong++;
+		if (!IS_ERR(vaddr))
+			dma_buf_vunmap(u->dmabuf, vaddr);
+		u->rounds++;
+		cond_resched();
+	}
+	complete(&u->done);
+	return 0;
+}
+
+/*
+ * A kept mapping is taken and released without the lock while moves come
+ * and go: every move finds nobody holding it and takes it away first
+ * (fake_move checks), every caller gets a mapping, and both happen.
+ */
+static void vmap_kept_races_moves(struct kunit *test)
+{
+	struct fake_exporter *fx = test->priv;
+	struct dma_buf *dmabuf = fake_export(test, &fake_ops);
+	struct task_struct *task;
+	struct vmap_user *u;
+	unsigned int i, moved = 0, busy = 0;
+	int ret;
+
+	u = kunit_kzalloc(test, sizeof(*u), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, u);
+	u->dmabuf = dmabuf;
+	u->expected = fx->storage;
+	init_completion(&u->done);
+	task = kthread_run(vmap_user_fn, u, "vmap-user");
+	if (IS_ERR(task)) {
+		KUNIT_FAIL(test, "no vmap thread: %ld", PTR_ERR(task));
+		put_and_flush(dmabuf);
+		return;
+	}
+	for (i = 0; i < 20000 && (i < 2000 || !moved || !busy); i++) {
+		ret = dma_buf_move(dmabuf, &anywhere);
+		if (!ret)
+			moved++;
+		else if (ret == -EBUSY)
+			busy++;
+		else
+			KUNIT_FAIL(test, "move: %d", ret);
+		cond_resched();
+	}
+	WRITE_ONCE(u->stop, true);
+	wait_for_completion(&u->done);
+
+	KUNIT_EXPECT_EQ(test, u->wrong, 0UL);
+	KUNIT_EXPECT_GT(test, u->rounds, 0UL);
+	KUNIT_EXPECT_GT(test, moved, 0U);
+	kunit_info(test, "%lu mappings, %u moves, %u refused while held",
+		   u->rounds, moved, busy);
+	/* Each move gave back the kept mapping it found. */
+	KUNIT_EXPECT_LE(test, fx->calls[OP_VUNMAP], moved);
+	put_and_flush(dmabuf);
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_VUNMAP], fx->calls[OP_VMAP]);
 }
 
 /* The exporter's error reaches the caller and leaves nothing behind. */
@@ -2285,8 +2407,8 @@ static void vmap_failure_holds_nothing(struct kunit *test)
 	KUNIT_EXPECT_PTR_EQ(test, vaddr, fx->storage);
 	KUNIT_EXPECT_EQ(test, fx->calls[OP_VMAP], 2U);
 	dma_buf_vunmap(dmabuf, vaddr);
-	KUNIT_EXPECT_EQ(test, fx->calls[OP_VUNMAP], 1U);
 	put_and_flush(dmabuf);
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_VUNMAP], 1U);
 }
 
 static void vmap_needs_exporter_support(struct kunit *test)
@@ -3541,6 +3663,8 @@ static struct kunit_case dma_buf_core_cases[] = {
 	KUNIT_CASE(kmap_of_published_runs),
 	KUNIT_CASE(kmap_runs_misuse),
 	KUNIT_CASE(vmap_shared_and_counted),
+	KUNIT_CASE(vmap_idle_within_budget),
+	KUNIT_CASE(vmap_kept_races_moves),
 	KUNIT_CASE(vmap_failure_holds_nothing),
 	KUNIT_CASE(vmap_needs_exporter_support),
 	KUNIT_CASE(vunmap_misuse),

@@ -600,7 +600,8 @@ static void kmap_reads_and_writes(struct kunit *test)
 /*
  * dma_buf_vmap() allocates the storage of a new buffer and shows its
  * pages at one linear address, in order (highmem ones too on i386); the
- * storage cannot move while it is mapped.
+ * storage cannot move while it is mapped, and a mapping after a move shows
+ * the new storage.
  */
 static void vmap_is_a_linear_view(struct kunit *test)
 {
@@ -629,6 +630,27 @@ static void vmap_is_a_linear_view(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, dma_buf_move(dmabuf, &c), -EBUSY);
 	dma_buf_vunmap(dmabuf, v);
 	KUNIT_EXPECT_EQ(test, dma_buf_move(dmabuf, &c), 0);
+
+	/*
+	 * The mapping the core kept idle went with the old storage: a new
+	 * one shows the moved bytes, and writes reach the new pages.
+	 */
+	v = dma_buf_vmap(dmabuf);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, v);
+	KUNIT_ASSERT_EQ(test, dma_buf_begin_cpu_access(dmabuf, 0, dmabuf->size,
+						       DMA_BIDIRECTIONAL), 0);
+	for (i = 0; i < 8; i++) {
+		KUNIT_EXPECT_EQ(test, v[i * PAGE_SIZE / sizeof(*v) + 1],
+				0x7e570000 + i);
+		v[i * PAGE_SIZE / sizeof(*v) + 2] = 0x3d0e0000 + i;
+	}
+	for (i = 0; i < 8; i++) {
+		q = kmap_local_page(system_heap_page(dmabuf, i));
+		KUNIT_EXPECT_EQ(test, q[2], 0x3d0e0000 + i);
+		kunmap_local(q);
+	}
+	dma_buf_end_cpu_access(dmabuf, 0, dmabuf->size, DMA_BIDIRECTIONAL);
+	dma_buf_vunmap(dmabuf, v);
 	heap_put(dmabuf);
 }
 
