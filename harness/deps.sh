@@ -10,8 +10,10 @@
 # ARCH=i386 and ARCH=arm64 also need a busybox of that architecture for
 # the guest: busybox-static of another architecture cannot be installed
 # beside the amd64 one, so its .deb is downloaded and unpacked into
-# BUILD/deps/ARCH. ARCH=arm64 needs Debian's cross compiler and
-# qemu-system-aarch64 too.
+# BUILD/deps/ARCH. So are Debian's v4l-utils of that architecture and
+# every package it depends on (its libraries, the C and C++ runtimes),
+# which the guest's v4l2-checks runs. ARCH=arm64 needs Debian's cross
+# compiler and qemu-system-aarch64 too.
 set -eu
 
 check=0
@@ -35,14 +37,17 @@ for p in $pkgs; do
 done
 
 foreign_busybox=$build/deps/$arch/bin/busybox
-need_busybox=0
+foreign_v4l2=$build/deps/$arch/usr/bin/v4l2-compliance
+need_busybox=0 need_v4l2=0
 [ "$arch" != x86_64 ] && [ ! -x "$foreign_busybox" ] && need_busybox=1
+[ "$arch" != x86_64 ] && [ ! -x "$foreign_v4l2" ] && need_v4l2=1
 
-[ -z "$missing" ] && [ $need_busybox -eq 0 ] && exit 0
+[ -z "$missing" ] && [ $need_busybox -eq 0 ] && [ $need_v4l2 -eq 0 ] && exit 0
 
 if [ $check -eq 1 ]; then
 	echo "deps: missing Debian packages:$missing" >&2
 	[ $need_busybox -eq 1 ] && echo "deps: missing the $arch busybox ($foreign_busybox)" >&2
+	[ $need_v4l2 -eq 1 ] && echo "deps: missing the $arch v4l-utils ($foreign_v4l2)" >&2
 	echo "deps: run 'make deps' (as root on Debian 12)" >&2
 	exit 1
 fi
@@ -51,6 +56,7 @@ if [ "$(id -u)" != 0 ] || [ ! -f /etc/debian_version ] || ! command -v apt-get >
 	echo "deps: this needs root on Debian 12 to install packages with apt-get." >&2
 	echo "deps: install these yourself:$missing" >&2
 	[ $need_busybox -eq 1 ] && echo "deps: and busybox-static:$arch unpacked into $build/deps/$arch" >&2
+	[ $need_v4l2 -eq 1 ] && echo "deps: and v4l-utils:$arch with its dependencies unpacked into $build/deps/$arch" >&2
 	exit 1
 fi
 
@@ -62,17 +68,27 @@ if [ -n "$missing" ]; then
 	apt-get install -y -q --no-install-recommends $missing
 fi
 
-if [ $need_busybox -eq 1 ]; then
+if [ $need_busybox -eq 1 ] || [ $need_v4l2 -eq 1 ]; then
 	if ! dpkg --print-foreign-architectures | grep -qx "$arch"; then
 		dpkg --add-architecture "$arch"
 	fi
 	# An index that fails to download (a mirror mid-sync) is not fatal
-	# if the one busybox comes from arrived.
+	# if the ones the packages come from arrived.
 	apt-get update -q || echo "deps: apt-get update reported errors; trying the download anyway"
+	debs="busybox-static:$arch"
+	# v4l-utils and what it depends on, recursively: only packages
+	# (virtual ones and alternatives print indented or in <>).
+	[ $need_v4l2 -eq 1 ] && debs="$debs $(apt-cache depends --recurse \
+		--no-recommends --no-suggests --no-conflicts --no-breaks \
+		--no-replaces --no-enhances "v4l-utils:$arch" |
+		grep "^[a-z0-9].*:$arch\$" | sort -u)"
 	tmp=$(mktemp -d)
-	(cd "$tmp" && apt-get download "busybox-static:$arch")
+	# shellcheck disable=SC2086
+	(cd "$tmp" && apt-get download $debs)
 	mkdir -p "$build/deps/$arch"
-	dpkg-deb -x "$tmp"/busybox-static_*_"$arch".deb "$build/deps/$arch"
+	for deb in "$tmp"/*.deb; do
+		dpkg-deb -x "$deb" "$build/deps/$arch"
+	done
 	rm -rf "$tmp"
-	[ -x "$foreign_busybox" ]
+	[ -x "$foreign_busybox" ] && [ -x "$foreign_v4l2" ]
 fi

@@ -53,13 +53,15 @@ if [ -d "$selftests" ]; then
 	[ -d "$selftests/bin" ] && cp -a "$selftests/bin/." "$stage/usr/bin/"
 fi
 # Real V4L2 userspace, unchanged: Debian's v4l2-compliance and v4l2-ctl
-# (v4l-utils, which make deps installs) with the shared libraries they
-# load, at the paths the loader expects: for a guest of the host's
-# architecture only (x86_64); the other guests' v4l2-checks skip, saying
-# why.
+# (v4l-utils) with the shared libraries they load, at the paths the
+# loader expects. For an x86_64 guest, the host's (make deps installs
+# them); for i386 and arm64, those of the guest's architecture, which
+# make deps ARCH=... unpacks beside its busybox (BUILD/deps/ARCH).
 v4l2_root=
-if [ "${ARCH:-x86_64}" = x86_64 ] && [ "$(uname -m)" = x86_64 ]; then
-	v4l2_root=/
+if [ "${ARCH:-x86_64}" = x86_64 ]; then
+	[ "$(uname -m)" = x86_64 ] && v4l2_root=/
+else
+	v4l2_root=$(cd "$(dirname "$busybox")/.." && pwd)
 fi
 if [ -n "$v4l2_root" ]; then
 	# What the anchor kernel fails of v4l2-compliance (guest/v4l2-checks).

@@ -6,14 +6,21 @@
 # Print, one per line and relative to ROOT, the program interpreter and
 # every shared library the PROGRAMs load, directly or through another
 # library, as the loader would find them under ROOT (/ for the host's own
-# programs).
+# programs; for another architecture's, the root its Debian packages were
+# unpacked into). The PROGRAMs are of one architecture.
 set -eu
 
 root=$1
 shift
 
-# Where the loader of a Debian x86_64 system looks.
-dirs="lib/x86_64-linux-gnu usr/lib/x86_64-linux-gnu lib64 lib usr/lib"
+# Where the loader of a Debian system of the programs' architecture looks.
+case $(readelf -h "$1" | sed -n 's/^ *Machine: *//p') in
+*X86-64*) triplet=x86_64-linux-gnu ;;
+*80386*) triplet=i386-linux-gnu ;;
+AArch64) triplet=aarch64-linux-gnu ;;
+*) echo "needed-libs: $1: an architecture this does not know" >&2; exit 1 ;;
+esac
+dirs="lib/$triplet usr/lib/$triplet lib64 lib usr/lib"
 
 find_lib() {
 	for d in $dirs; do
