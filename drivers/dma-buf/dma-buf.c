@@ -29,6 +29,7 @@
 #include <linux/string.h>
 #include <linux/swiotlb.h>
 #include <linux/uaccess.h>
+#include <linux/vmalloc.h>
 #include <uapi/linux/magic.h>
 
 #include <kunit/static_stub.h>
@@ -383,7 +384,11 @@
  *    kernel CPU access, which otherwise pins without the lock (the bit
  *    in &dma_buf.cpu_access that dma_buf_block_cpu_access() sets);
  * 2. refuses with -EBUSY if the storage is pinned, with -EOPNOTSUPP if
- *    the exporter has no &dma_buf_ops.move;
+ *    the exporter has no &dma_buf_ops.move; gives an idle kernel mapping
+ *    the core kept back to the exporter (&dma_buf_ops.vunmap), which
+ *    keeps out dma_buf_vmap(), a caller of which takes a kept mapping
+ *    without the lock: one that took it since the check makes the move
+ *    fail with -EBUSY instead;
  * 3. zaps every userspace mapping of the buffer,
  *    unmap_mapping_range() on the buffer's file, wherever it was mapped
  *    (see "files");
@@ -1763,6 +1768,39 @@ unblock:
 }
 EXPORT_SYMBOL_GPL(dma_buf_set_kmap_runs);
 
+/*
+ * The vmalloc space ran out: give back every idle kernel mapping that can
+ * be had without waiting. The caller may hold any buffer's lock (an
+ * exporter maps with vmap() under it) or the list's: only trylocks. A
+ * buffer on the list is not released meanwhile (its release takes the
+ * list's lock first).
+ */
+VISIBLE_IF_KUNIT int dma_buf_vmap_purge(struct notifier_block *nb,
+					unsigned long action, void *freed)
+{
+	struct dma_buf *dmabuf;
+	long cost;
+
+	if (!mutex_trylock(&dma_buf_list_lock))
+		return NOTIFY_DONE;
+	list_for_each_entry(dmabuf, &dma_buf_list, list_node) {
+		if (!mutex_trylock(&dmabuf->lock))
+			continue;
+		cost = dma_buf_vmap_cost(dmabuf);
+		if (atomic_read(&dmabuf->vmap_count) == DMA_BUF_VMAP_KEPT &&
+		    dma_buf_drop_kept_vmap(dmabuf))
+			*(unsigned long *)freed += cost;
+		mutex_unlock(&dmabuf->lock);
+	}
+	mutex_unlock(&dma_buf_list_lock);
+	return NOTIFY_OK;
+}
+EXPORT_SYMBOL_IF_KUNIT(dma_buf_vmap_purge);
+
+static struct notifier_block dma_buf_vmap_purge_nb = {
+	.notifier_call = dma_buf_vmap_purge,
+};
+
 /**
  * dma_buf_vmap() - map a whole buffer into the kernel, linearly
  * @dmabuf: the buffer, on which the caller holds a reference.
@@ -1793,6 +1831,8 @@ void *dma_buf_vmap(struct dma_buf *dmabuf)
 		return ERR_PTR(-EINVAL);
 	if (!dmabuf->ops->vmap)
 		return ERR_PTR(-EOPNOTSUPP);
+	/* Callers must be able to take it, even when a kept mapping spares it. */
+	might_lock(&dmabuf->lock);
 	vaddr = dma_buf_vmap_kept(dmabuf);
 	if (vaddr)
 		return vaddr;
@@ -1804,7 +1844,9 @@ void *dma_buf_vmap(struct dma_buf *dmabuf)
 	if (vaddr)
 		goto out_unlock;
 	holders = atomic_read(&dmabuf->vmap_count);
-	if (holders & DMA_BUF_VMAP_KEPT) {
+	if ((holders & DMA_BUF_VMAP_KEPT) ||
+	    holders == DMA_BUF_VMAP_HOLDERS) {
+		/* Kept, or not: as many holders as the count holds. */
 		vaddr = ERR_PTR(-EOVERFLOW);
 	} else if (holders) {
 		atomic_inc(&dmabuf->vmap_count);
@@ -1848,7 +1890,10 @@ void dma_buf_vunmap(struct dma_buf *dmabuf, void *vaddr)
 	int holders;
 
 	might_sleep();
-	if (dma_buf_misuse(!dmabuf) || dma_buf_vunmap_kept(dmabuf, vaddr))
+	if (dma_buf_misuse(!dmabuf))
+		return;
+	might_lock(&dmabuf->lock);
+	if (dma_buf_vunmap_kept(dmabuf, vaddr))
 		return;
 	mutex_lock(&dmabuf->lock);
 	holders = atomic_read(&dmabuf->vmap_count);
@@ -1989,13 +2034,14 @@ EXPORT_SYMBOL_GPL(dma_buf_fault_retry);
  * @dmabuf: the buffer.
  *
  * The storage is pinned while an importer holds a mapping, a kernel CPU
- * access is in progress or the buffer has a kernel mapping (see "moving
- * storage").
+ * access is in progress or someone holds the buffer's kernel mapping (an
+ * idle one the core kept does not pin; see "moving storage").
  *
  * Context: Called with &dma_buf.lock held, as in the exporter's
- * callbacks. Kernel CPU accesses begin and end without that lock, so the
- * answer is a snapshot; in &dma_buf_ops.move, where the core keeps new
- * accesses out, it holds.
+ * callbacks. Kernel CPU accesses begin and end without that lock, and so
+ * do holders of a kernel mapping the core kept, so the answer is a
+ * snapshot; in &dma_buf_ops.move, where the core keeps both out, it
+ * holds.
  * Return: true if the storage is pinned.
  */
 bool dma_buf_pinned(struct dma_buf *dmabuf)
@@ -2584,6 +2630,8 @@ static int __init dma_buf_init(void)
 	dir = debugfs_create_dir("dma_buf", NULL);
 	debugfs_create_file("bufinfo", 0444, dir, NULL, &dma_buf_bufinfo_fops);
 	debugfs_create_file("move", 0200, dir, NULL, &dma_buf_move_fops);
+	/* Cannot fail: it adds to a list. */
+	register_vmap_purge_notifier(&dma_buf_vmap_purge_nb);
 	return 0;
 }
 subsys_initcall(dma_buf_init);

@@ -205,9 +205,11 @@ struct dma_buf_ops {
 	/**
 	 * @vmap: Optional. Maps the whole buffer into the kernel at one
 	 * linear address and returns it, allocating the storage first if
-	 * it has none yet. Called by the first dma_buf_vmap() with
-	 * &dma_buf.lock held; the core shares the address between callers
-	 * and counts them. Returns the address or an ERR_PTR() (-ENOMEM).
+	 * it has none yet. Called with &dma_buf.lock held by a
+	 * dma_buf_vmap() that finds no mapping: the first, the first after
+	 * a move, or the first after the last release of a mapping the core
+	 * did not keep. The core shares the address between callers and
+	 * counts them. Returns the address or an ERR_PTR() (-ENOMEM).
 	 * Absent means dma_buf_vmap() fails with -EOPNOTSUPP.
 	 */
 	void *(*vmap)(struct dma_buf *dmabuf);
@@ -238,9 +240,10 @@ struct dma_buf_ops {
 	 * dma_buf_move() and dma_buf_move_locked() once the storage is idle
 	 * (see "moving storage" in Documentation/driver-api/dma-buf.rst):
 	 * with &dma_buf.lock held, no mapping held by an importer, no
-	 * kernel CPU access in progress, every userspace mapping of the
-	 * buffer zapped and every cached device mapping already given back
-	 * through @unmap_dma_buf. The exporter allocates the new storage,
+	 * kernel CPU access in progress, nobody holding the kernel mapping,
+	 * every userspace mapping of the buffer zapped, every cached device
+	 * mapping already given back through @unmap_dma_buf and an idle
+	 * kernel mapping through @vunmap. The exporter allocates the new storage,
 	 * copies the bytes (with the CPU: nobody else can touch either copy
 	 * meanwhile), switches to it and frees the old. A buffer without
 	 * storage yet has nothing to move: return 0, and place it under

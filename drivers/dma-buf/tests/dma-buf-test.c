@@ -2387,6 +2387,73 @@ static void vmap_kept_races_moves(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, fx->calls[OP_VUNMAP], fx->calls[OP_VMAP]);
 }
 
+/*
+ * When the vmalloc space runs out, the idle kernel mappings go back to
+ * their exporters; a held one stays, and so does one whose buffer's lock
+ * is taken (the purge may run under it).
+ */
+static void vmap_purged_when_vmalloc_runs_out(struct kunit *test)
+{
+	struct fake_exporter *fx = test->priv;
+	struct dma_buf *dmabuf = fake_export(test, &fake_ops);
+	unsigned long freed = 0;
+	void *vaddr;
+
+	vaddr = dma_buf_vmap(dmabuf);
+	KUNIT_ASSERT_PTR_EQ(test, vaddr, fx->storage);
+	dma_buf_vmap_purge(NULL, 0, &freed);
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_VUNMAP], 0U);
+	dma_buf_vunmap(dmabuf, vaddr);
+
+	mutex_lock(&dmabuf->lock);
+	dma_buf_vmap_purge(NULL, 0, &freed);
+	mutex_unlock(&dmabuf->lock);
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_VUNMAP], 0U);
+
+	dma_buf_vmap_purge(NULL, 0, &freed);
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_VUNMAP], 1U);
+	KUNIT_EXPECT_GE(test, freed, (unsigned long)FAKE_PAGES);
+	KUNIT_EXPECT_NULL(test, dmabuf->vmap_ptr);
+	/* The next caller maps anew. */
+	vaddr = dma_buf_vmap(dmabuf);
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_VMAP], 2U);
+	dma_buf_vunmap(dmabuf, vaddr);
+	put_and_flush(dmabuf);
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_VUNMAP], 2U);
+}
+
+/*
+ * A mapping the core does not keep counts its holders up to 2^30 - 1:
+ * one more is refused, and the count never reads as an idle kept
+ * mapping that a move would take away.
+ */
+static void vmap_holders_overflow(struct kunit *test)
+{
+	struct fake_exporter *fx = test->priv;
+	struct dma_buf *dmabuf;
+	void *a, *b;
+
+	dmabuf = dma_buf_export(fx, &fake_ops, SZ_256M + PAGE_SIZE, O_RDWR);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, dmabuf);
+	a = dma_buf_vmap(dmabuf);
+	KUNIT_ASSERT_PTR_EQ(test, a, fx->storage);
+	/* Not kept (too big): as if 2^30 - 1 callers held it. */
+	KUNIT_ASSERT_EQ(test, atomic_read(&dmabuf->vmap_count), 1);
+	atomic_set(&dmabuf->vmap_count, BIT(30) - 1);
+	b = dma_buf_vmap(dmabuf);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(b), -EOVERFLOW);
+	mutex_lock(&dmabuf->lock);
+	KUNIT_EXPECT_TRUE(test, dma_buf_pinned(dmabuf));
+	mutex_unlock(&dmabuf->lock);
+	KUNIT_EXPECT_EQ(test, dma_buf_move(dmabuf, &anywhere), -EBUSY);
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_VUNMAP], 0U);
+
+	atomic_set(&dmabuf->vmap_count, 1);
+	dma_buf_vunmap(dmabuf, a);
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_VUNMAP], 1U);
+	put_and_flush(dmabuf);
+}
+
 /* The exporter's error reaches the caller and leaves nothing behind. */
 static void vmap_failure_holds_nothing(struct kunit *test)
 {
@@ -3665,6 +3732,8 @@ static struct kunit_case dma_buf_core_cases[] = {
 	KUNIT_CASE(vmap_shared_and_counted),
 	KUNIT_CASE(vmap_idle_within_budget),
 	KUNIT_CASE(vmap_kept_races_moves),
+	KUNIT_CASE(vmap_holders_overflow),
+	KUNIT_CASE(vmap_purged_when_vmalloc_runs_out),
 	KUNIT_CASE(vmap_failure_holds_nothing),
 	KUNIT_CASE(vmap_needs_exporter_support),
 	KUNIT_CASE(vunmap_misuse),
