@@ -238,7 +238,9 @@
  * before its storage moves and when the buffer is released. The mappings
  * the core keeps hold at most a sixteenth of the kernel's vmalloc space
  * altogether (and never more than 256 MiB): beyond that a new mapping
- * goes back to the exporter with its last holder, as it always did.
+ * goes back to the exporter with its last holder, as it always did. When
+ * the vmalloc space runs out, the idle ones go back at once (a vmap
+ * purge notifier).
  *
  * CONFIG_DMA_BUF_DEBUG warns when an importer maps a page outside a
  * begin/end bracket, holds more than two mappings, or ends an access it
@@ -337,6 +339,24 @@
  * (a PCI BAR, pinned user memory). The alternative, accepting the device,
  * would end in a mapping failure or, on a bus that truncates addresses,
  * in DMA to the wrong memory.
+ *
+ * A device may also need the buffer in few pieces: one, for a device
+ * without scatter-gather that takes a frame at consecutive DMA addresses
+ * (videobuf2's dma-contig allocator without an IOMMU). Its importer says
+ * how many with dma_buf_attach_segments(); the core keeps the strictest
+ * statement of the attached importers in @max_segments of
+ * dma_buf_attachments_constraints(), and the exporter allocates its
+ * storage in so few pieces of consecutive physical addresses, or, if the
+ * storage exists, checks it at attach with dma_buf_check_segments() and
+ * answers -ERANGE, after which the core moves the storage as for a
+ * device's reach. Behind a translating IOMMU a statement asks nothing of
+ * the storage: the DMA API maps any pages at consecutive I/O virtual
+ * addresses, and physical contiguity, which is scarce, is not spent on
+ * such a device. A device whose every mapping is bounced (swiotlb=force)
+ * takes each piece of memory with pages in a bounce buffer of its own, at
+ * most dma_max_mapping_size() long (256 KiB with swiotlb's defaults): a
+ * buffer larger than that many bounce buffers is refused with -ERANGE at
+ * attach.
  */
 
 /**
@@ -1255,7 +1275,11 @@ static void dma_buf_constraints_narrow(struct dma_buf_constraints *c,
 	c->dma_limit = min(c->dma_limit, d->dma_limit);
 	c->max_segment_size = min(c->max_segment_size, d->max_segment_size);
 	c->seg_boundary_mask = min(c->seg_boundary_mask, d->seg_boundary_mask);
+	c->max_segments = min_not_zero(c->max_segments, d->max_segments);
 }
+
+static unsigned int dma_buf_device_segments(struct device *dev,
+					    unsigned int max_segments);
 
 /*
  * @dev cannot reach the storage: move it where @dev and every attached
@@ -1270,6 +1294,7 @@ static int dma_buf_attach_moving(struct dma_buf *dmabuf, struct device *dev,
 	if (!dmabuf->ops->move)
 		return -ERANGE;
 	dma_buf_device_constraints(dev, &c);
+	c.max_segments = dma_buf_device_segments(dev, attach->max_segments);
 	ret = dma_buf_move_locked(dmabuf, &c);
 	if (ret == -EBUSY || ret == -ERANGE)
 		return -ERANGE;
@@ -1279,26 +1304,40 @@ static int dma_buf_attach_moving(struct dma_buf *dmabuf, struct device *dev,
 }
 
 /**
- * dma_buf_attach() - attach a device to a buffer
+ * dma_buf_attach_segments() - attach a device that takes a buffer in few
+ *	pieces
  * @dmabuf: the buffer, on which the caller holds a reference.
  * @dev: the device that will access the buffer by DMA.
+ * @max_segments: the most pieces, each contiguous in @dev's DMA address
+ *	space, in which @dev can take the buffer (1 for a device without
+ *	scatter-gather that needs the whole buffer at consecutive
+ *	addresses); 0 for any number, as dma_buf_attach().
  *
- * The exporter may refuse a device that cannot reach storage the buffer
- * already has; if the exporter can move the storage and it is not pinned,
- * the core moves it within reach of every attached device and @dev
- * instead (see "moving storage"). The caller keeps its reference to
- * @dmabuf until after dma_buf_detach().
+ * As dma_buf_attach(), and the storage will also come in at most
+ * @max_segments pieces of consecutive physical addresses: an exporter
+ * that allocates at first use allocates it so (see "negotiation"), and
+ * one whose storage exists checks it (dma_buf_check_segments()); if it
+ * comes in more pieces and can move, the core moves it into few enough,
+ * as it does for a device's reach. Behind a translating IOMMU the
+ * statement asks nothing of the storage: the IOMMU maps any pages at
+ * consecutive addresses. A device whose every mapping is bounced
+ * (swiotlb=force) takes each piece of memory with pages in its own bounce
+ * buffer, which holds what dma_max_mapping_size() says (256 KiB with
+ * swiotlb's defaults): an exporter of such memory refuses a buffer larger
+ * than @max_segments bounce buffers.
  *
  * Context: Process context. Takes &dma_buf.lock; may sleep.
  * Return: The attachment, or an ERR_PTR(): -EINVAL (with a WARN) for a
  * NULL argument, -ENOMEM, -EINTR if a fatal signal came while waiting for
- * the buffer's lock, -ERANGE if @dev cannot reach the buffer's storage
- * and the storage cannot move there (it is pinned, or it never moves),
- * -ENOMEM if there was no memory to move it to, or another error of the
- * exporter's &dma_buf_ops.attach or &dma_buf_ops.move.
+ * the buffer's lock, -ERANGE if @dev cannot reach the buffer's storage or
+ * take it in @max_segments pieces and the storage cannot be moved so (it
+ * is pinned, it never moves, or no storage could be taken so), -ENOMEM if
+ * there was no memory to move it to, or another error of the exporter's
+ * &dma_buf_ops.attach or &dma_buf_ops.move.
  */
-struct dma_buf_attachment *dma_buf_attach(struct dma_buf *dmabuf,
-					  struct device *dev)
+struct dma_buf_attachment *dma_buf_attach_segments(struct dma_buf *dmabuf,
+						   struct device *dev,
+						   unsigned int max_segments)
 {
 	struct dma_buf_attachment *attach;
 	int ret;
@@ -1312,6 +1351,7 @@ struct dma_buf_attachment *dma_buf_attach(struct dma_buf *dmabuf,
 	attach->dmabuf = dmabuf;
 	attach->dev = dev;
 	attach->dir = DMA_NONE;
+	attach->max_segments = max_segments;
 
 	if (mutex_lock_killable(&dmabuf->lock)) {
 		kfree(attach);
@@ -1330,6 +1370,33 @@ struct dma_buf_attachment *dma_buf_attach(struct dma_buf *dmabuf,
 	list_add(&attach->node, &dmabuf->attachments);
 	mutex_unlock(&dmabuf->lock);
 	return attach;
+}
+EXPORT_SYMBOL_GPL(dma_buf_attach_segments);
+
+/**
+ * dma_buf_attach() - attach a device to a buffer
+ * @dmabuf: the buffer, on which the caller holds a reference.
+ * @dev: the device that will access the buffer by DMA.
+ *
+ * The exporter may refuse a device that cannot reach storage the buffer
+ * already has; if the exporter can move the storage and it is not pinned,
+ * the core moves it within reach of every attached device and @dev
+ * instead (see "moving storage"). The caller keeps its reference to
+ * @dmabuf until after dma_buf_detach(). A device that needs the buffer in
+ * few pieces attaches with dma_buf_attach_segments() instead.
+ *
+ * Context: Process context. Takes &dma_buf.lock; may sleep.
+ * Return: The attachment, or an ERR_PTR(): -EINVAL (with a WARN) for a
+ * NULL argument, -ENOMEM, -EINTR if a fatal signal came while waiting for
+ * the buffer's lock, -ERANGE if @dev cannot reach the buffer's storage
+ * and the storage cannot move there (it is pinned, or it never moves),
+ * -ENOMEM if there was no memory to move it to, or another error of the
+ * exporter's &dma_buf_ops.attach or &dma_buf_ops.move.
+ */
+struct dma_buf_attachment *dma_buf_attach(struct dma_buf *dmabuf,
+					  struct device *dev)
+{
+	return dma_buf_attach_segments(dmabuf, dev, 0);
 }
 EXPORT_SYMBOL_GPL(dma_buf_attach);
 
@@ -2198,6 +2265,17 @@ VISIBLE_IF_KUNIT phys_addr_t dma_buf_lowest_ram(void)
 EXPORT_SYMBOL_IF_KUNIT(dma_buf_lowest_ram);
 
 /* The address limit of dma_buf_device_constraints(). */
+/*
+ * What an importer's statement that @dev takes the buffer in at most
+ * @max_segments pieces asks of the storage: nothing behind a translating
+ * IOMMU, which maps any pages at consecutive DMA addresses.
+ */
+static unsigned int dma_buf_device_segments(struct device *dev,
+					    unsigned int max_segments)
+{
+	return max_segments && !dma_buf_translated(dev) ? max_segments : 0;
+}
+
 static u64 dma_buf_device_limit(struct device *dev)
 {
 	u64 limit = dma_to_phys(dev, min_not_zero(dma_get_mask(dev),
@@ -2260,6 +2338,7 @@ void dma_buf_device_constraints(struct device *dev,
 {
 	c->dma_limit = dma_buf_device_limit(dev);
 	dma_buf_device_segment_limits(dev, c);
+	c->max_segments = 0;
 }
 EXPORT_SYMBOL_GPL(dma_buf_device_constraints);
 
@@ -2290,14 +2369,76 @@ unsigned int dma_buf_attachments_constraints(struct dma_buf *dmabuf,
 	c->dma_limit = U64_MAX;
 	c->max_segment_size = UINT_MAX;
 	c->seg_boundary_mask = ULONG_MAX;
+	c->max_segments = 0;
 	list_for_each_entry(attach, &dmabuf->attachments, node) {
 		dma_buf_device_constraints(attach->dev, &dc);
+		dc.max_segments = dma_buf_device_segments(attach->dev,
+							  attach->max_segments);
 		dma_buf_constraints_narrow(c, &dc);
 		n++;
 	}
 	return n;
 }
 EXPORT_SYMBOL_GPL(dma_buf_attachments_constraints);
+
+/**
+ * dma_buf_check_segments() - does existing storage come in few enough
+ *	pieces for an importer?
+ * @attach: the attachment, in the exporter's &dma_buf_ops.attach.
+ * @run: where each run of the storage's pages lies (as for
+ *	dma_buf_map_window()), or NULL if the storage does not exist yet.
+ * @data: the exporter's data for @run.
+ *
+ * For the &dma_buf_ops.attach of an exporter of memory with pages: counts
+ * the pieces of consecutive physical addresses the storage comes in (runs
+ * that follow each other in memory are one piece) against what the
+ * importer stated (&dma_buf_attachment.max_segments). Behind a translating
+ * IOMMU any storage will do. For a device whose every mapping is bounced,
+ * each run counts, cut at what one mapping can bounce; before the storage
+ * exists, such a device is refused if the buffer is larger than the
+ * bounce buffers of its pieces together.
+ *
+ * Context: Any context in which @run may be called; in &dma_buf_ops.attach,
+ * with &dma_buf.lock held.
+ * Return: 0 if the storage comes in few enough pieces; -ERANGE if not,
+ * which the exporter returns for the core to move the storage; -EINVAL
+ * (with a WARN) for a NULL argument.
+ */
+int dma_buf_check_segments(const struct dma_buf_attachment *attach,
+			   dma_buf_run_fn run, void *data)
+{
+	unsigned long pgoff = 0, n_pages, pfn, len, next = 0;
+	unsigned int limit, pieces = 0;
+	size_t bounce_len = 0;
+
+	if (dma_buf_misuse(!attach))
+		return -EINVAL;
+	limit = dma_buf_device_segments(attach->dev, attach->max_segments);
+	if (!limit)
+		return 0;
+	if (dma_buf_bounce_limit(attach->dev))
+		bounce_len = dma_buf_max_mapping_size(attach->dev);
+	if (!run)
+		return bounce_len && attach->dmabuf->size >
+				     (u64)limit * bounce_len ? -ERANGE : 0;
+
+	n_pages = dma_buf_num_pages(attach->dmabuf);
+	while (pgoff < n_pages) {
+		len = 0;
+		pfn = run(data, pgoff, &len);
+		len = clamp(len, 1UL, n_pages - pgoff);
+		if (bounce_len)
+			pieces += DIV_ROUND_UP((u64)len << PAGE_SHIFT, bounce_len);
+		else if (!pieces || pfn != next)
+			pieces++;
+		if (pieces > limit)
+			return -ERANGE;
+		next = pfn + len;
+		pgoff += len;
+	}
+	return 0;
+}
+EXPORT_SYMBOL_GPL(dma_buf_check_segments);
 
 /**
  * dma_buf_check_reach() - can a device reach a buffer's storage?

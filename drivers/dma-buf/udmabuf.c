@@ -52,7 +52,10 @@
  *
  * Since the storage exists from the start and never moves, a device that
  * attaches is refused with -ERANGE when it cannot reach every page
- * (dma_buf_check_reach()). Kernel CPU access needs no preparation
+ * (dma_buf_check_reach()), or when its importer needs the buffer in fewer
+ * pieces of consecutive pages than the memfd's pages come in
+ * (dma_buf_attach_segments(), dma_buf_check_segments()): shmem pages are
+ * mostly not consecutive, a huge page's are. Kernel CPU access needs no preparation
  * (begin_cpu_access only syncs the mappings importers hold), both kmap
  * flavours are kmap_local_page(), and dma_buf_vmap() maps the pages at
  * one linear kernel address with vmap(). Userspace mappings of the buffer
@@ -109,12 +112,22 @@ static void udmabuf_free(struct udmabuf *ubuf)
 	kfree(ubuf);
 }
 
+/* The frame of page @pgoff of the udmabuf @data: a run of one page. */
+static unsigned long udmabuf_run(void *data, pgoff_t pgoff, unsigned long *len)
+{
+	const struct udmabuf *ubuf = data;
+
+	*len = 1;
+	return page_to_pfn(ubuf->pages[array_index_nospec(pgoff, ubuf->n_pages)]);
+}
+
 static int udmabuf_attach(struct dma_buf *dmabuf, struct device *dev,
 			  struct dma_buf_attachment *attach)
 {
 	struct udmabuf *ubuf = dmabuf->priv;
 
-	return dma_buf_check_reach(dev, ubuf->last);
+	return dma_buf_check_reach(dev, ubuf->last) ?:
+	       dma_buf_check_segments(attach, udmabuf_run, ubuf);
 }
 
 static struct sg_table *udmabuf_map(struct dma_buf_attachment *attach,
@@ -160,16 +173,6 @@ static void *udmabuf_vmap(struct dma_buf *dmabuf)
 static void udmabuf_vunmap(struct dma_buf *dmabuf, void *vaddr)
 {
 	vunmap(vaddr);
-}
-
-/* The frame of page @pgoff of the buffer, which the caller checked. */
-/* The frame of page @pgoff of the udmabuf @data: a run of one page. */
-static unsigned long udmabuf_run(void *data, pgoff_t pgoff, unsigned long *len)
-{
-	const struct udmabuf *ubuf = data;
-
-	*len = 1;
-	return page_to_pfn(ubuf->pages[array_index_nospec(pgoff, ubuf->n_pages)]);
 }
 
 /*

@@ -52,9 +52,11 @@ struct dma_buf_ops {
 	 * @attach: Optional. Called by dma_buf_attach() when @dev attaches,
 	 * before the attachment is visible on &dma_buf.attachments. An
 	 * exporter whose storage already exists checks here that @dev can
-	 * reach it (dma_buf_check_reach()) and may set &dma_buf_attachment.priv.
-	 * Returns 0, or a negative errno that dma_buf_attach() passes on
-	 * (-ERANGE for a device that cannot reach the storage).
+	 * reach it (dma_buf_check_reach()) and that it comes in no more
+	 * pieces than the importer stated (dma_buf_check_segments()), and
+	 * may set &dma_buf_attachment.priv. Returns 0, or a negative errno
+	 * that dma_buf_attach() passes on (-ERANGE for a device that cannot
+	 * reach the storage or take it in so few pieces).
 	 */
 	int (*attach)(struct dma_buf *dmabuf, struct device *dev,
 		      struct dma_buf_attachment *attach);
@@ -362,6 +364,10 @@ struct dma_buf {
  * @map_count: number of dma_buf_map_attachment() calls on @sgt not yet
  *	balanced by dma_buf_unmap_attachment(). Core-private; protected by
  *	&dma_buf.lock.
+ * @max_segments: the most pieces, each contiguous in the device's DMA
+ *	address space, in which the importer can take the buffer, as it
+ *	stated to dma_buf_attach_segments(); 0 for any number. Set before
+ *	&dma_buf_ops.attach is called, constant afterwards.
  *
  * A device that attaches twice gets two independent attachments.
  */
@@ -374,6 +380,7 @@ struct dma_buf_attachment {
 	struct sg_table *exporter_sgt;
 	enum dma_data_direction dir;
 	unsigned int map_count;
+	unsigned int max_segments;
 };
 
 /**
@@ -396,6 +403,11 @@ typedef unsigned long (*dma_buf_run_fn)(void *data, pgoff_t pgoff,
  *	in bytes.
  * @seg_boundary_mask: no segment may cross an address boundary aligned to
  *	(@seg_boundary_mask + 1); the strictest of the devices' masks.
+ * @max_segments: the storage must come in at most this many pieces of
+ *	consecutive physical addresses (0: any number); the strictest of the
+ *	importers' statements (dma_buf_attach_segments()) that count here:
+ *	not that of a device behind a translating IOMMU, which maps any
+ *	pages at consecutive DMA addresses.
  *
  * Filled in by dma_buf_device_constraints() and
  * dma_buf_attachments_constraints(); the segment limits alone by
@@ -405,6 +417,7 @@ struct dma_buf_constraints {
 	u64 dma_limit;
 	unsigned int max_segment_size;
 	unsigned long seg_boundary_mask;
+	unsigned int max_segments;
 };
 
 #ifdef CONFIG_DMA_SHARED_BUFFER
@@ -421,6 +434,9 @@ void get_dma_buf(struct dma_buf *dmabuf);
 
 struct dma_buf_attachment *dma_buf_attach(struct dma_buf *dmabuf,
 					  struct device *dev);
+struct dma_buf_attachment *dma_buf_attach_segments(struct dma_buf *dmabuf,
+						   struct device *dev,
+						   unsigned int max_segments);
 void dma_buf_detach(struct dma_buf *dmabuf,
 		    struct dma_buf_attachment *attach);
 struct sg_table *dma_buf_map_attachment(struct dma_buf_attachment *attach,
@@ -597,6 +613,8 @@ void dma_buf_device_segment_limits(struct device *dev,
 unsigned int dma_buf_attachments_constraints(struct dma_buf *dmabuf,
 					     struct dma_buf_constraints *c);
 int dma_buf_check_reach(struct device *dev, phys_addr_t last);
+int dma_buf_check_segments(const struct dma_buf_attachment *attach,
+			   dma_buf_run_fn run, void *data);
 int dma_buf_check_resource_reach(struct device *dev, phys_addr_t last);
 size_t dma_buf_segment_len(const struct dma_buf_constraints *c, u64 addr,
 			   u64 len);
@@ -652,6 +670,13 @@ static inline void get_dma_buf(struct dma_buf *dmabuf)
 
 static inline struct dma_buf_attachment *
 dma_buf_attach(struct dma_buf *dmabuf, struct device *dev)
+{
+	return ERR_PTR(-ENODEV);
+}
+
+static inline struct dma_buf_attachment *
+dma_buf_attach_segments(struct dma_buf *dmabuf, struct device *dev,
+			unsigned int max_segments)
 {
 	return ERR_PTR(-ENODEV);
 }
@@ -784,6 +809,12 @@ static inline int dma_buf_check_reach(struct device *dev, phys_addr_t last)
 
 static inline int dma_buf_check_resource_reach(struct device *dev,
 					       phys_addr_t last)
+{
+	return -ENODEV;
+}
+
+static inline int dma_buf_check_segments(const struct dma_buf_attachment *attach,
+					 dma_buf_run_fn run, void *data)
 {
 	return -ENODEV;
 }

@@ -34,7 +34,9 @@
  *   address: a device that cannot reach it (a 28-bit DMA mask, for a BAR
  *   above 256 MiB, without an IOMMU) is refused at attach time with
  *   -ERANGE. The BAR is never bounced: dma_map_resource() has no bounce
- *   buffers.
+ *   buffers. A buffer is one piece of consecutive addresses, which meets
+ *   any importer's statement of how few pieces its device takes
+ *   (dma_buf_attach_segments()).
  * - Several devices may map a buffer at once. The mappings are made with
  *   DMA_ATTR_SKIP_CPU_SYNC: the BAR is never in a CPU cache, so there is
  *   nothing to sync.

@@ -85,6 +85,8 @@ struct fake_exporter {
 	int move_ret;
 	bool move_fixes_attach;		/* a move makes attach succeed */
 	u64 move_limit;
+	unsigned int move_segments;	/* max_segments of the last move */
+	unsigned int attach_segments;	/* what the last attach stated */
 	bool move_in_end;		/* end_cpu_access tries a move */
 	int move_in_end_ret;
 	struct page *fault_page;	/* mmap() faults insert it, if set */
@@ -175,6 +177,7 @@ static int fake_attach(struct dma_buf *dmabuf, struct device *dev,
 
 	fake_record(fx, dmabuf, OP_ATTACH, true);
 	fx->attach_dev = dev;
+	fx->attach_segments = attach->max_segments;
 	KUNIT_EXPECT_PTR_EQ(fx->test, attach->dev, dev);
 	/* Not on the list before the exporter accepted it. */
 	list_for_each_entry(other, &dmabuf->attachments, node)
@@ -422,6 +425,7 @@ static int fake_move(struct dma_buf *dmabuf,
 	fake_record(fx, dmabuf, OP_MOVE, true);
 	fake_log(fx, NULL, "move", DMA_NONE);
 	fx->move_limit = c->dma_limit;
+	fx->move_segments = c->max_segments;
 	/* Every cached mapping went back to the exporter first. */
 	list_for_each_entry(attach, &dmabuf->attachments, node)
 		KUNIT_EXPECT_NULL(fx->test, attach->sgt);
@@ -2601,6 +2605,206 @@ static bool always_translated(struct device *dev)
 	return true;
 }
 
+/*
+ * The test's devices named "iommu*" sit behind a translating IOMMU (KUnit
+ * names a device "<test>.<name>").
+ */
+static bool translated_by_name(struct device *dev)
+{
+	const char *name = strchr(dev_name(dev), '.');
+
+	return name && !strncmp(name + 1, "iommu", 5);
+}
+
+/*
+ * The strictest segment statement of the attached importers reaches the
+ * exporter, but not that of a device behind a translating IOMMU; a device
+ * alone states none.
+ */
+static void constraints_narrow_segments(struct kunit *test)
+{
+	struct dma_buf *dmabuf = fake_export(test, &fake_ops);
+	struct fake_exporter *fx = test->priv;
+	struct dma_buf_attachment *any, *four, *one, *mmu;
+	struct dma_buf_constraints c;
+
+	kunit_activate_static_stub(test, dma_buf_translated, translated_by_name);
+	dma_buf_device_constraints(test_device(test, "alone"), &c);
+	KUNIT_EXPECT_EQ(test, c.max_segments, 0U);
+
+	any = dma_buf_attach(dmabuf, test_device(test, "any"));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, any);
+	KUNIT_EXPECT_EQ(test, fx->attach_segments, 0U);
+	four = dma_buf_attach_segments(dmabuf, test_device(test, "four"), 4);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, four);
+	KUNIT_EXPECT_EQ(test, fx->attach_segments, 4U);
+	mmu = dma_buf_attach_segments(dmabuf, test_device(test, "iommu0"), 1);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, mmu);
+	KUNIT_EXPECT_EQ(test, fx->attach_segments, 1U);
+
+	mutex_lock(&dmabuf->lock);
+	dma_buf_attachments_constraints(dmabuf, &c);
+	mutex_unlock(&dmabuf->lock);
+	KUNIT_EXPECT_EQ(test, c.max_segments, 4U);
+
+	one = dma_buf_attach_segments(dmabuf, test_device(test, "one"), 1);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, one);
+	mutex_lock(&dmabuf->lock);
+	dma_buf_attachments_constraints(dmabuf, &c);
+	mutex_unlock(&dmabuf->lock);
+	KUNIT_EXPECT_EQ(test, c.max_segments, 1U);
+
+	/* A move narrows to them too. */
+	KUNIT_EXPECT_EQ(test, dma_buf_move(dmabuf, &anywhere), 0);
+	KUNIT_EXPECT_EQ(test, fx->move_segments, 1U);
+
+	dma_buf_detach(dmabuf, one);
+	mutex_lock(&dmabuf->lock);
+	dma_buf_attachments_constraints(dmabuf, &c);
+	mutex_unlock(&dmabuf->lock);
+	KUNIT_EXPECT_EQ(test, c.max_segments, 4U);
+	dma_buf_detach(dmabuf, four);
+	dma_buf_detach(dmabuf, mmu);
+	mutex_lock(&dmabuf->lock);
+	dma_buf_attachments_constraints(dmabuf, &c);
+	mutex_unlock(&dmabuf->lock);
+	KUNIT_EXPECT_EQ(test, c.max_segments, 0U);
+	dma_buf_detach(dmabuf, any);
+	put_and_flush(dmabuf);
+}
+
+/*
+ * A late importer that needs fewer pieces than the storage has: the
+ * exporter says -ERANGE, and the core moves the storage with the new
+ * importer's statement in the constraints, then asks again.
+ */
+static void late_segments_move_storage(struct kunit *test)
+{
+	struct dma_buf *dmabuf = fake_export(test, &fake_ops);
+	struct fake_exporter *fx = test->priv;
+	struct dma_buf_attachment *a;
+
+	fx->attach_ret = -ERANGE;
+	fx->move_fixes_attach = true;
+	a = dma_buf_attach_segments(dmabuf, test_device(test, "one"), 1);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, a);
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_MOVE], 1U);
+	KUNIT_EXPECT_EQ(test, fx->move_segments, 1U);
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_ATTACH], 2U);
+	dma_buf_detach(dmabuf, a);
+	put_and_flush(dmabuf);
+}
+
+/* Runs of a fake storage: fake_runs[i] pages at frame fake_pfns[i]. */
+struct fake_layout {
+	unsigned long pfns[4], runs[4];
+	unsigned int n;
+};
+
+static unsigned long fake_layout_run(void *data, pgoff_t pgoff,
+				     unsigned long *len)
+{
+	const struct fake_layout *l = data;
+	unsigned int i;
+
+	for (i = 0; i < l->n; i++) {
+		if (pgoff < l->runs[i]) {
+			*len = l->runs[i] - pgoff;
+			return l->pfns[i] + pgoff;
+		}
+		pgoff -= l->runs[i];
+	}
+	*len = 1;
+	return 0;
+}
+
+struct segments_case {
+	const char *name;
+	struct fake_layout layout;
+	unsigned int max_segments;
+	bool translated, bounced;
+	int expect;
+};
+
+/* FAKE_PAGES (3) pages in one to three runs. */
+static const struct segments_case segments_cases[] = {
+	{ "any number", { { 10, 20, 30 }, { 1, 1, 1 }, 3 }, 0, false, false, 0 },
+	{ "one run, one piece", { { 10 }, { 3 }, 1 }, 1, false, false, 0 },
+	{ "adjacent runs are one piece", { { 10, 11, 12 }, { 1, 1, 1 }, 3 },
+	  1, false, false, 0 },
+	{ "three pieces for one", { { 10, 20, 30 }, { 1, 1, 1 }, 3 },
+	  1, false, false, -ERANGE },
+	{ "two pieces for two", { { 10, 11, 30 }, { 1, 1, 1 }, 3 },
+	  2, false, false, 0 },
+	{ "two pieces for one", { { 10, 11, 30 }, { 1, 1, 1 }, 3 },
+	  1, false, false, -ERANGE },
+	{ "behind an IOMMU", { { 10, 20, 30 }, { 1, 1, 1 }, 3 },
+	  1, true, false, 0 },
+	{ "bounced: each run", { { 10, 11, 12 }, { 1, 1, 1 }, 3 },
+	  2, false, true, -ERANGE },
+	{ "bounced: one run", { { 10 }, { 3 }, 1 }, 1, false, true, 0 },
+	{ "no storage yet", { }, 1, false, false, 0 },
+	{ "no storage yet, bounced: too big", { }, 1, false, true, -ERANGE },
+	{ "no storage yet, bounced: a piece each", { }, 3, false, true, 0 },
+};
+
+static void segments_case_desc(const struct segments_case *p, char *desc)
+{
+	strscpy(desc, p->name, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(segments, segments_cases, segments_case_desc);
+
+static phys_addr_t bounce_everything(struct device *dev)
+{
+	return dma_buf_test_phys(SZ_1G - 1);
+}
+
+static size_t bounce_holds_a_page(struct device *dev)
+{
+	return PAGE_SIZE;
+}
+
+static size_t bounce_holds_4m(struct device *dev)
+{
+	return SZ_4M;
+}
+
+/* dma_buf_check_segments() counts pieces as the device will see them. */
+static void check_segments(struct kunit *test)
+{
+	const struct segments_case *p = test->param_value;
+	struct fake_exporter *fx = test->priv;
+	struct dma_buf *dmabuf = fake_export(test, &fake_ops);
+	struct dma_buf_attachment attach = {
+		.dmabuf = dmabuf,
+		.dev = test_device(test, "importer"),
+		.max_segments = p->max_segments,
+	};
+	struct fake_layout layout = p->layout;
+
+	if (p->translated)
+		kunit_activate_static_stub(test, dma_buf_translated,
+					   always_translated);
+	if (p->bounced)
+		kunit_activate_static_stub(test, dma_buf_bounce_limit,
+					   bounce_everything);
+	/* One run fits one bounce buffer; otherwise a page each. */
+	if (p->bounced && p->layout.n == 1)
+		kunit_activate_static_stub(test, dma_buf_max_mapping_size,
+					   bounce_holds_4m);
+	else if (p->bounced)
+		kunit_activate_static_stub(test, dma_buf_max_mapping_size,
+					   bounce_holds_a_page);
+	KUNIT_EXPECT_EQ(test, dma_buf_check_segments(&attach,
+						     layout.n ? fake_layout_run :
+						     NULL, &layout),
+			p->expect);
+	EXPECT_MISUSE(test, fx, dma_buf_check_segments(NULL, fake_layout_run,
+						       &layout));
+	put_and_flush(dmabuf);
+}
+
 static phys_addr_t bounce_at_1g(struct device *dev)
 {
 	return dma_buf_test_phys(SZ_1G - 1);
@@ -3750,6 +3954,9 @@ static struct kunit_suite dma_buf_core_suite = {
 static struct kunit_case dma_buf_negotiation_cases[] = {
 	KUNIT_CASE(constraints_of_one_device),
 	KUNIT_CASE(constraints_intersect_attached),
+	KUNIT_CASE(constraints_narrow_segments),
+	KUNIT_CASE(late_segments_move_storage),
+	KUNIT_CASE_PARAM(check_segments, segments_gen_params),
 	KUNIT_CASE(check_reach),
 	KUNIT_CASE(segment_walk_is_linear),
 	KUNIT_CASE_PARAM(segments_follow_memory, follow_gen_params),
