@@ -34,7 +34,9 @@ done
 
 # On QEMU's virt machine RAM starts at 1 GiB: with 5 GiB of it, some lies
 # above ZONE_DMA (4 GiB), as the placement cases need.
-cross="" qemu_args="-smp 2" kernel_args=no_timer_check
+# cma=: the system heap's blocks for importers that take a buffer in one
+# piece (its no_block_left_is_enomem case uses the area up).
+cross="" qemu_args="-smp 2" kernel_args="no_timer_check cma=32M"
 if [ "$arch" = arm64 ]; then
 	cross="--cross_compile=aarch64-linux-gnu-"
 	qemu_args="$qemu_args -m 5G"

@@ -6,11 +6,14 @@
  */
 
 #include <kunit/static_stub.h>
+#include <linux/cma.h>
 #include <linux/dma-buf.h>
 #include <linux/dma-direct.h>
+#include <linux/dma-map-ops.h>
 #include <linux/dma-mapping.h>
 #include <linux/gfp.h>
 #include <linux/memblock.h>
+#include <linux/memcontrol.h>
 #include <linux/mm.h>
 #include <linux/pfn.h>
 #include <linux/pgtable.h>
@@ -83,6 +86,122 @@ struct page *dma_buf_alloc_pages_below(u64 limit, unsigned int order,
 	return page;
 }
 EXPORT_SYMBOL_GPL(dma_buf_alloc_pages_below);
+
+#ifdef CONFIG_DMA_CMA
+/*
+ * @n_pages from the default contiguous memory area, if it has them below
+ * @limit, charged to the current memory cgroup for __GFP_ACCOUNT as the
+ * page allocator would charge them.
+ */
+static struct page *dma_buf_alloc_cma(unsigned long n_pages, u64 limit,
+				      gfp_t gfp)
+{
+	struct cma *cma = dma_contiguous_default_area;
+	struct page *page;
+	unsigned long i = 0;
+
+	if (!cma)
+		return NULL;
+	page = cma_alloc(cma, n_pages, 0, true);
+	if (!page)
+		return NULL;
+	if (PFN_PHYS((u64)page_to_pfn(page) + n_pages) - 1 > limit)
+		goto release;
+	if (gfp & __GFP_ACCOUNT) {
+		for (; i < n_pages; i++)
+			if (memcg_kmem_charge_page(nth_page(page, i),
+						   GFP_KERNEL | __GFP_NOWARN |
+						   __GFP_RETRY_MAYFAIL, 0))
+				goto uncharge;
+	}
+	return page;
+
+uncharge:
+	while (i--)
+		memcg_kmem_uncharge_page(nth_page(page, i), 0);
+release:
+	cma_release(cma, page, n_pages);
+	return NULL;
+}
+#else
+static struct page *dma_buf_alloc_cma(unsigned long n_pages, u64 limit,
+				      gfp_t gfp)
+{
+	return NULL;
+}
+#endif
+
+/**
+ * dma_buf_alloc_contiguous() - allocate pages at consecutive physical
+ *	addresses, every byte at or below a limit
+ * @n_pages: how many pages.
+ * @limit: highest acceptable physical address, from
+ *	dma_buf_attachments_constraints().
+ * @gfp: extra flags as for dma_buf_alloc_pages_below(), without
+ *	__GFP_COMP; __GFP_ACCOUNT charges the pages to the current memory
+ *	cgroup wherever they come from.
+ *
+ * For exporters whose importers take a buffer in few pieces
+ * (&dma_buf_constraints.max_segments). The pages come from the page
+ * allocator when they fit one of its blocks (2^MAX_PAGE_ORDER pages,
+ * 4 MiB with 4 KiB pages): the block of the next power of two, whose tail
+ * is freed at once. Larger runs, and runs the page allocator has no free
+ * block for, come from the default contiguous memory area
+ * (CONFIG_DMA_CMA, sized by cma= on the kernel command line), if it has
+ * them below @limit. Each page is a page of its own with one reference,
+ * not cleared: free them with dma_buf_free_contiguous().
+ *
+ * Context: Process context; may sleep (the area's pages in use are
+ * migrated out of it first).
+ * Return: The first page, or NULL if no such run could be had.
+ */
+struct page *dma_buf_alloc_contiguous(unsigned long n_pages, u64 limit,
+				      gfp_t gfp)
+{
+	unsigned int order;
+	struct page *page;
+	unsigned long i;
+
+	KUNIT_STATIC_STUB_REDIRECT(dma_buf_alloc_contiguous, n_pages, limit,
+				   gfp);
+	if (!n_pages)
+		return NULL;
+	order = order_base_2(n_pages);
+	if (order <= MAX_PAGE_ORDER) {
+		page = dma_buf_alloc_pages_below(limit, order,
+						 (gfp & ~__GFP_COMP) |
+						 __GFP_NOWARN);
+		if (page) {
+			split_page(page, order);
+			for (i = n_pages; i < 1UL << order; i++)
+				__free_page(nth_page(page, i));
+			return page;
+		}
+	}
+	return dma_buf_alloc_cma(n_pages, limit, gfp);
+}
+EXPORT_SYMBOL_GPL(dma_buf_alloc_contiguous);
+
+/**
+ * dma_buf_free_contiguous() - free what dma_buf_alloc_contiguous() gave
+ * @page: the first page it returned.
+ * @n_pages: as many pages as were asked for.
+ *
+ * Context: Process context; may sleep.
+ */
+void dma_buf_free_contiguous(struct page *page, unsigned long n_pages)
+{
+	unsigned long i;
+
+#ifdef CONFIG_DMA_CMA
+	if (dma_contiguous_default_area &&
+	    cma_release(dma_contiguous_default_area, page, n_pages))
+		return;
+#endif
+	for (i = 0; i < n_pages; i++)
+		__free_page(nth_page(page, i));
+}
+EXPORT_SYMBOL_GPL(dma_buf_free_contiguous);
 
 /*
  * How many struct pages, from @page on, lie in its piece of the memory

@@ -620,6 +620,9 @@ size_t dma_buf_segment_len(const struct dma_buf_constraints *c, u64 addr,
 			   u64 len);
 struct page *dma_buf_alloc_pages_below(u64 limit, unsigned int order,
 				       gfp_t gfp);
+struct page *dma_buf_alloc_contiguous(unsigned long n_pages, u64 limit,
+				      gfp_t gfp);
+void dma_buf_free_contiguous(struct page *page, unsigned long n_pages);
 struct sg_table *dma_buf_pages_to_sgt(struct page **pages,
 				      unsigned int n_pages,
 				      const struct dma_buf_constraints *c,
@@ -830,6 +833,17 @@ static inline struct page *dma_buf_alloc_pages_below(u64 limit,
 						     gfp_t gfp)
 {
 	return NULL;
+}
+
+static inline struct page *dma_buf_alloc_contiguous(unsigned long n_pages,
+						    u64 limit, gfp_t gfp)
+{
+	return NULL;
+}
+
+static inline void dma_buf_free_contiguous(struct page *page,
+					   unsigned long n_pages)
+{
 }
 
 static inline struct sg_table *

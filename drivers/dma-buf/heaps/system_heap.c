@@ -47,7 +47,18 @@
  *
  * Pages are allocated in runs of 1 MiB, then 64 KiB, where memory allows,
  * so that devices get few, long segments and the pages come and go in few
- * calls to the page allocator. The heap keeps the runs, not every page
+ * calls to the page allocator. When an attached importer takes the buffer
+ * in fewer pieces than that (dma_buf_attach_segments(): one, for a device
+ * without scatter-gather and without an IOMMU), the storage is one block
+ * of consecutive pages instead: from the page allocator up to its largest
+ * block (4 MiB with 4 KiB pages), otherwise, or when it has no such block
+ * free, from the contiguous memory area (CMA, sized by cma= on the kernel
+ * command line). Those pages are charged like the others. With no block
+ * to be had the use fails with ENOMEM. A device that attaches later and
+ * needs fewer pieces than the storage has gets the storage moved into one
+ * block if it is idle, and -ERANGE if it is pinned. Importers whose
+ * device sits behind a translating IOMMU never cost a block: the IOMMU
+ * maps any pages at consecutive addresses. The heap keeps the runs, not every page
  * (no array of page pointers): an attachment's scatterlist is built run
  * by run, each run cut to that device's maximum segment size and segment
  * boundary, and dma_buf_kmap() finds a page in constant time: the heap
@@ -113,6 +124,12 @@ struct system_heap_storage {
 	unsigned int n_runs[SYSTEM_HEAP_N_ORDERS];
 	/* Highest physical address of the storage. */
 	phys_addr_t last;
+	/*
+	 * Pages of the one block of consecutive pages the storage is, for
+	 * importers that take it in few pieces (dma_buf_alloc_contiguous()),
+	 * described as runs like any storage; 0 for storage in runs.
+	 */
+	unsigned long block;
 };
 
 struct system_heap_buffer {
@@ -161,10 +178,16 @@ static void system_heap_free_storage(struct system_heap_storage *s)
 {
 	unsigned int k, r = 0, end = 0;
 
+	if (s->block) {
+		dma_buf_free_contiguous(system_heap_run(s, 0), s->block);
+		s->block = 0;
+		goto free_arrays;
+	}
 	for (k = 0; k < SYSTEM_HEAP_N_ORDERS; k++) {
 		for (end += s->n_runs[k]; r < end; r++)
 			folio_put(page_folio(system_heap_run(s, r)));
 	}
+free_arrays:
 	kvfree(s->runs);
 	s->runs = NULL;
 	s->run_pages = NULL;
@@ -275,20 +298,81 @@ static int system_heap_grow_runs(struct system_heap_storage *s,
 }
 
 /*
- * Allocate @n_pages of storage into @s, below what every attached device
- * can reach, charged to the buffer's owner.
+ * The storage as one block of @n_pages consecutive pages below
+ * @c->dma_limit, for importers that take the buffer in few pieces. It is
+ * described as runs like any storage, so that every reader of runs works
+ * on it unchanged; only freeing it differs.
  */
-static int system_heap_alloc_storage(struct system_heap_storage *s,
-				     unsigned long n_pages,
-				     const struct dma_buf_constraints *c,
-				     bool zero)
+static int system_heap_alloc_block(struct system_heap_storage *s,
+				   unsigned long n_pages,
+				   const struct dma_buf_constraints *c,
+				   bool zero)
+{
+	unsigned int k, size = 0, r = 0, order;
+	unsigned long i = 0, pfn;
+	struct page *page;
+	void *vaddr;
+	int ret;
+
+	page = dma_buf_alloc_contiguous(n_pages, c->dma_limit,
+					SYSTEM_HEAP_GFP & ~__GFP_COMP);
+	if (!page)
+		return -ENOMEM;
+	ret = system_heap_grow_runs(s, &size, 0,
+				    system_heap_runs_for(n_pages, 0));
+	if (ret) {
+		dma_buf_free_contiguous(page, n_pages);
+		return ret;
+	}
+	pfn = page_to_pfn(page);
+	for (k = 0; k < SYSTEM_HEAP_N_ORDERS; k++) {
+		order = system_heap_orders[k];
+		for (; n_pages - i >= 1UL << order; i += 1UL << order) {
+			s->runs[r] = pfn + i;
+			s->run_pages[r++] = pfn_to_page(pfn + i);
+			s->n_runs[k]++;
+		}
+	}
+	/* Neither the page allocator's tail nor CMA's pages are cleared. */
+	for (i = 0; zero && i < n_pages; i++) {
+		vaddr = system_heap_map_pfn(pfn + i);
+		clear_page(vaddr);
+		kunmap_local(vaddr);
+	}
+	s->block = n_pages;
+	s->last = PFN_PHYS(pfn + n_pages) - 1;
+	return 0;
+}
+
+/* How many pieces of consecutive pages the runs of @s make. */
+static unsigned int system_heap_pieces(const struct system_heap_storage *s)
+{
+	unsigned int k, r = 0, pieces = 0;
+	unsigned long next = 0;
+
+	for (k = 0; k < SYSTEM_HEAP_N_ORDERS; k++) {
+		unsigned int end = r + s->n_runs[k];
+
+		for (; r < end; r++) {
+			if (!pieces || s->runs[r] != next)
+				pieces++;
+			next = s->runs[r] + (1UL << system_heap_orders[k]);
+		}
+	}
+	return pieces;
+}
+
+/* Allocate @n_pages of storage into @s in runs of system_heap_orders[]. */
+static int system_heap_alloc_runs(struct system_heap_storage *s,
+				  unsigned long n_pages,
+				  const struct dma_buf_constraints *c,
+				  bool zero)
 {
 	unsigned int k = 0, size = 0, r = 0, order;
 	unsigned long i = 0, pfn;
 	struct page *page;
 	int ret;
 
-	*s = (struct system_heap_storage){ };
 	while (i < n_pages) {
 		/* A buffer of a gigabyte takes a while: stay killable. */
 		if (fatal_signal_pending(current)) {
@@ -324,6 +408,35 @@ static int system_heap_alloc_storage(struct system_heap_storage *s,
 free_storage:
 	system_heap_free_storage(s);
 	return ret;
+}
+
+/*
+ * Allocate @n_pages of storage into @s, below what every attached device
+ * can reach, in at most @c->max_segments pieces if an importer asked for
+ * few, charged to the buffer's owner.
+ */
+static int system_heap_alloc_storage(struct system_heap_storage *s,
+				     unsigned long n_pages,
+				     const struct dma_buf_constraints *c,
+				     bool zero)
+{
+	int ret;
+
+	*s = (struct system_heap_storage){ };
+	/*
+	 * Runs where they can do, if the page allocator has them; one block
+	 * where they cannot.
+	 */
+	if (c->max_segments &&
+	    system_heap_runs_for(n_pages, 0) > c->max_segments)
+		return system_heap_alloc_block(s, n_pages, c, zero);
+	ret = system_heap_alloc_runs(s, n_pages, c, zero);
+	if (ret || !c->max_segments ||
+	    system_heap_pieces(s) <= c->max_segments)
+		return ret;
+	system_heap_free_storage(s);
+	*s = (struct system_heap_storage){ };
+	return system_heap_alloc_block(s, n_pages, c, zero);
 }
 
 /*
@@ -463,16 +576,25 @@ static int system_heap_move(struct dma_buf *dmabuf,
 	return 0;
 }
 
+static unsigned long system_heap_run_at(void *data, pgoff_t n,
+					unsigned long *left);
+
 static int system_heap_attach(struct dma_buf *dmabuf, struct device *dev,
 			      struct dma_buf_attachment *attach)
 {
 	struct system_heap_buffer *buf = dmabuf->priv;
 
 	/*
-	 * Storage placed before this device came must be within its reach;
-	 * before that, the device must reach some memory at all.
+	 * Storage placed before this device came must be within its reach,
+	 * in few enough pieces for its importer; before that, the device
+	 * must reach some memory at all, and be able to take pages in so few
+	 * pieces at all.
 	 */
-	return dma_buf_check_reach(dev, buf->s.runs ? buf->s.last : 0);
+	if (!buf->s.runs)
+		return dma_buf_check_reach(dev, 0) ?:
+		       dma_buf_check_segments(attach, NULL, NULL);
+	return dma_buf_check_reach(dev, buf->s.last) ?:
+	       dma_buf_check_segments(attach, system_heap_run_at, buf);
 }
 
 /*

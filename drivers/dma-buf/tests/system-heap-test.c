@@ -30,6 +30,7 @@
 #include <linux/tracepoint.h>
 #include <trace/events/dma.h>
 
+#include "../dma-buf-internal.h"
 #include "../heaps/system_heap.h"
 #include "dma-buf-test.h"
 
@@ -1145,7 +1146,292 @@ static void dma_api_calls_of_each_lifetime(struct kunit *test)
 			    "a mapping made or released with implicit cache maintenance");
 }
 
+/* How many pieces of consecutive pages @dmabuf's storage comes in. */
+static unsigned int pieces(struct dma_buf *dmabuf)
+{
+	unsigned long i, pfn, next = 0;
+	unsigned int n = 0;
+
+	for (i = 0; i < dmabuf->size >> PAGE_SHIFT; i++) {
+		pfn = page_to_pfn(system_heap_page(dmabuf, i));
+		if (!n || pfn != next)
+			n++;
+		next = pfn + 1;
+	}
+	return n;
+}
+
+/* Is a device's mapping one run of consecutive DMA addresses? */
+static bool dma_contiguous(struct sg_table *sgt, size_t len)
+{
+	dma_addr_t next = sg_dma_address(sgt->sgl);
+	struct scatterlist *sg;
+	size_t total = 0;
+	int i;
+
+	for_each_sgtable_dma_sg(sgt, sg, i) {
+		if (sg_dma_address(sg) != next)
+			return false;
+		next += sg_dma_len(sg);
+		total += sg_dma_len(sg);
+	}
+	return total == len;
+}
+
+struct block_case {
+	const char *name;
+	size_t len;
+	bool cma;
+};
+
+static const struct block_case block_cases[] = {
+	{ "1 MiB and a page, from the page allocator", SZ_1M + PAGE_SIZE },
+	{ "4 MiB, from the page allocator", SZ_4M },
+	{ "1080p RGB32 (8,294,400 bytes), from CMA", 8294400, true },
+};
+
+static void block_case_desc(const struct block_case *p, char *desc)
+{
+	strscpy(desc, p->name, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(block, block_cases, block_case_desc);
+
+/*
+ * An importer that takes the buffer in one piece, attached before first
+ * use: the storage is one block of consecutive pages, zeroed, and the
+ * device's mapping one run of consecutive DMA addresses.
+ */
+static void one_block_for_one_piece(struct kunit *test)
+{
+	const struct block_case *p = test->param_value;
+	struct dma_buf_attachment *attach;
+	struct dma_buf *dmabuf;
+	struct sg_table *sgt;
+	unsigned long i;
+	u8 *v;
+
+	if (p->cma && !IS_ENABLED(CONFIG_DMA_CMA))
+		kunit_skip(test, "no CMA in this kernel (CONFIG_DMA_CMA)");
+	dmabuf = heap_buffer(test, p->len);
+	attach = dma_buf_attach_segments(dmabuf,
+					 dma_buf_test_device(test, "contig",
+							     DMA_BIT_MASK(32), 0,
+							     SZ_64K, ULONG_MAX),
+					 1);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, attach);
+	sgt = dma_buf_map_attachment(attach, DMA_FROM_DEVICE);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, sgt);
+	KUNIT_EXPECT_EQ(test, pieces(dmabuf), 1U);
+	KUNIT_EXPECT_TRUE(test, dma_contiguous(sgt, PAGE_ALIGN(p->len)));
+	dma_buf_unmap_attachment(attach, sgt, DMA_FROM_DEVICE);
+
+	KUNIT_ASSERT_EQ(test, dma_buf_begin_cpu_access(dmabuf, 0, dmabuf->size,
+						       DMA_FROM_DEVICE), 0);
+	for (i = 0; i < dmabuf->size >> PAGE_SHIFT; i++) {
+		v = dma_buf_kmap(dmabuf, i);
+		KUNIT_EXPECT_NULL_MSG(test, memchr_inv(v, 0, PAGE_SIZE),
+				      "page %lu", i);
+		dma_buf_kunmap(dmabuf, i, v);
+	}
+	dma_buf_end_cpu_access(dmabuf, 0, dmabuf->size, DMA_FROM_DEVICE);
+	dma_buf_detach(dmabuf, attach);
+	heap_put(dmabuf);
+}
+
+/*
+ * Runs that follow no run handed out before: a run that would is kept
+ * aside (a spacer) until the test frees it, and another one is taken.
+ */
+struct spacers {
+	struct page *page[32];
+	unsigned int order[32], n;
+	unsigned long start[8], end[8];
+	unsigned int runs;
+};
+
+static bool touches_a_run(struct spacers *sp, unsigned long pfn,
+			  unsigned int order)
+{
+	unsigned int i;
+
+	for (i = 0; i < sp->runs; i++)
+		if (pfn == sp->end[i] || pfn + (1UL << order) == sp->start[i])
+			return true;
+	return false;
+}
+
+static struct page *spaced_runs(u64 limit, unsigned int order, gfp_t gfp)
+{
+	struct kunit *test = kunit_get_current_test();
+	struct spacers *sp = test->priv;
+	struct page *page;
+
+	for (;;) {
+		page = alloc_pages(GFP_HIGHUSER | gfp, order);
+		if (!page || !touches_a_run(sp, page_to_pfn(page), order) ||
+		    sp->n == ARRAY_SIZE(sp->page))
+			break;
+		sp->order[sp->n] = order;
+		sp->page[sp->n++] = page;
+	}
+	if (page && sp->runs < ARRAY_SIZE(sp->start)) {
+		sp->start[sp->runs] = page_to_pfn(page);
+		sp->end[sp->runs++] = page_to_pfn(page) + (1UL << order);
+	}
+	return page;
+}
+
+static void free_spacers(struct spacers *sp)
+{
+	while (sp->n) {
+		sp->n--;
+		__free_pages(sp->page[sp->n], sp->order[sp->n]);
+	}
+}
+
+/*
+ * Storage in runs that do not follow each other, and a device that takes
+ * the buffer in one piece attaches late: refused while a mapping pins the
+ * storage, then the storage moves into one block with every byte.
+ */
+static void late_one_piece_moves_idle_storage(struct kunit *test)
+{
+	struct dma_buf_attachment *wide, *contig;
+	struct dma_buf *dmabuf;
+	struct device *dev;
+	struct sg_table *sgt;
+	struct spacers *sp;
+
+	sp = kunit_kzalloc(test, sizeof(*sp), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, sp);
+	test->priv = sp;
+	dmabuf = heap_buffer(test, 2 * SZ_1M + SZ_64K);
+	kunit_activate_static_stub(test, dma_buf_alloc_pages_below, spaced_runs);
+	stamps(test, dmabuf, 0x3c000000, true);
+	kunit_deactivate_static_stub(test, dma_buf_alloc_pages_below);
+	free_spacers(sp);
+	KUNIT_ASSERT_EQ(test, pieces(dmabuf), 3U);
+
+	wide = dma_buf_attach(dmabuf, dma_buf_test_device(test, "wide",
+							  DMA_BIT_MASK(64), 0,
+							  SZ_64K, ULONG_MAX));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, wide);
+	sgt = dma_buf_map_attachment(wide, DMA_TO_DEVICE);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, sgt);
+	dev = dma_buf_test_device(test, "contig", DMA_BIT_MASK(32), 0, SZ_64K,
+				  ULONG_MAX);
+	contig = dma_buf_attach_segments(dmabuf, dev, 1);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(contig), -ERANGE);
+	KUNIT_EXPECT_EQ(test, pieces(dmabuf), 3U);
+	dma_buf_unmap_attachment(wide, sgt, DMA_TO_DEVICE);
+
+	/* A device that takes two pieces is not enough to move it either. */
+	contig = dma_buf_attach_segments(dmabuf, dev, 3);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, contig);
+	KUNIT_EXPECT_EQ(test, pieces(dmabuf), 3U);
+	dma_buf_detach(dmabuf, contig);
+
+	contig = dma_buf_attach_segments(dmabuf, dev, 1);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, contig);
+	KUNIT_EXPECT_EQ(test, pieces(dmabuf), 1U);
+	stamps(test, dmabuf, 0x3c000000, false);
+	sgt = dma_buf_map_attachment(contig, DMA_FROM_DEVICE);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, sgt);
+	KUNIT_EXPECT_TRUE(test, dma_contiguous(sgt, dmabuf->size));
+	dma_buf_unmap_attachment(contig, sgt, DMA_FROM_DEVICE);
+
+	dma_buf_detach(dmabuf, contig);
+	dma_buf_detach(dmabuf, wide);
+	heap_put(dmabuf);
+}
+
+static bool always_translated(struct device *dev)
+{
+	return true;
+}
+
+/*
+ * Behind a translating IOMMU a device that takes the buffer in one piece
+ * costs no block: the storage stays in runs (1 MiB ones here).
+ */
+static void no_block_behind_an_iommu(struct kunit *test)
+{
+	struct dma_buf *dmabuf = heap_buffer(test, 2 * SZ_1M);
+	struct dma_buf_attachment *attach;
+	struct sg_table *sgt;
+
+	kunit_activate_static_stub(test, dma_buf_translated, always_translated);
+	attach = dma_buf_attach_segments(dmabuf,
+					 dma_buf_test_device(test, "mmu",
+							     DMA_BIT_MASK(32), 0,
+							     SZ_64K, ULONG_MAX),
+					 1);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, attach);
+	populate(test, dmabuf);
+	KUNIT_EXPECT_EQ(test, run_order(dmabuf, 0), 8U);
+	KUNIT_EXPECT_EQ(test, run_order(dmabuf, SZ_1M >> PAGE_SHIFT), 8U);
+	sgt = dma_buf_map_attachment(attach, DMA_FROM_DEVICE);
+	KUNIT_EXPECT_NOT_ERR_OR_NULL(test, sgt);
+	if (!IS_ERR(sgt))
+		dma_buf_unmap_attachment(attach, sgt, DMA_FROM_DEVICE);
+	dma_buf_detach(dmabuf, attach);
+	heap_put(dmabuf);
+}
+
+/*
+ * When no block is to be had, the use fails with ENOMEM, and a buffer
+ * freed gives its block back: 8 MiB blocks, which only CMA has, until
+ * the area is used up.
+ */
+static void no_block_left_is_enomem(struct kunit *test)
+{
+	struct dma_buf *bufs[64];
+	struct dma_buf_attachment *attach[64];
+	struct device *dev;
+	unsigned int n, i;
+	int ret = 0;
+
+	if (!IS_ENABLED(CONFIG_DMA_CMA))
+		kunit_skip(test, "no CMA in this kernel (CONFIG_DMA_CMA)");
+	dev = dma_buf_test_device(test, "contig", DMA_BIT_MASK(32), 0, SZ_64K,
+				  ULONG_MAX);
+	for (n = 0; n < ARRAY_SIZE(bufs); n++) {
+		bufs[n] = heap_buffer(test, SZ_8M);
+		attach[n] = dma_buf_attach_segments(bufs[n], dev, 1);
+		KUNIT_ASSERT_NOT_ERR_OR_NULL(test, attach[n]);
+		ret = dma_buf_begin_cpu_access(bufs[n], 0, SZ_8M,
+					       DMA_TO_DEVICE);
+		if (ret)
+			break;
+		dma_buf_end_cpu_access(bufs[n], 0, SZ_8M, DMA_TO_DEVICE);
+	}
+	KUNIT_EXPECT_EQ(test, ret, -ENOMEM);
+	KUNIT_EXPECT_GT_MSG(test, n, 0U, "not one 8 MiB block: is cma= set?");
+	kunit_info(test, "%u blocks of 8 MiB, then ENOMEM", n);
+	if (n < ARRAY_SIZE(bufs) && n > 0) {
+		/* The last buffer got nothing; the first one's block comes back. */
+		dma_buf_detach(bufs[0], attach[0]);
+		heap_put(bufs[0]);
+		KUNIT_EXPECT_EQ(test, dma_buf_begin_cpu_access(bufs[n], 0, SZ_8M,
+							       DMA_TO_DEVICE), 0);
+		dma_buf_end_cpu_access(bufs[n], 0, SZ_8M, DMA_TO_DEVICE);
+		KUNIT_EXPECT_EQ(test, pieces(bufs[n]), 1U);
+		bufs[0] = NULL;
+	}
+	for (i = 0; i <= n && i < ARRAY_SIZE(bufs); i++) {
+		if (!bufs[i])
+			continue;
+		dma_buf_detach(bufs[i], attach[i]);
+		heap_put(bufs[i]);
+	}
+}
+
 static struct kunit_case system_heap_cases[] = {
+	KUNIT_CASE_PARAM(one_block_for_one_piece, block_gen_params),
+	KUNIT_CASE(late_one_piece_moves_idle_storage),
+	KUNIT_CASE(no_block_behind_an_iommu),
+	KUNIT_CASE(no_block_left_is_enomem),
 	KUNIT_CASE(storage_allocated_at_first_use),
 	KUNIT_CASE(storage_allocated_by_first_map),
 	KUNIT_CASE(freed_pages_read_zero_when_reused),
