@@ -158,7 +158,8 @@ What builds on the series, and what does not: videobuf2 imports and
 exports through this core (its three allocators are ported in the
 media: patches, which also have its core refuse a read-only dma-buf
 where the device writes, hold an imported buffer's mapping only while
-the buffer is queued and put a dma-buf an allocator refused), and with it the media drivers that use vb2 alone: vivid and vim2m
+the buffer is queued and put a dma-buf an allocator refused, and have
+dma-contig ask for its buffer in one piece), and with it the media drivers that use vb2 alone: vivid and vim2m
 are tested against v4l2-compliance. The later dma-buf API (fences,
 reservation objects, sync files, dynamic importers, dma_buf_export_info,
 the _unlocked calls, iosys_map mappings) goes with the directory this
