@@ -73,6 +73,11 @@ quiet=${QEMU_QUIET:-0}
 [ "$mode" = batch ] || quiet=0
 
 mem=1024
+# vivid's second instance, a capture node that allocates with
+# vb2-dma-contig (the whole buffer at consecutive DMA addresses), for
+# v4l2-share; cma=: 64 MiB of contiguous memory for the system heap's
+# blocks and dma-contig's own buffers (two 1080p RGB32 frames of 8 MiB).
+vivid="vivid.n_devs=2 vivid.node_types=0xe1d3d,0x1 vivid.allocators=0,1"
 case ${ARCH:-x86_64}/${QEMU_PASS:-plain} in
 x86_64/plain | i386/plain)
 	machine="-machine pc" append="" ;;
@@ -135,7 +140,7 @@ set -- $qemu \
 	-nographic -no-reboot -nic none \
 	$stdio_port $results_port \
 	-kernel "$kernel" -initrd "$initrd" \
-	-append "$cmdline panic=-1 no_timer_check kunit.enable=0 edu_dmabuf.dma_bits=00:05.0=32 testbed_pass=${QEMU_PASS:-plain} $append ${GUEST_APPEND:-}" \
+	-append "$cmdline panic=-1 no_timer_check kunit.enable=0 edu_dmabuf.dma_bits=00:05.0=32 $vivid cma=64M testbed_pass=${QEMU_PASS:-plain} $append ${GUEST_APPEND:-}" \
 	-device edu,addr=04.0 \
 	-device edu,dma_mask=0xffffffff,addr=05.0 \
 	-object memory-backend-file,id=ivshmem,size=64M,share=on,mem-path="$logdir/ivshmem.bin" \

@@ -33,6 +33,8 @@
 
 #define VIVID_CAP	"vivid-000-vid-cap"
 #define VIVID_OUT	"vivid-000-vid-out"
+/* vivid's second instance: vb2-dma-contig (vivid.allocators=0,1). */
+#define VIVID_CONTIG	"vivid-001-vid-cap"
 #define VIM2M		"vim2m"
 #define UDMABUF		"/dev/udmabuf"
 
@@ -1349,6 +1351,95 @@ TEST_F_TIMEOUT(share, bad_buffers_refused, 120)
 	EXPECT_EQ(fd, b.m.fd);
 	stop_queue(_metadata, self->video, type, mem);
 	close(fd);
+}
+
+/* The frames vivid's dma-contig node captures into heap buffers. */
+static const struct contig_frame {
+	size_t buffer;
+	uint32_t width, height;
+} contig_frames[] = {
+	{ 1 << 20, 640, 360 },		/* 921,600 bytes */
+	{ 4 << 20, 1280, 720 },		/* 3,686,400 bytes */
+	{ 8294400, 1920, 1080 },	/* one full-HD RGB32 frame */
+};
+
+/*
+ * vivid's dma-contig node (vb2-dma-contig: the whole buffer at
+ * consecutive DMA addresses, which it checks at QBUF) captures into
+ * system heap buffers of 1 MiB, 4 MiB and one 1080p RGB32 frame: the
+ * importer says it takes one piece, the heap allocates one block (the
+ * page allocator's up to 4 MiB, then CMA's: the frame's 2,025 pages are
+ * one more allocation from CMA), and the frame is the one vivid captures
+ * into its own buffers. With every mapping bounced (swiotlb=force) a
+ * piece goes to one bounce buffer of 256 KiB: no such buffer can be taken
+ * in one piece, and QBUF fails with ERANGE.
+ */
+TEST_F_TIMEOUT(share, contig_capture_into_heap_buffers, 300)
+{
+	bool bounced = dma_path_of("vivid") == DMA_BOUNCED;
+	struct v4l2_streamparm parm = {
+		.type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
+	};
+	const uint32_t type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
+	const struct contig_frame *f;
+	struct v4l2_pix_format pix;
+	struct v4l2_buffer b;
+	long cma_allocs;
+	uint32_t ref, crc;
+	unsigned int i;
+	int fd;
+
+	if (self->heap < 0)
+		SKIP(return, NO_HEAP);
+	self->video = open_video(VIVID_CONTIG);
+	if (self->video < 0)
+		SKIP(return, NO_NODE, VIVID_CONTIG, strerror(errno),
+		     "vivid.n_devs=2 vivid.allocators=0,1 on the command line");
+	ASSERT_EQ(0, select_input(self->video, "Webcam"));
+	ASSERT_EQ(0, set_menu_control(self->video, "Test Pattern",
+				      "75% Colorbar"));
+	ASSERT_EQ(0, set_menu_control(self->video, "OSD Text Mode", "None"));
+	for (i = 0; i < ARRAY_SIZE(contig_frames); i++) {
+		f = &contig_frames[i];
+		ASSERT_EQ(0, set_format(self->video, type, f->width, f->height,
+					V4L2_PIX_FMT_XRGB32, &pix));
+		ASSERT_EQ(f->width, pix.width);
+		ASSERT_EQ(f->height, pix.height);
+		ASSERT_LE(pix.sizeimage, f->buffer);
+		parm.parm.capture.timeperframe.numerator = 1;
+		parm.parm.capture.timeperframe.denominator = 30;
+		xioctl(self->video, VIDIOC_S_PARM, &parm);
+		ref = reference_frame(_metadata, self->video, &pix);
+
+		cma_allocs = vmstat_counter("cma_alloc_success");
+		fd = heap_alloc(self->heap, f->buffer, O_RDWR | O_CLOEXEC);
+		ASSERT_LE(0, fd);
+		if (bounced) {
+			ASSERT_LE(1, request_buffers(self->video, type,
+						     V4L2_MEMORY_DMABUF, 1));
+			EXPECT_EQ(-ERANGE,
+				  queue_buffer(self->video, type,
+					       V4L2_MEMORY_DMABUF, 0, fd,
+					       f->buffer, 0));
+			ASSERT_EQ(0, request_buffers(self->video, type,
+						     V4L2_MEMORY_DMABUF, 0));
+			close(fd);
+			continue;
+		}
+		capture_frame(_metadata, self->video, V4L2_MEMORY_DMABUF, fd,
+			      f->buffer, &pix, &b);
+		stop_queue(_metadata, self->video, type, V4L2_MEMORY_DMABUF);
+		ASSERT_EQ(0, mapped_crc(fd, 0, pix.sizeimage, &crc));
+		EXPECT_EQ(ref, crc)
+			TH_LOG("%ux%u: the frame differs from one captured by MMAP",
+			       f->width, f->height);
+		/* Larger than the page allocator's blocks: CMA's pages. */
+		if (f->buffer > 4 << 20)
+			EXPECT_LT(cma_allocs, vmstat_counter("cma_alloc_success"))
+				TH_LOG("%ux%u: the block is not CMA's", f->width,
+				       f->height);
+		close(fd);
+	}
 }
 
 TEST_HARNESS_MAIN
