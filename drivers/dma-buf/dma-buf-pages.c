@@ -102,7 +102,8 @@ static struct page *dma_buf_alloc_cma(unsigned long n_pages, u64 limit,
 
 	if (!cma)
 		return NULL;
-	page = cma_alloc(cma, n_pages, 0, true);
+	/* Aligned as a block of the page allocator would be, up to 1 MiB. */
+	page = cma_alloc(cma, n_pages, min(order_base_2(n_pages), 8), true);
 	if (!page)
 		return NULL;
 	if (PFN_PHYS((u64)page_to_pfn(page) + n_pages) - 1 > limit)
@@ -145,11 +146,16 @@ static struct page *dma_buf_alloc_cma(unsigned long n_pages, u64 limit,
  * (&dma_buf_constraints.max_segments). The pages come from the page
  * allocator when they fit one of its blocks (2^MAX_PAGE_ORDER pages,
  * 4 MiB with 4 KiB pages): the block of the next power of two, whose tail
- * is freed at once. Larger runs, and runs the page allocator has no free
- * block for, come from the default contiguous memory area
+ * is freed at once. Small blocks are worth reclaiming for, without the
+ * OOM killer (__GFP_RETRY_MAYFAIL); larger ones only get one try of
+ * reclaim and compaction (__GFP_NORETRY). Larger runs, and runs the page
+ * allocator cannot give, come from the default contiguous memory area
  * (CONFIG_DMA_CMA, sized by cma= on the kernel command line), if it has
- * them below @limit. Each page is a page of its own with one reference,
- * not cleared: free them with dma_buf_free_contiguous().
+ * them below @limit. Either way the run starts at a multiple of the next
+ * power of two of @n_pages, or of 256 pages (1 MiB) if that is smaller,
+ * as the exporter's runs of 1 MiB are. Each page is a page of its own
+ * with one reference, not cleared: free them with
+ * dma_buf_free_contiguous().
  *
  * Context: Process context; may sleep (the area's pages in use are
  * migrated out of it first).
@@ -168,9 +174,11 @@ struct page *dma_buf_alloc_contiguous(unsigned long n_pages, u64 limit,
 		return NULL;
 	order = order_base_2(n_pages);
 	if (order <= MAX_PAGE_ORDER) {
+		gfp &= ~(__GFP_COMP | __GFP_RETRY_MAYFAIL | __GFP_NORETRY);
+		gfp |= order <= PAGE_ALLOC_COSTLY_ORDER ? __GFP_RETRY_MAYFAIL :
+							  __GFP_NORETRY;
 		page = dma_buf_alloc_pages_below(limit, order,
-						 (gfp & ~__GFP_COMP) |
-						 __GFP_NOWARN);
+						 gfp | __GFP_NOWARN);
 		if (page) {
 			split_page(page, order);
 			for (i = n_pages; i < 1UL << order; i++)

@@ -353,10 +353,10 @@
  * the storage: the DMA API maps any pages at consecutive I/O virtual
  * addresses, and physical contiguity, which is scarce, is not spent on
  * such a device. A device whose every mapping is bounced (swiotlb=force)
- * takes each piece of memory with pages in a bounce buffer of its own, at
- * most dma_max_mapping_size() long (256 KiB with swiotlb's defaults): a
- * buffer larger than that many bounce buffers is refused with -ERANGE at
- * attach.
+ * takes each segment of memory with pages in a bounce buffer of its own,
+ * at most its maximum segment size and dma_max_mapping_size() long
+ * (256 KiB with swiotlb's defaults): a buffer longer than that many
+ * segments is refused with -ERANGE at attach, without a move.
  */
 
 /**
@@ -1291,7 +1291,8 @@ static int dma_buf_attach_moving(struct dma_buf *dmabuf, struct device *dev,
 	struct dma_buf_constraints c;
 	int ret;
 
-	if (!dmabuf->ops->move)
+	/* Not for a device that no storage would satisfy either. */
+	if (!dmabuf->ops->move || dma_buf_check_segments(attach, NULL, NULL))
 		return -ERANGE;
 	dma_buf_device_constraints(dev, &c);
 	c.max_segments = dma_buf_device_segments(dev, attach->max_segments);
@@ -1321,10 +1322,11 @@ static int dma_buf_attach_moving(struct dma_buf *dmabuf, struct device *dev,
  * as it does for a device's reach. Behind a translating IOMMU the
  * statement asks nothing of the storage: the IOMMU maps any pages at
  * consecutive addresses. A device whose every mapping is bounced
- * (swiotlb=force) takes each piece of memory with pages in its own bounce
- * buffer, which holds what dma_max_mapping_size() says (256 KiB with
- * swiotlb's defaults): an exporter of such memory refuses a buffer larger
- * than @max_segments bounce buffers.
+ * (swiotlb=force) takes each segment of memory with pages in its own
+ * bounce buffer, which holds at most its maximum segment size and what
+ * dma_max_mapping_size() says (256 KiB with swiotlb's defaults): an
+ * exporter of such memory refuses a buffer longer than @max_segments such
+ * segments, and the core moves nothing for it.
  *
  * Context: Process context. Takes &dma_buf.lock; may sleep.
  * Return: The attachment, or an ERR_PTR(): -EINVAL (with a WARN) for a
@@ -2264,7 +2266,6 @@ VISIBLE_IF_KUNIT phys_addr_t dma_buf_lowest_ram(void)
 }
 EXPORT_SYMBOL_IF_KUNIT(dma_buf_lowest_ram);
 
-/* The address limit of dma_buf_device_constraints(). */
 /*
  * What an importer's statement that @dev takes the buffer in at most
  * @max_segments pieces asks of the storage: nothing behind a translating
@@ -2276,6 +2277,7 @@ static unsigned int dma_buf_device_segments(struct device *dev,
 	return max_segments && !dma_buf_translated(dev) ? max_segments : 0;
 }
 
+/* The address limit of dma_buf_device_constraints(). */
 static u64 dma_buf_device_limit(struct device *dev)
 {
 	u64 limit = dma_to_phys(dev, min_not_zero(dma_get_mask(dev),
@@ -2381,6 +2383,26 @@ unsigned int dma_buf_attachments_constraints(struct dma_buf *dmabuf,
 }
 EXPORT_SYMBOL_GPL(dma_buf_attachments_constraints);
 
+/* How many segments @c cuts the frames [@start, @end) into. */
+static unsigned int dma_buf_pieces_segments(const struct dma_buf_constraints *c,
+					    unsigned long start,
+					    unsigned long end)
+{
+	u64 addr = PFN_PHYS((u64)start), left = PFN_PHYS((u64)(end - start));
+	unsigned int n = 0;
+	size_t seg;
+
+	while (left) {
+		seg = dma_buf_segment_len(c, addr, left);
+		if (WARN_ON_ONCE(!seg))
+			break;
+		addr += seg;
+		left -= seg;
+		n++;
+	}
+	return n;
+}
+
 /**
  * dma_buf_check_segments() - does existing storage come in few enough
  *	pieces for an importer?
@@ -2394,9 +2416,10 @@ EXPORT_SYMBOL_GPL(dma_buf_attachments_constraints);
  * that follow each other in memory are one piece) against what the
  * importer stated (&dma_buf_attachment.max_segments). Behind a translating
  * IOMMU any storage will do. For a device whose every mapping is bounced,
- * each run counts, cut at what one mapping can bounce; before the storage
- * exists, such a device is refused if the buffer is larger than the
- * bounce buffers of its pieces together.
+ * each segment of a piece (cut at the device's maximum segment size and
+ * boundary and at what one mapping can bounce) goes to a bounce buffer of
+ * its own and counts; before the storage exists, such a device is refused
+ * if the buffer is longer than that many segments.
  *
  * Context: Any context in which @run may be called; in &dma_buf_ops.attach,
  * with &dma_buf.lock held.
@@ -2407,36 +2430,51 @@ EXPORT_SYMBOL_GPL(dma_buf_attachments_constraints);
 int dma_buf_check_segments(const struct dma_buf_attachment *attach,
 			   dma_buf_run_fn run, void *data)
 {
-	unsigned long pgoff = 0, n_pages, pfn, len, next = 0;
+	unsigned long pgoff = 0, n_pages, pfn, len, start = 0, next = 0;
+	struct dma_buf_constraints c;
 	unsigned int limit, pieces = 0;
-	size_t bounce_len = 0;
+	bool bounced;
+	u64 most;
 
 	if (dma_buf_misuse(!attach))
 		return -EINVAL;
 	limit = dma_buf_device_segments(attach->dev, attach->max_segments);
 	if (!limit)
 		return 0;
-	if (dma_buf_bounce_limit(attach->dev))
-		bounce_len = dma_buf_max_mapping_size(attach->dev);
-	if (!run)
-		return bounce_len && attach->dmabuf->size >
-				     (u64)limit * bounce_len ? -ERANGE : 0;
+	bounced = dma_buf_bounce_limit(attach->dev);
+	if (bounced)
+		dma_buf_device_segment_limits(attach->dev, &c);
+	if (!run) {
+		/* Pages to come: no segment is longer than max_segment_size. */
+		if (!bounced || check_mul_overflow((u64)limit,
+						   (u64)c.max_segment_size,
+						   &most))
+			return 0;
+		return attach->dmabuf->size > most ? -ERANGE : 0;
+	}
 
 	n_pages = dma_buf_num_pages(attach->dmabuf);
 	while (pgoff < n_pages) {
 		len = 0;
 		pfn = run(data, pgoff, &len);
 		len = clamp(len, 1UL, n_pages - pgoff);
-		if (bounce_len)
-			pieces += DIV_ROUND_UP((u64)len << PAGE_SHIFT, bounce_len);
-		else if (!pieces || pfn != next)
-			pieces++;
-		if (pieces > limit)
-			return -ERANGE;
-		next = pfn + len;
 		pgoff += len;
+		/* Runs that follow each other in memory are one piece. */
+		if (pieces && pfn == next) {
+			next += len;
+			continue;
+		}
+		/* Bounced, a piece goes to a bounce buffer per segment. */
+		if (pieces && bounced)
+			pieces += dma_buf_pieces_segments(&c, start, next) - 1;
+		if (++pieces > limit)
+			return -ERANGE;
+		start = pfn;
+		next = pfn + len;
 	}
-	return 0;
+	if (pieces && bounced)
+		pieces += dma_buf_pieces_segments(&c, start, next) - 1;
+	return pieces > limit ? -ERANGE : 0;
 }
 EXPORT_SYMBOL_GPL(dma_buf_check_segments);
 

@@ -58,10 +58,12 @@
  * needs fewer pieces than the storage has gets the storage moved into one
  * block if it is idle, and -ERANGE if it is pinned. Importers whose
  * device sits behind a translating IOMMU never cost a block: the IOMMU
- * maps any pages at consecutive addresses. The heap keeps the runs, not every page
- * (no array of page pointers): an attachment's scatterlist is built run
- * by run, each run cut to that device's maximum segment size and segment
- * boundary, and dma_buf_kmap() finds a page in constant time: the heap
+ * maps any pages at consecutive addresses.
+ *
+ * The heap keeps the runs, not every page (no array of page pointers):
+ * an attachment's scatterlist is built run by run, each run cut to that
+ * device's maximum segment size and segment boundary, and dma_buf_kmap()
+ * finds a page in constant time: the heap
  * publishes its longest runs to the core (dma_buf_set_kmap_runs()), which
  * maps a page in them where dma_buf_kmap() is called, without a call into
  * the heap. A first touch through mmap() maps the pages around it that
@@ -101,7 +103,8 @@ static const unsigned int system_heap_orders[] = { 8, 4, 0 };
 /*
  * The buffer's memory is its owner's (dma_buf_charge_begin()), fails
  * rather than invokes the OOM killer, and fails quietly. Runs are
- * compound pages, so that each is freed at once.
+ * compound pages, so that each is freed at once; the runs of a block
+ * (dma_buf_alloc_contiguous()) are not, and the block is freed whole.
  */
 #define SYSTEM_HEAP_GFP		(__GFP_ACCOUNT | __GFP_NOWARN | __GFP_COMP)
 
@@ -599,8 +602,9 @@ static int system_heap_attach(struct dma_buf *dmabuf, struct device *dev,
 
 /*
  * Is every run of @run_len bytes one segment under @c? A run is aligned
- * to its length, as the page allocator's blocks are, so it crosses a
- * segment boundary only if the boundary mask lacks one of its offset bits.
+ * to its length, as the page allocator's blocks are (and a block's runs,
+ * whose start dma_buf_alloc_contiguous() aligns), so it crosses a segment
+ * boundary only if the boundary mask lacks one of its offset bits.
  */
 static bool system_heap_runs_whole(const struct dma_buf_constraints *c,
 				   size_t run_len)

@@ -1224,6 +1224,9 @@ static void one_block_for_one_piece(struct kunit *test)
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, sgt);
 	KUNIT_EXPECT_EQ(test, pieces(dmabuf), 1U);
 	KUNIT_EXPECT_TRUE(test, dma_contiguous(sgt, PAGE_ALIGN(p->len)));
+	/* Aligned as its 1 MiB runs must be (segment boundaries). */
+	KUNIT_EXPECT_EQ(test, page_to_pfn(system_heap_page(dmabuf, 0)) % 256,
+			0UL);
 	dma_buf_unmap_attachment(attach, sgt, DMA_FROM_DEVICE);
 
 	KUNIT_ASSERT_EQ(test, dma_buf_begin_cpu_access(dmabuf, 0, dmabuf->size,
@@ -1427,7 +1430,128 @@ static void no_block_left_is_enomem(struct kunit *test)
 	}
 }
 
+/* Every mapping bounced, through buffers the devices reach. */
+static phys_addr_t bounce_everything(struct device *dev)
+{
+	return dma_buf_test_phys(SZ_1G - 1);
+}
+
+static size_t bounce_holds_256k(struct device *dev)
+{
+	return SZ_256K;
+}
+
+/*
+ * A device whose every mapping is bounced through 256 KiB bounce buffers
+ * cannot take 2 MiB in one piece, whatever the storage: its late attach
+ * is refused without the storage moving (nor into a block).
+ */
+static void impossible_piece_moves_nothing(struct kunit *test)
+{
+	struct dma_buf *dmabuf = heap_buffer(test, 2 * SZ_1M);
+	struct dma_buf_attachment *attach;
+	unsigned long pfn;
+
+	populate(test, dmabuf);
+	pfn = page_to_pfn(system_heap_page(dmabuf, 0));
+	kunit_activate_static_stub(test, dma_buf_bounce_limit,
+				   bounce_everything);
+	kunit_activate_static_stub(test, dma_buf_max_mapping_size,
+				   bounce_holds_256k);
+	attach = dma_buf_attach_segments(dmabuf,
+					 dma_buf_test_device(test, "bounced",
+							     DMA_BIT_MASK(32), 0,
+							     SZ_1M, ULONG_MAX),
+					 1);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(attach), -ERANGE);
+	KUNIT_EXPECT_EQ(test, page_to_pfn(system_heap_page(dmabuf, 0)), pfn);
+	/* Eight pieces of 256 KiB hold it. */
+	attach = dma_buf_attach_segments(dmabuf,
+					 dma_buf_test_device(test, "eight",
+							     DMA_BIT_MASK(32), 0,
+							     SZ_1M, ULONG_MAX),
+					 8);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, attach);
+	dma_buf_detach(dmabuf, attach);
+	heap_put(dmabuf);
+}
+
+static struct page *no_buddy(u64 limit, unsigned int order, gfp_t gfp)
+{
+	return NULL;
+}
+
+/*
+ * CMA's runs are aligned as the page allocator's blocks: to their next
+ * power of two, at most 1 MiB, even after a page of CMA went before.
+ */
+static void cma_runs_aligned(struct kunit *test)
+{
+	struct page *pad, *run;
+
+	if (!IS_ENABLED(CONFIG_DMA_CMA))
+		kunit_skip(test, "no CMA in this kernel (CONFIG_DMA_CMA)");
+	kunit_activate_static_stub(test, dma_buf_alloc_pages_below, no_buddy);
+	pad = dma_buf_alloc_contiguous(1, U64_MAX, 0);
+	KUNIT_ASSERT_NOT_NULL_MSG(test, pad, "no CMA: is cma= set?");
+	run = dma_buf_alloc_contiguous(300, U64_MAX, 0);
+	KUNIT_EXPECT_NOT_NULL(test, run);
+	if (run) {
+		KUNIT_EXPECT_EQ(test, page_to_pfn(run) % 256, 0UL);
+		dma_buf_free_contiguous(run, 300);
+	}
+	run = dma_buf_alloc_contiguous(20, U64_MAX, 0);
+	KUNIT_EXPECT_NOT_NULL(test, run);
+	if (run) {
+		KUNIT_EXPECT_EQ(test, page_to_pfn(run) % 32, 0UL);
+		dma_buf_free_contiguous(run, 20);
+	}
+	dma_buf_free_contiguous(pad, 1);
+}
+
+static struct page *no_block(unsigned long n_pages, u64 limit, gfp_t gfp)
+{
+	return NULL;
+}
+
+/*
+ * A block that cannot be had fails the use with ENOMEM and leaves the
+ * buffer as it was: no storage, nothing accounted, and the next use,
+ * with blocks to be had again, gets one.
+ */
+static void failed_block_leaves_nothing(struct kunit *test)
+{
+	struct dma_buf *dmabuf = heap_buffer(test, SZ_1M + PAGE_SIZE);
+	struct dma_buf_attachment *attach;
+	struct sg_table *sgt;
+
+	attach = dma_buf_attach_segments(dmabuf,
+					 dma_buf_test_device(test, "contig",
+							     DMA_BIT_MASK(32), 0,
+							     SZ_64K, ULONG_MAX),
+					 1);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, attach);
+	kunit_activate_static_stub(test, dma_buf_alloc_contiguous, no_block);
+	sgt = dma_buf_map_attachment(attach, DMA_FROM_DEVICE);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(sgt), -ENOMEM);
+	KUNIT_EXPECT_EQ(test, dma_buf_begin_cpu_access(dmabuf, 0, dmabuf->size,
+						       DMA_FROM_DEVICE),
+			-ENOMEM);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&dmabuf->acct_pages), 0L);
+	kunit_deactivate_static_stub(test, dma_buf_alloc_contiguous);
+
+	sgt = dma_buf_map_attachment(attach, DMA_FROM_DEVICE);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, sgt);
+	KUNIT_EXPECT_EQ(test, pieces(dmabuf), 1U);
+	dma_buf_unmap_attachment(attach, sgt, DMA_FROM_DEVICE);
+	dma_buf_detach(dmabuf, attach);
+	heap_put(dmabuf);
+}
+
 static struct kunit_case system_heap_cases[] = {
+	KUNIT_CASE(failed_block_leaves_nothing),
+	KUNIT_CASE(impossible_piece_moves_nothing),
+	KUNIT_CASE(cma_runs_aligned),
 	KUNIT_CASE_PARAM(one_block_for_one_piece, block_gen_params),
 	KUNIT_CASE(late_one_piece_moves_idle_storage),
 	KUNIT_CASE(no_block_behind_an_iommu),
