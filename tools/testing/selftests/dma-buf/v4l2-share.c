@@ -1353,6 +1353,57 @@ TEST_F_TIMEOUT(share, bad_buffers_refused, 120)
 	close(fd);
 }
 
+/*
+ * Eight 1 MiB heap buffers filled, then every other one closed: the page
+ * allocator hands the next 1 MiB runs out of those holes, most recently
+ * freed first, so that runs of a buffer allocated next follow no other
+ * run of it. The four kept stay in @fds until holes_close().
+ */
+static void holes_make(struct __test_metadata *_metadata, int heap, int *fds)
+{
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		fds[i] = heap_alloc(heap, 1 << 20, O_RDWR | O_CLOEXEC);
+		ASSERT_LE(0, fds[i]);
+		ASSERT_EQ(0, mapped_fill(fds[i], 1 << 20, i));
+	}
+	for (i = 1; i < 8; i += 2) {
+		close(fds[i]);
+		fds[i] = -1;
+	}
+}
+
+static void holes_close(int *fds)
+{
+	int i;
+
+	for (i = 0; i < 8; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+}
+
+/* Set up vivid's dma-contig node for @width x @height XRGB32 frames. */
+static void setup_contig(struct __test_metadata *_metadata, int fd,
+			 uint32_t width, uint32_t height,
+			 struct v4l2_pix_format *pix)
+{
+	struct v4l2_streamparm parm = {
+		.type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
+	};
+
+	ASSERT_EQ(0, select_input(fd, "Webcam"));
+	ASSERT_EQ(0, set_menu_control(fd, "Test Pattern", "75% Colorbar"));
+	ASSERT_EQ(0, set_menu_control(fd, "OSD Text Mode", "None"));
+	ASSERT_EQ(0, set_format(fd, V4L2_BUF_TYPE_VIDEO_CAPTURE, width, height,
+				V4L2_PIX_FMT_XRGB32, pix));
+	ASSERT_EQ(width, pix->width);
+	ASSERT_EQ(height, pix->height);
+	parm.parm.capture.timeperframe.numerator = 1;
+	parm.parm.capture.timeperframe.denominator = 30;
+	xioctl(fd, VIDIOC_S_PARM, &parm);
+}
+
 /* The frames vivid's dma-contig node captures into heap buffers. */
 static const struct contig_frame {
 	size_t buffer;
@@ -1377,9 +1428,6 @@ static const struct contig_frame {
 TEST_F_TIMEOUT(share, contig_capture_into_heap_buffers, 300)
 {
 	bool bounced = dma_path_of("vivid") == DMA_BOUNCED;
-	struct v4l2_streamparm parm = {
-		.type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
-	};
 	const uint32_t type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
 	const struct contig_frame *f;
 	struct v4l2_pix_format pix;
@@ -1387,7 +1435,7 @@ TEST_F_TIMEOUT(share, contig_capture_into_heap_buffers, 300)
 	long cma_allocs;
 	uint32_t ref, crc;
 	unsigned int i;
-	int fd;
+	int fd, holes[8];
 
 	if (self->heap < 0)
 		SKIP(return, NO_HEAP);
@@ -1395,23 +1443,15 @@ TEST_F_TIMEOUT(share, contig_capture_into_heap_buffers, 300)
 	if (self->video < 0)
 		SKIP(return, NO_NODE, VIVID_CONTIG, strerror(errno),
 		     "vivid.n_devs=2 vivid.allocators=0,1 on the command line");
-	ASSERT_EQ(0, select_input(self->video, "Webcam"));
-	ASSERT_EQ(0, set_menu_control(self->video, "Test Pattern",
-				      "75% Colorbar"));
-	ASSERT_EQ(0, set_menu_control(self->video, "OSD Text Mode", "None"));
 	for (i = 0; i < ARRAY_SIZE(contig_frames); i++) {
 		f = &contig_frames[i];
-		ASSERT_EQ(0, set_format(self->video, type, f->width, f->height,
-					V4L2_PIX_FMT_XRGB32, &pix));
-		ASSERT_EQ(f->width, pix.width);
-		ASSERT_EQ(f->height, pix.height);
+		setup_contig(_metadata, self->video, f->width, f->height, &pix);
 		ASSERT_LE(pix.sizeimage, f->buffer);
-		parm.parm.capture.timeperframe.numerator = 1;
-		parm.parm.capture.timeperframe.denominator = 30;
-		xioctl(self->video, VIDIOC_S_PARM, &parm);
 		ref = reference_frame(_metadata, self->video, &pix);
 
 		cma_allocs = vmstat_counter("cma_alloc_success");
+		/* Runs of 1 MiB would be in pieces: only a block will do. */
+		holes_make(_metadata, self->heap, holes);
 		fd = heap_alloc(self->heap, f->buffer, O_RDWR | O_CLOEXEC);
 		ASSERT_LE(0, fd);
 		if (bounced) {
@@ -1424,6 +1464,7 @@ TEST_F_TIMEOUT(share, contig_capture_into_heap_buffers, 300)
 			ASSERT_EQ(0, request_buffers(self->video, type,
 						     V4L2_MEMORY_DMABUF, 0));
 			close(fd);
+			holes_close(holes);
 			continue;
 		}
 		capture_frame(_metadata, self->video, V4L2_MEMORY_DMABUF, fd,
@@ -1439,7 +1480,89 @@ TEST_F_TIMEOUT(share, contig_capture_into_heap_buffers, 300)
 				TH_LOG("%ux%u: the block is not CMA's", f->width,
 				       f->height);
 		close(fd);
+		holes_close(holes);
 	}
+}
+
+/*
+ * A heap buffer first used by the CPU, whose storage came in 1 MiB runs
+ * taken from holes between buffers that stay (so that no two runs
+ * follow each other), goes to vivid's dma-contig node late: while vivid's
+ * vmalloc node holds it queued (pinned), the QBUF fails with ERANGE and
+ * the storage stays; once that node lets go, the core moves the idle
+ * storage into one block, every byte with it, and the node captures its
+ * frame into it.
+ */
+TEST_F_TIMEOUT(share, contig_late_attach_moves_idle_buffer, 300)
+{
+	const uint32_t type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
+	const uint32_t mem = V4L2_MEMORY_DMABUF;
+	bool bounced = dma_path_of("vivid") == DMA_BOUNCED;
+	struct v4l2_pix_format pix, vpix;
+	int holes[8], fd, other, ret;
+	uint32_t ref, crc = 0, before = 0;
+	struct v4l2_buffer b;
+
+	if (self->heap < 0)
+		SKIP(return, NO_HEAP);
+	self->video = open_video(VIVID_CONTIG);
+	if (self->video < 0)
+		SKIP(return, NO_NODE, VIVID_CONTIG, strerror(errno),
+		     "vivid.n_devs=2 vivid.allocators=0,1 on the command line");
+	other = open_video(VIVID_CAP);
+	if (other < 0)
+		SKIP(return, VIVID_WHY(VIVID_CAP));
+	setup_contig(_metadata, self->video, 1280, 720, &pix);
+	ref = reference_frame(_metadata, self->video, &pix);
+
+	holes_make(_metadata, self->heap, holes);
+	fd = heap_alloc(self->heap, 4 << 20, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, mapped_fill(fd, 4 << 20, 0x5d));
+	ASSERT_EQ(0, mapped_crc(fd, 0, 4 << 20, &before));
+
+	/* Queued on vivid's vmalloc node: mapped, so pinned. */
+	setup_capture(_metadata, other, &vpix);
+	ASSERT_LE(1, request_buffers(other, type, mem, 1));
+	ASSERT_EQ(0, queue_buffer(other, type, mem, 0, fd, 4 << 20, 0));
+	ASSERT_LE(1, request_buffers(self->video, type, mem, 1));
+	ret = queue_buffer(self->video, type, mem, 0, fd, 4 << 20, 0);
+	ASSERT_EQ(0, request_buffers(other, type, mem, 0));
+	close(other);
+	if (!ret) {
+		ASSERT_EQ(0, request_buffers(self->video, type, mem, 0));
+		holes_close(holes);
+		close(fd);
+		SKIP(return, "the runs followed each other after all: one piece");
+	}
+	EXPECT_EQ(-ERANGE, ret);
+	ASSERT_EQ(0, request_buffers(self->video, type, mem, 0));
+	ASSERT_EQ(0, mapped_crc(fd, 0, 4 << 20, &crc));
+	EXPECT_EQ(before, crc) TH_LOG("the refused attach changed the bytes");
+
+	if (bounced) {
+		/* No 4 MiB buffer comes in one piece through 256 KiB ones. */
+		ASSERT_LE(1, request_buffers(self->video, type, mem, 1));
+		EXPECT_EQ(-ERANGE, queue_buffer(self->video, type, mem, 0, fd,
+						4 << 20, 0));
+		ASSERT_EQ(0, request_buffers(self->video, type, mem, 0));
+	} else {
+		/* Idle now: moved into one block, the bytes with it. */
+		ASSERT_LE(1, request_buffers(self->video, type, mem, 1));
+		ASSERT_EQ(0, queue_buffer(self->video, type, mem, 0, fd,
+					  4 << 20, 0));
+		ASSERT_EQ(0, request_buffers(self->video, type, mem, 0));
+		ASSERT_EQ(0, mapped_crc(fd, 0, 4 << 20, &crc));
+		EXPECT_EQ(before, crc) TH_LOG("the move lost bytes");
+		capture_frame(_metadata, self->video, mem, fd, 4 << 20, &pix,
+			      &b);
+		stop_queue(_metadata, self->video, type, mem);
+		ASSERT_EQ(0, mapped_crc(fd, 0, pix.sizeimage, &crc));
+		EXPECT_EQ(ref, crc)
+			TH_LOG("the frame differs from one captured by MMAP");
+	}
+	holes_close(holes);
+	close(fd);
 }
 
 TEST_HARNESS_MAIN
