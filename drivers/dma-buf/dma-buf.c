@@ -1304,6 +1304,44 @@ static int dma_buf_attach_moving(struct dma_buf *dmabuf, struct device *dev,
 	return dmabuf->ops->attach(dmabuf, dev, attach);
 }
 
+/* Both attach calls, without a call from one into the other. */
+static __always_inline struct dma_buf_attachment *
+__dma_buf_attach(struct dma_buf *dmabuf, struct device *dev,
+		 unsigned int max_segments)
+{
+	struct dma_buf_attachment *attach;
+	int ret;
+
+	if (dma_buf_misuse(!dmabuf || !dev))
+		return ERR_PTR(-EINVAL);
+
+	attach = dma_buf_alloc_attachment();
+	if (!attach)
+		return ERR_PTR(-ENOMEM);
+	attach->dmabuf = dmabuf;
+	attach->dev = dev;
+	attach->dir = DMA_NONE;
+	attach->max_segments = max_segments;
+
+	if (mutex_lock_killable(&dmabuf->lock)) {
+		kfree(attach);
+		return ERR_PTR(-EINTR);
+	}
+	if (dmabuf->ops->attach) {
+		ret = dmabuf->ops->attach(dmabuf, dev, attach);
+		if (ret == -ERANGE)
+			ret = dma_buf_attach_moving(dmabuf, dev, attach);
+		if (ret) {
+			mutex_unlock(&dmabuf->lock);
+			kfree(attach);
+			return ERR_PTR(ret);
+		}
+	}
+	list_add(&attach->node, &dmabuf->attachments);
+	mutex_unlock(&dmabuf->lock);
+	return attach;
+}
+
 /**
  * dma_buf_attach_segments() - attach a device that takes a buffer in few
  *	pieces
@@ -1341,37 +1379,7 @@ struct dma_buf_attachment *dma_buf_attach_segments(struct dma_buf *dmabuf,
 						   struct device *dev,
 						   unsigned int max_segments)
 {
-	struct dma_buf_attachment *attach;
-	int ret;
-
-	if (dma_buf_misuse(!dmabuf || !dev))
-		return ERR_PTR(-EINVAL);
-
-	attach = dma_buf_alloc_attachment();
-	if (!attach)
-		return ERR_PTR(-ENOMEM);
-	attach->dmabuf = dmabuf;
-	attach->dev = dev;
-	attach->dir = DMA_NONE;
-	attach->max_segments = max_segments;
-
-	if (mutex_lock_killable(&dmabuf->lock)) {
-		kfree(attach);
-		return ERR_PTR(-EINTR);
-	}
-	if (dmabuf->ops->attach) {
-		ret = dmabuf->ops->attach(dmabuf, dev, attach);
-		if (ret == -ERANGE)
-			ret = dma_buf_attach_moving(dmabuf, dev, attach);
-		if (ret) {
-			mutex_unlock(&dmabuf->lock);
-			kfree(attach);
-			return ERR_PTR(ret);
-		}
-	}
-	list_add(&attach->node, &dmabuf->attachments);
-	mutex_unlock(&dmabuf->lock);
-	return attach;
+	return __dma_buf_attach(dmabuf, dev, max_segments);
 }
 EXPORT_SYMBOL_GPL(dma_buf_attach_segments);
 
@@ -1398,7 +1406,7 @@ EXPORT_SYMBOL_GPL(dma_buf_attach_segments);
 struct dma_buf_attachment *dma_buf_attach(struct dma_buf *dmabuf,
 					  struct device *dev)
 {
-	return dma_buf_attach_segments(dmabuf, dev, 0);
+	return __dma_buf_attach(dmabuf, dev, 0);
 }
 EXPORT_SYMBOL_GPL(dma_buf_attach);
 
