@@ -57,6 +57,9 @@ ROWS = [
      'camera to display, 720p YUYV: a shared buffer, per frame', ('up', 1.0)),
     ('v4l2_frame_copied',
      'camera to display, 720p YUYV: MMAP + memcpy, per frame', None),
+    ('contig_8m_alloc_first_use',
+     '8 MiB in one piece: ALLOC + first use by vb2-dma-contig (upstream: CMA heap)',
+     ('up', 1.0)),
 ]
 
 FLOORS = {

@@ -17,7 +17,9 @@
 # 2 GiB under -icount shift=0,sleep=off (the guest clock counts
 # instructions: a nanosecond is an instruction), -rtc clock=vm from a
 # fixed date, noapictimer, norandmaps and nokaslr, so that a run repeats
-# exactly; its init runs dmabuf-bench and powers off.
+# exactly, and with the guests' 64 MiB of CMA and second vivid instance
+# (vb2-dma-contig) for the contiguous row; its init runs dmabuf-bench and
+# powers off.
 #
 # BENCH_RUNS=N (default 1) boots each kernel N times and fails if any row
 # differs between runs by more than 1%. BENCH_ITERS and BENCH_LIVE are
@@ -91,7 +93,7 @@ boot() { # NAME KERNEL RUN
 		-icount shift=0,sleep=off -rtc base=2026-01-01T00:00:00,clock=vm \
 		-nographic -no-reboot -monitor none -serial "file:$log" \
 		-kernel "$2" -initrd "$out/$1.cpio" \
-		-append "console=ttyS0 loglevel=1 noapictimer norandmaps nokaslr panic=-1" \
+		-append "console=ttyS0 loglevel=1 noapictimer norandmaps nokaslr panic=-1 cma=64M vivid.n_devs=2 vivid.node_types=0xe1d3d,0x1 vivid.allocators=0,1" \
 		>/dev/null 2>&1 || true
 	tr -d '\r' < "$log" |
 		awk '/@@BENCH-BEGIN/ { on = 1; next } on { print } /^@@BENCH-END/ { on = 0 }' \

@@ -34,7 +34,7 @@ static const char * const rows[] = {
 	"floor_kmap_kunmap", "floor_kmap_copy_kunmap", "kmap_kunmap",
 	"kmap_copy_kunmap", "cpu_view_1m_kmaps", "cpu_view_1m_vmap",
 	"cpu_view_1m_vmap_shared", "map_1m",
-	"v4l2_frame_shared", "v4l2_frame_copied",
+	"v4l2_frame_shared", "v4l2_frame_copied", "contig_8m_alloc_first_use",
 };
 
 TEST(every_row_once)
