@@ -140,7 +140,8 @@ static struct page *dma_buf_alloc_cma(unsigned long n_pages, u64 limit,
  *	dma_buf_attachments_constraints().
  * @gfp: extra flags as for dma_buf_alloc_pages_below(), without
  *	__GFP_COMP; __GFP_ACCOUNT charges the pages to the current memory
- *	cgroup wherever they come from.
+ *	cgroup wherever they come from. How hard to retry is the helper's
+ *	choice: __GFP_RETRY_MAYFAIL and __GFP_NORETRY are replaced.
  *
  * For exporters whose importers take a buffer in few pieces
  * (&dma_buf_constraints.max_segments). The pages come from the page

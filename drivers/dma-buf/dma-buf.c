@@ -2424,10 +2424,12 @@ static unsigned int dma_buf_pieces_segments(const struct dma_buf_constraints *c,
  * that follow each other in memory are one piece) against what the
  * importer stated (&dma_buf_attachment.max_segments). Behind a translating
  * IOMMU any storage will do. For a device whose every mapping is bounced,
- * each segment of a piece (cut at the device's maximum segment size and
+ * each segment of a run (cut at the device's maximum segment size and
  * boundary and at what one mapping can bounce) goes to a bounce buffer of
- * its own and counts; before the storage exists, such a device is refused
- * if the buffer is longer than that many segments.
+ * its own and counts, runs that follow each other too (an exporter's
+ * scatterlist may keep them apart: one that joins them reports them as
+ * one run); before the storage exists, such a device is refused if the
+ * buffer is longer than that many segments.
  *
  * Context: Any context in which @run may be called; in &dma_buf_ops.attach,
  * with &dma_buf.lock held.
@@ -2442,7 +2444,7 @@ int dma_buf_check_segments(const struct dma_buf_attachment *attach,
 	struct dma_buf_constraints c;
 	unsigned int limit, pieces = 0;
 	bool bounced;
-	u64 most;
+	u64 most, seg;
 
 	if (dma_buf_misuse(!attach))
 		return -EINVAL;
@@ -2453,10 +2455,13 @@ int dma_buf_check_segments(const struct dma_buf_attachment *attach,
 	if (bounced)
 		dma_buf_device_segment_limits(attach->dev, &c);
 	if (!run) {
-		/* Pages to come: no segment is longer than max_segment_size. */
-		if (!bounced || check_mul_overflow((u64)limit,
-						   (u64)c.max_segment_size,
-						   &most))
+		/*
+		 * Pages to come: no segment is longer than the maximum
+		 * segment size, nor than the boundary's step.
+		 */
+		seg = min_t(u64, c.max_segment_size,
+			    (u64)c.seg_boundary_mask + 1 ?: U64_MAX);
+		if (!bounced || check_mul_overflow((u64)limit, seg, &most))
 			return 0;
 		return attach->dmabuf->size > most ? -ERANGE : 0;
 	}
@@ -2467,12 +2472,16 @@ int dma_buf_check_segments(const struct dma_buf_attachment *attach,
 		pfn = run(data, pgoff, &len);
 		len = clamp(len, 1UL, n_pages - pgoff);
 		pgoff += len;
-		/* Runs that follow each other in memory are one piece. */
-		if (pieces && pfn == next) {
+		/*
+		 * Runs that follow each other in memory are one piece, but
+		 * bounced, where an exporter's scatterlist may keep them
+		 * apart (an entry per run) and each entry is bounced alone.
+		 */
+		if (pieces && pfn == next && !bounced) {
 			next += len;
 			continue;
 		}
-		/* Bounced, a piece goes to a bounce buffer per segment. */
+		/* Bounced, a run goes to a bounce buffer per segment. */
 		if (pieces && bounced)
 			pieces += dma_buf_pieces_segments(&c, start, next) - 1;
 		if (++pieces > limit)

@@ -629,6 +629,26 @@ static unsigned int system_heap_segments(const struct system_heap_storage *s,
 	unsigned int k, r = 0, end = 0, nents = 0;
 	size_t run_len, pos, len;
 
+	/*
+	 * One block: segments as long as the device takes them, across its
+	 * runs, so that a device whose mappings are bounced gets as few
+	 * bounce buffers as dma_buf_check_segments() counted.
+	 */
+	if (s->block) {
+		run_len = (size_t)s->block << PAGE_SHIFT;
+		for (pos = 0; pos < run_len; pos += len, nents++) {
+			len = dma_buf_segment_len(c, PFN_PHYS(s->runs[0]) + pos,
+						  run_len - pos);
+			if (!sg)
+				continue;
+			sg_set_page(sg, pfn_to_page(s->runs[0] +
+						    (pos >> PAGE_SHIFT)),
+				    len, offset_in_page(pos));
+			sg = sg_next(sg);
+		}
+		return nents;
+	}
+
 	for (k = 0; k < SYSTEM_HEAP_N_ORDERS; k++) {
 		run_len = PAGE_SIZE << system_heap_orders[k];
 		end += s->n_runs[k];
@@ -792,6 +812,11 @@ static unsigned long system_heap_run_at(void *data, pgoff_t n,
 	unsigned int k, first = 0, order = system_heap_orders[0];
 	unsigned long span, mask;
 
+	/* A block is one run, whatever runs describe it. */
+	if (s->block) {
+		*left = s->block - n;
+		return s->runs[0] + n;
+	}
 	for (k = 0; k < SYSTEM_HEAP_N_ORDERS; k++) {
 		order = system_heap_orders[k];
 		span = (unsigned long)s->n_runs[k] << order;

@@ -1476,6 +1476,46 @@ static void impossible_piece_moves_nothing(struct kunit *test)
 	heap_put(dmabuf);
 }
 
+/*
+ * Bounced, each scatterlist entry goes to a bounce buffer of its own: a
+ * block is mapped as few entries as the device takes, across the runs
+ * that describe it (one entry for two pages here), and a device whose
+ * segment boundary cuts any storage into more pieces than it takes is
+ * refused before the storage exists.
+ */
+static void bounced_block_in_few_entries(struct kunit *test)
+{
+	struct dma_buf *dmabuf = heap_buffer(test, 2 * PAGE_SIZE);
+	struct dma_buf *big = heap_buffer(test, SZ_128K);
+	struct dma_buf_attachment *attach;
+	struct sg_table *sgt;
+
+	kunit_activate_static_stub(test, dma_buf_bounce_limit,
+				   bounce_everything);
+	kunit_activate_static_stub(test, dma_buf_max_mapping_size,
+				   bounce_holds_256k);
+	attach = dma_buf_attach_segments(dmabuf,
+					 dma_buf_test_device(test, "bounced",
+							     DMA_BIT_MASK(32), 0,
+							     SZ_64K, ULONG_MAX),
+					 1);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, attach);
+	sgt = dma_buf_map_attachment(attach, DMA_TO_DEVICE);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, sgt);
+	KUNIT_EXPECT_EQ(test, sgt->orig_nents, 1U);
+	dma_buf_unmap_attachment(attach, sgt, DMA_TO_DEVICE);
+	dma_buf_detach(dmabuf, attach);
+
+	attach = dma_buf_attach_segments(big,
+					 dma_buf_test_device(test, "boundary",
+							     DMA_BIT_MASK(32), 0,
+							     SZ_256K, SZ_64K - 1),
+					 1);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(attach), -ERANGE);
+	heap_put(big);
+	heap_put(dmabuf);
+}
+
 static struct page *no_buddy(u64 limit, unsigned int order, gfp_t gfp)
 {
 	return NULL;
@@ -1552,6 +1592,7 @@ static struct kunit_case system_heap_cases[] = {
 	KUNIT_CASE(failed_block_leaves_nothing),
 	KUNIT_CASE(impossible_piece_moves_nothing),
 	KUNIT_CASE(cma_runs_aligned),
+	KUNIT_CASE(bounced_block_in_few_entries),
 	KUNIT_CASE_PARAM(one_block_for_one_piece, block_gen_params),
 	KUNIT_CASE(late_one_piece_moves_idle_storage),
 	KUNIT_CASE(no_block_behind_an_iommu),
