@@ -478,7 +478,7 @@ static void contig_rows(unsigned int iters)
 		.len = 8 * MIB,
 		.fd_flags = O_RDWR | O_CLOEXEC,
 	};
-	struct v4l2_format f = { .type = cap };
+	struct v4l2_format f = { .type = cap }, saved;
 	int cam, heap_fd;
 	uint64_t t;
 
@@ -487,6 +487,7 @@ static void contig_rows(unsigned int iters)
 		heap_fd = heap;
 	cam = vivid_node_named("vivid-001-vid-cap");
 	xioctl(cam, VIDIOC_G_FMT, &f, "VIDIOC_G_FMT");
+	saved = f;
 	f.fmt.pix.width = 1920;
 	f.fmt.pix.height = 1080;
 	f.fmt.pix.pixelformat = V4L2_PIX_FMT_XRGB32;
@@ -514,6 +515,7 @@ static void contig_rows(unsigned int iters)
 	row("contig_8m_alloc_first_use", now() - t, n);
 	if (heap_fd != heap)
 		close(heap_fd);
+	xioctl(cam, VIDIOC_S_FMT, &saved, "VIDIOC_S_FMT");
 	close(cam);
 }
 
@@ -523,10 +525,14 @@ static void v4l2_rows(unsigned int iters)
 	const __u32 out = V4L2_BUF_TYPE_VIDEO_OUTPUT;
 	unsigned int frames = iters / 20 ? iters / 20 : 1, i;
 	struct v4l2_path v = { .fd = { -1, -1, -1 } };
+	struct v4l2_format cam_fmt = { .type = cap }, disp_fmt = { .type = out };
 	size_t len;
 
 	v.cam = vivid_node(V4L2_CAP_VIDEO_CAPTURE);
 	v.disp = vivid_node(V4L2_CAP_VIDEO_OUTPUT);
+	/* Given back at the end: vivid keeps a format for the next user. */
+	xioctl(v.cam, VIDIOC_G_FMT, &cam_fmt, "VIDIOC_G_FMT");
+	xioctl(v.disp, VIDIOC_G_FMT, &disp_fmt, "VIDIOC_G_FMT");
 	v.len = v4l2_frame_format(v.cam, cap);
 	if (v4l2_frame_format(v.disp, out) != v.len) {
 		fprintf(stderr, "dmabuf-bench: the display's frame differs\n");
@@ -564,6 +570,8 @@ static void v4l2_rows(unsigned int iters)
 	}
 	v4l2_reqbufs(v.cam, cap, v.memory, 0);
 	v4l2_reqbufs(v.disp, out, v.memory, 0);
+	xioctl(v.cam, VIDIOC_S_FMT, &cam_fmt, "VIDIOC_S_FMT");
+	xioctl(v.disp, VIDIOC_S_FMT, &disp_fmt, "VIDIOC_S_FMT");
 	close(v.cam);
 	close(v.disp);
 }
