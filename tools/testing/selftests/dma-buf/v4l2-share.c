@@ -417,8 +417,13 @@ static size_t page_align(size_t len)
  * bar with no moving parts and no text (the same bytes in every frame),
  * CAP_WIDTH x CAP_HEIGHT CAP_FOURCC, 30 frames a second.
  */
-static void setup_capture(struct __test_metadata *_metadata, int fd,
-			  struct v4l2_pix_format *pix)
+/*
+ * vivid's capture node @fd at @width x @height @fourcc, a fixed frame
+ * (colour bars, no text, no movement), 30 frames a second at most.
+ */
+static void setup_vivid(struct __test_metadata *_metadata, int fd,
+			uint32_t width, uint32_t height, uint32_t fourcc,
+			struct v4l2_pix_format *pix)
 {
 	struct v4l2_streamparm parm = {
 		.type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
@@ -430,16 +435,22 @@ static void setup_capture(struct __test_metadata *_metadata, int fd,
 	ASSERT_EQ(0, set_menu_control(fd, "Horizontal Movement",
 				      "No Movement"));
 	ASSERT_EQ(0, set_menu_control(fd, "Vertical Movement", "No Movement"));
-	ASSERT_EQ(0, set_format(fd, V4L2_BUF_TYPE_VIDEO_CAPTURE, CAP_WIDTH,
-				CAP_HEIGHT, CAP_FOURCC, pix));
-	ASSERT_EQ(CAP_WIDTH, pix->width);
-	ASSERT_EQ(CAP_HEIGHT, pix->height);
-	ASSERT_EQ(CAP_FOURCC, pix->pixelformat);
+	ASSERT_EQ(0, set_format(fd, V4L2_BUF_TYPE_VIDEO_CAPTURE, width, height,
+				fourcc, pix));
+	ASSERT_EQ(width, pix->width);
+	ASSERT_EQ(height, pix->height);
+	ASSERT_EQ(fourcc, pix->pixelformat);
 	ASSERT_LE(pix->bytesperline * pix->height, pix->sizeimage);
 	/* Only sooner frames: the test does not depend on the rate. */
 	parm.parm.capture.timeperframe.numerator = 1;
 	parm.parm.capture.timeperframe.denominator = 30;
 	xioctl(fd, VIDIOC_S_PARM, &parm);
+}
+
+static void setup_capture(struct __test_metadata *_metadata, int fd,
+			  struct v4l2_pix_format *pix)
+{
+	setup_vivid(_metadata, fd, CAP_WIDTH, CAP_HEIGHT, CAP_FOURCC, pix);
 }
 
 /*
@@ -1383,25 +1394,12 @@ static void holes_close(int *fds)
 			close(fds[i]);
 }
 
-/* Set up vivid's dma-contig node for @width x @height XRGB32 frames. */
+/* vivid's dma-contig node for @width x @height XRGB32 frames. */
 static void setup_contig(struct __test_metadata *_metadata, int fd,
 			 uint32_t width, uint32_t height,
 			 struct v4l2_pix_format *pix)
 {
-	struct v4l2_streamparm parm = {
-		.type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
-	};
-
-	ASSERT_EQ(0, select_input(fd, "Webcam"));
-	ASSERT_EQ(0, set_menu_control(fd, "Test Pattern", "75% Colorbar"));
-	ASSERT_EQ(0, set_menu_control(fd, "OSD Text Mode", "None"));
-	ASSERT_EQ(0, set_format(fd, V4L2_BUF_TYPE_VIDEO_CAPTURE, width, height,
-				V4L2_PIX_FMT_XRGB32, pix));
-	ASSERT_EQ(width, pix->width);
-	ASSERT_EQ(height, pix->height);
-	parm.parm.capture.timeperframe.numerator = 1;
-	parm.parm.capture.timeperframe.denominator = 30;
-	xioctl(fd, VIDIOC_S_PARM, &parm);
+	setup_vivid(_metadata, fd, width, height, V4L2_PIX_FMT_XRGB32, pix);
 }
 
 /* The frames vivid's dma-contig node captures into heap buffers. */
