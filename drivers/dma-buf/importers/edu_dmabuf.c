@@ -45,11 +45,18 @@
  *   pattern (edu_dmabuf_pattern()) by DMA, and the device writes it into
  *   the range by DMA.
  * - EDU_DMABUF_IOCTL_MAP_INFO: the device's DMA mask and the DMA segments
- *   of its mapping of the buffer.
+ *   of its mapping of the buffer, or with the flag
+ *   EDU_DMABUF_MAP_INFO_PIECES its pieces (segments that follow each
+ *   other in the device's DMA address space make one).
  * - EDU_DMABUF_IOCTL_ATTACH and _DETACH: keep the buffer attached to the
  *   device between calls (until detach or close), so that an exporter
  *   that allocates at first use counts the device in. Without them, each
- *   call attaches and detaches around its own work.
+ *   call attaches and detaches around its own work. With the flag
+ *   EDU_DMABUF_ATTACH_ONE_PIECE the attachment states that the device
+ *   takes the buffer in one piece, contiguous in its DMA address space
+ *   (dma_buf_attach_segments()), as a device without scatter-gather
+ *   would: the edu device does not need it, but it lets a test see where
+ *   exporters place such a buffer.
  * - EDU_DMABUF_IOCTL_KMAP_CRC: no DMA, the kernel CPU's view: the CRC-32
  *   of the range read through dma_buf_kmap() and dma_buf_kmap_atomic()
  *   on alternate pages, or with the flag EDU_DMABUF_XFER_VMAP through
@@ -579,8 +586,10 @@ static long edu_ioctl_map_info(struct edu_dev *edu, struct file *file,
 	struct dma_buf *dmabuf;
 	struct edu_mapping *m;
 	struct scatterlist *sg;
+	dma_addr_t end = 0;
 	struct device *dev;
-	unsigned int i;
+	unsigned int i, n;
+	bool pieces;
 	int ret;
 
 	info = kzalloc(sizeof(*info), GFP_KERNEL);
@@ -590,8 +599,9 @@ static long edu_ioctl_map_info(struct edu_dev *edu, struct file *file,
 	if (copy_from_user(info, arg, offsetof(typeof(*info), dma_mask)))
 		goto free;
 	ret = -EINVAL;
-	if (info->flags)
+	if (info->flags & ~EDU_DMABUF_MAP_INFO_PIECES)
 		goto free;
+	pieces = info->flags & EDU_DMABUF_MAP_INFO_PIECES;
 	dmabuf = dma_buf_get(info->fd);
 	ret = PTR_ERR(dmabuf);
 	if (IS_ERR(dmabuf))
@@ -611,11 +621,19 @@ static long edu_ioctl_map_info(struct edu_dev *edu, struct file *file,
 	ret = 0;
 	info->dma_mask = dma_get_mask(dev);
 	for_each_sgtable_dma_sg(m->sgt, sg, i) {
-		if (i < EDU_DMABUF_MAX_SEGS) {
-			info->segs[i].addr = sg_dma_address(sg);
-			info->segs[i].len = sg_dma_len(sg);
+		n = info->nr_segs;
+		/* A piece goes on where the last segment ended. */
+		if (pieces && n && sg_dma_address(sg) == end) {
+			if (n <= EDU_DMABUF_MAX_SEGS)
+				info->segs[n - 1].len += sg_dma_len(sg);
+		} else {
+			if (n < EDU_DMABUF_MAX_SEGS) {
+				info->segs[n].addr = sg_dma_address(sg);
+				info->segs[n].len = sg_dma_len(sg);
+			}
+			info->nr_segs++;
 		}
-		info->nr_segs++;
+		end = sg_dma_address(sg) + sg_dma_len(sg);
 	}
 	edu_unmap(m);
 leave:
@@ -660,7 +678,7 @@ static long edu_ioctl_attach(struct edu_dev *edu, struct file *file,
 
 	if (copy_from_user(&a, arg, sizeof(a)))
 		return -EFAULT;
-	if (a.flags)
+	if (a.flags & ~(attach ? EDU_DMABUF_ATTACH_ONE_PIECE : 0))
 		return -EINVAL;
 	dmabuf = dma_buf_get(a.fd);
 	if (IS_ERR(dmabuf))
@@ -680,7 +698,9 @@ static long edu_ioctl_attach(struct edu_dev *edu, struct file *file,
 		ret = PTR_ERR(dev);
 		goto free;
 	}
-	ea->attach = dma_buf_attach(dmabuf, dev);
+	ea->attach = dma_buf_attach_segments(dmabuf, dev,
+					     a.flags & EDU_DMABUF_ATTACH_ONE_PIECE ?
+					     1 : 0);
 	if (IS_ERR(ea->attach)) {
 		ret = PTR_ERR(ea->attach);
 		goto leave;

@@ -55,9 +55,10 @@ struct edu_dmabuf_segment {
 /**
  * struct edu_dmabuf_map_info - how the device sees a buffer
  * @fd: the dma-buf.
- * @flags: must be zero.
+ * @flags: zero, or EDU_DMABUF_MAP_INFO_PIECES.
  * @dma_mask: on return, the device's DMA mask.
- * @nr_segs: on return, the number of DMA segments of the mapping.
+ * @nr_segs: on return, the number of DMA segments of the mapping (with
+ *	EDU_DMABUF_MAP_INFO_PIECES, of pieces).
  * @pad: padding, ignored.
  * @segs: on return, the first EDU_DMABUF_MAX_SEGS of them.
  *
@@ -73,15 +74,41 @@ struct edu_dmabuf_map_info {
 	struct edu_dmabuf_segment segs[EDU_DMABUF_MAX_SEGS];
 };
 
+/*
+ * EDU_DMABUF_IOCTL_MAP_INFO reports pieces instead of segments: segments
+ * whose DMA addresses follow each other make one piece (the device takes
+ * at most 64 KiB in one segment, so that a buffer contiguous in its DMA
+ * address space comes in several segments but one piece).
+ */
+#define EDU_DMABUF_MAP_INFO_PIECES	0x1U
+
 /**
  * struct edu_dmabuf_attach - keep a buffer attached to the device
  * @fd: the dma-buf.
- * @flags: must be zero.
+ * @flags: EDU_DMABUF_IOCTL_ATTACH: zero or EDU_DMABUF_ATTACH_ONE_PIECE.
+ *	EDU_DMABUF_IOCTL_DETACH: zero.
  */
 struct edu_dmabuf_attach {
 	__s32 fd;
 	__u32 flags;
 };
+
+/*
+ * EDU_DMABUF_IOCTL_ATTACH: the device states that it takes the buffer in
+ * one piece, contiguous in its DMA address space, as a device without
+ * scatter-gather would (dma_buf_attach_segments() with one segment). The
+ * edu device needs no such thing (the driver transfers segment by
+ * segment); the flag shows how exporters place a buffer for such a
+ * device: in one physically contiguous block where DMA addresses are
+ * physical, anywhere behind an IOMMU that translates. The attachment's
+ * mappings then come in one piece (EDU_DMABUF_MAP_INFO_PIECES). The call
+ * fails with ERANGE where the buffer cannot be had in one piece (its
+ * storage is pinned in more, or no storage could be: every mapping
+ * bounced through buffers smaller than the buffer), and with ENOMEM where
+ * idle storage had to move into one block and none was to be had; a
+ * first use that finds no block fails with ENOMEM.
+ */
+#define EDU_DMABUF_ATTACH_ONE_PIECE	0x1U
 
 #define EDU_DMABUF_IOC_MAGIC	'E'
 

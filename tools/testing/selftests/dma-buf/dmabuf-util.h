@@ -331,10 +331,33 @@ static inline int edu_attach(int edu, int fd, bool attach)
 		     EDU_DMABUF_IOCTL_DETACH, &a) ? -errno : 0;
 }
 
+/* Attach, stating that the device takes the buffer in one piece. */
+static inline int edu_attach_one_piece(int edu, int fd)
+{
+	struct edu_dmabuf_attach a = {
+		.fd = fd, .flags = EDU_DMABUF_ATTACH_ONE_PIECE,
+	};
+
+	return ioctl(edu, EDU_DMABUF_IOCTL_ATTACH, &a) ? -errno : 0;
+}
+
 static inline int edu_map_info(int edu, int fd, struct edu_dmabuf_map_info *info)
 {
 	memset(info, 0, sizeof(*info));
 	info->fd = fd;
+	return ioctl(edu, EDU_DMABUF_IOCTL_MAP_INFO, info) ? -errno : 0;
+}
+
+/*
+ * Like edu_map_info(), but reporting pieces: segments that follow each
+ * other in the device's DMA address space are one.
+ */
+static inline int edu_map_pieces(int edu, int fd,
+				 struct edu_dmabuf_map_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->fd = fd;
+	info->flags = EDU_DMABUF_MAP_INFO_PIECES;
 	return ioctl(edu, EDU_DMABUF_IOCTL_MAP_INFO, info) ? -errno : 0;
 }
 

@@ -514,6 +514,8 @@ TEST_F(edu, across_discontiguous_segments)
 
 TEST_F(edu, bad_input)
 {
+	struct edu_dmabuf_map_info info = {};
+	struct edu_dmabuf_attach a = {};
 	struct edu_dmabuf_xfer x = {};
 	int fd, pipefd[2], null;
 	uint32_t crc = 0;
@@ -553,6 +555,18 @@ TEST_F(edu, bad_input)
 	EXPECT_EQ(ENOTTY, errno);
 
 	EXPECT_EQ(-ENOENT, edu_attach(self->edu32, fd, false));
+	/* Flags: one known to ATTACH, none to DETACH or MAP_INFO. */
+	a.fd = fd;
+	a.flags = EDU_DMABUF_ATTACH_ONE_PIECE << 1;
+	EXPECT_EQ(-1, ioctl(self->edu32, EDU_DMABUF_IOCTL_ATTACH, &a));
+	EXPECT_EQ(EINVAL, errno);
+	a.flags = EDU_DMABUF_ATTACH_ONE_PIECE;
+	EXPECT_EQ(-1, ioctl(self->edu32, EDU_DMABUF_IOCTL_DETACH, &a));
+	EXPECT_EQ(EINVAL, errno);
+	info.fd = fd;
+	info.flags = EDU_DMABUF_MAP_INFO_PIECES << 1;
+	EXPECT_EQ(-1, ioctl(self->edu32, EDU_DMABUF_IOCTL_MAP_INFO, &info));
+	EXPECT_EQ(EINVAL, errno);
 	EXPECT_EQ(0, edu_attach(self->edu32, fd, true));
 	EXPECT_EQ(-EEXIST, edu_attach(self->edu32, fd, true));
 	EXPECT_EQ(0, edu_attach(self->edu32, fd, false));
