@@ -146,6 +146,53 @@ static inline int buf_sync(int fd, uint64_t flags)
 	return ioctl(fd, DMA_BUF_IOCTL_SYNC, &sync) ? -errno : 0;
 }
 
+#define HOLES 8
+
+/* Close what heap_holes_make() kept. */
+static inline void heap_holes_close(int fds[HOLES])
+{
+	int i;
+
+	for (i = 0; i < HOLES; i++) {
+		if (fds[i] >= 0)
+			close(fds[i]);
+		fds[i] = -1;
+	}
+}
+
+/*
+ * Eight 1 MiB buffers of @heap given their storage, then every other one
+ * closed: the page allocator hands the next 1 MiB runs out of those
+ * holes, most recently freed first, so that the runs of a buffer
+ * allocated next follow no other run of it. The four kept stay in @fds
+ * (-1 where closed) until heap_holes_close(). 0, or -errno with nothing
+ * kept.
+ */
+static inline int heap_holes_make(int heap, int fds[HOLES])
+{
+	int i, ret = 0;
+
+	for (i = 0; i < HOLES; i++)
+		fds[i] = -1;
+	for (i = 0; i < HOLES && !ret; i++) {
+		fds[i] = heap_alloc(heap, 1 << 20, O_RDWR | O_CLOEXEC);
+		if (fds[i] < 0)
+			ret = fds[i];
+		else
+			ret = buf_sync(fds[i], DMA_BUF_SYNC_START | DMA_BUF_SYNC_RW) ?:
+			      buf_sync(fds[i], DMA_BUF_SYNC_END | DMA_BUF_SYNC_RW);
+	}
+	if (ret) {
+		heap_holes_close(fds);
+		return ret;
+	}
+	for (i = 1; i < HOLES; i += 2) {
+		close(fds[i]);
+		fds[i] = -1;
+	}
+	return 0;
+}
+
 /* The lowest fd number not in use: shows whether a call leaked one. */
 static inline int lowest_free_fd(void)
 {

@@ -444,6 +444,165 @@ TEST_F(edu, narrow_device_refused_where_it_reaches_nothing)
 	close(fd);
 }
 
+/* Buffers the 32-bit device takes in one piece, as vivid's dma-contig node does. */
+static const size_t one_piece_sizes[] = {
+	1 << 20,
+	4 << 20,	/* the page allocator's largest block */
+	8294400,	/* one 1080p RGB32 frame: 2,025 pages, from CMA */
+};
+
+/* The device writes a page at each end of @fd; 0, or its -errno. */
+static int device_writes_both_ends(int edu, int fd, size_t size, uint32_t seed)
+{
+	return edu_from_device(edu, fd, 0, 4096, seed) ?:
+	       edu_from_device(edu, fd, size - 4096, 4096, seed + 1);
+}
+
+static bool holds_both_ends(int fd, size_t size, uint32_t seed)
+{
+	return holds_pattern(fd, size, 0, 4096, seed) &&
+	       holds_pattern(fd, size, size - 4096, 4096, seed + 1);
+}
+
+/*
+ * The 32-bit device attaches, stating that it takes the buffer in one
+ * piece (as a device without scatter-gather would), to buffers of 1 MiB,
+ * 4 MiB and one 1080p RGB32 frame allocated after making holes, so that
+ * runs of 1 MiB would come apart. Where DMA addresses are physical, the
+ * buffer is one block at consecutive addresses: the page allocator's up
+ * to 4 MiB, the frame's from CMA (one more allocation there). Behind a
+ * translating IOMMU the IOMMU makes one piece of any pages: no block is
+ * needed and no CMA is spent. With every mapping bounced (swiotlb=force)
+ * a piece goes into one bounce buffer of at most one of the device's
+ * segments (64 KiB): ERANGE at attach for each, while a buffer of 64 KiB
+ * is taken. The device's DMA at both ends lands where the CPU reads it.
+ */
+TEST_F(edu, one_piece_where_the_device_needs_it)
+{
+	bool translated = self->path32 == DMA_TRANSLATED;
+	struct edu_dmabuf_map_info info;
+	int holes[HOLES], fd;
+	unsigned int i;
+	size_t size;
+	long cma;
+
+	ASSERT_EQ(0, heap_holes_make(self->heap, holes));
+	for (i = 0; i < ARRAY_SIZE(one_piece_sizes); i++) {
+		size = one_piece_sizes[i];
+		fd = heap_alloc(self->heap, size, O_RDWR | O_CLOEXEC);
+		ASSERT_LE(0, fd);
+		if (self->path32 == DMA_BOUNCED) {
+			EXPECT_EQ(-ERANGE, edu_attach_one_piece(self->edu32, fd));
+			close(fd);
+			continue;
+		}
+		cma = vmstat_counter("cma_alloc_success");
+		ASSERT_LE(0, cma) TH_LOG("no cma_alloc_success in /proc/vmstat (CONFIG_CMA)");
+		ASSERT_EQ(0, edu_attach_one_piece(self->edu32, fd));
+		ASSERT_EQ(0, device_writes_both_ends(self->edu32, fd, size, 2 * i));
+		EXPECT_TRUE(holds_both_ends(fd, size, 2 * i));
+		ASSERT_EQ(0, edu_map_pieces(self->edu32, fd, &info));
+		EXPECT_EQ(1U, info.nr_segs) TH_LOG("%zu bytes in %u pieces", size,
+						   info.nr_segs);
+		EXPECT_EQ(size, info.segs[0].len);
+		/* Up to 4 MiB, the page allocator's block or CMA's. */
+		if (translated) {
+			EXPECT_EQ(cma, vmstat_counter("cma_alloc_success"))
+				TH_LOG("%zu bytes behind an IOMMU: taken from CMA",
+				       size);
+		} else if (size > 4 << 20) {
+			EXPECT_EQ(cma + 1, vmstat_counter("cma_alloc_success"))
+				TH_LOG("%zu bytes: not one allocation from CMA",
+				       size);
+		}
+		EXPECT_EQ(0, edu_attach(self->edu32, fd, false));
+		close(fd);
+	}
+	if (self->path32 == DMA_BOUNCED) {
+		size = 64 << 10;
+		fd = heap_alloc(self->heap, size, O_RDWR | O_CLOEXEC);
+		ASSERT_LE(0, fd);
+		ASSERT_EQ(0, edu_attach_one_piece(self->edu32, fd));
+		ASSERT_EQ(0, device_writes_both_ends(self->edu32, fd, size, 9));
+		EXPECT_TRUE(holds_both_ends(fd, size, 9));
+		ASSERT_EQ(0, edu_map_pieces(self->edu32, fd, &info));
+		EXPECT_EQ(1U, info.nr_segs);
+		EXPECT_EQ(0, edu_attach(self->edu32, fd, false));
+		close(fd);
+	}
+	heap_holes_close(holes);
+}
+
+/* More blocks of 8 MiB than the guest's cma=64M holds. */
+#define CMA_BLOCK	(8 << 20)
+#define CMA_TRIES	12
+
+/*
+ * Buffers of 8 MiB that the 32-bit device takes in one piece, until CMA
+ * is used up: where DMA addresses are physical, a first use that finds no
+ * block fails with ENOMEM and loses nothing: every buffer before it holds
+ * what the device wrote, still in one piece; the failed one works in runs
+ * once the statement is gone; a block given back is had again; nothing
+ * is left when all are closed. Behind a translating IOMMU no block is
+ * needed: all of them are taken, none from CMA.
+ */
+TEST_F(edu, one_piece_enomem_when_cma_is_used_up)
+{
+	bool translated = self->path32 == DMA_TRANSLATED;
+	struct edu_dmabuf_map_info info;
+	int fds[CMA_TRIES], n, i, ret = 0, live;
+	long cma;
+
+	if (self->path32 == DMA_BOUNCED)
+		SKIP(return,
+		     "every mapping bounced: 8 MiB is never one piece (one_piece_where_the_device_needs_it checks the ERANGE)");
+	live = live_buffers();
+	ASSERT_LE(0, live);
+	cma = vmstat_counter("cma_alloc_success");
+	ASSERT_LE(0, cma);
+	for (n = 0; n < CMA_TRIES && !ret; n++) {
+		fds[n] = heap_alloc(self->heap, CMA_BLOCK, O_RDWR | O_CLOEXEC);
+		ASSERT_LE(0, fds[n]);
+		ASSERT_EQ(0, edu_attach_one_piece(self->edu32, fds[n]));
+		ret = device_writes_both_ends(self->edu32, fds[n], CMA_BLOCK,
+					      2 * n);
+	}
+	if (translated) {
+		EXPECT_EQ(0, ret);
+		EXPECT_EQ(cma, vmstat_counter("cma_alloc_success"));
+	} else {
+		ASSERT_EQ(-ENOMEM, ret) TH_LOG("%d blocks of 8 MiB: CMA never ran out",
+					       n);
+		ASSERT_LE(2, n) TH_LOG("not one block of 8 MiB from CMA");
+		EXPECT_EQ(cma + n - 1, vmstat_counter("cma_alloc_success"));
+		/* The one that found no block, without the statement. */
+		EXPECT_EQ(0, edu_attach(self->edu32, fds[n - 1], false));
+		EXPECT_EQ(0, device_writes_both_ends(self->edu32, fds[n - 1],
+						     CMA_BLOCK, 2 * (n - 1)));
+		/* A block given back is a block to be had. */
+		EXPECT_EQ(0, edu_attach(self->edu32, fds[0], false));
+		close(fds[0]);
+		fds[0] = heap_alloc(self->heap, CMA_BLOCK, O_RDWR | O_CLOEXEC);
+		ASSERT_LE(0, fds[0]);
+		ASSERT_EQ(0, edu_attach_one_piece(self->edu32, fds[0]));
+		ASSERT_EQ(0, device_writes_both_ends(self->edu32, fds[0],
+						     CMA_BLOCK, 0));
+	}
+	for (i = 0; i < n; i++) {
+		EXPECT_TRUE(holds_both_ends(fds[i], CMA_BLOCK, 2 * i))
+			TH_LOG("buffer %d lost what the device wrote", i);
+		if (i < n - 1 || translated) {
+			EXPECT_EQ(0, edu_map_pieces(self->edu32, fds[i], &info));
+			EXPECT_EQ(1U, info.nr_segs) TH_LOG("buffer %d in %u pieces",
+							   i, info.nr_segs);
+			/* The device's file holds a reference until detached. */
+			EXPECT_EQ(0, edu_attach(self->edu32, fds[i], false));
+		}
+		close(fds[i]);
+	}
+	EXPECT_EQ(live, live_buffers());
+}
+
 /* A child inherits the descriptor across fork(); dup() works too. */
 TEST_F(edu, fork_and_dup)
 {

@@ -1364,36 +1364,6 @@ TEST_F_TIMEOUT(share, bad_buffers_refused, 120)
 	close(fd);
 }
 
-/*
- * Eight 1 MiB heap buffers filled, then every other one closed: the page
- * allocator hands the next 1 MiB runs out of those holes, most recently
- * freed first, so that runs of a buffer allocated next follow no other
- * run of it. The four kept stay in @fds until holes_close().
- */
-static void holes_make(struct __test_metadata *_metadata, int heap, int *fds)
-{
-	int i;
-
-	for (i = 0; i < 8; i++) {
-		fds[i] = heap_alloc(heap, 1 << 20, O_RDWR | O_CLOEXEC);
-		ASSERT_LE(0, fds[i]);
-		ASSERT_EQ(0, mapped_fill(fds[i], 1 << 20, i));
-	}
-	for (i = 1; i < 8; i += 2) {
-		close(fds[i]);
-		fds[i] = -1;
-	}
-}
-
-static void holes_close(int *fds)
-{
-	int i;
-
-	for (i = 0; i < 8; i++)
-		if (fds[i] >= 0)
-			close(fds[i]);
-}
-
 /* vivid's dma-contig node for @width x @height XRGB32 frames. */
 static void setup_contig(struct __test_metadata *_metadata, int fd,
 			 uint32_t width, uint32_t height,
@@ -1433,7 +1403,7 @@ TEST_F_TIMEOUT(share, contig_capture_into_heap_buffers, 300)
 	long cma_allocs;
 	uint32_t ref, crc;
 	unsigned int i;
-	int fd, holes[8];
+	int fd, holes[HOLES];
 
 	if (self->heap < 0)
 		SKIP(return, NO_HEAP);
@@ -1449,7 +1419,7 @@ TEST_F_TIMEOUT(share, contig_capture_into_heap_buffers, 300)
 
 		cma_allocs = vmstat_counter("cma_alloc_success");
 		/* Runs of 1 MiB would be in pieces: only a block will do. */
-		holes_make(_metadata, self->heap, holes);
+		ASSERT_EQ(0, heap_holes_make(self->heap, holes));
 		fd = heap_alloc(self->heap, f->buffer, O_RDWR | O_CLOEXEC);
 		ASSERT_LE(0, fd);
 		if (bounced) {
@@ -1462,7 +1432,7 @@ TEST_F_TIMEOUT(share, contig_capture_into_heap_buffers, 300)
 			ASSERT_EQ(0, request_buffers(self->video, type,
 						     V4L2_MEMORY_DMABUF, 0));
 			close(fd);
-			holes_close(holes);
+			heap_holes_close(holes);
 			continue;
 		}
 		capture_frame(_metadata, self->video, V4L2_MEMORY_DMABUF, fd,
@@ -1478,7 +1448,7 @@ TEST_F_TIMEOUT(share, contig_capture_into_heap_buffers, 300)
 				TH_LOG("%ux%u: the block is not CMA's", f->width,
 				       f->height);
 		close(fd);
-		holes_close(holes);
+		heap_holes_close(holes);
 	}
 }
 
@@ -1497,7 +1467,7 @@ TEST_F_TIMEOUT(share, contig_late_attach_moves_idle_buffer, 300)
 	const uint32_t mem = V4L2_MEMORY_DMABUF;
 	bool bounced = dma_path_of("vivid") == DMA_BOUNCED;
 	struct v4l2_pix_format pix, vpix;
-	int holes[8], fd, other, ret;
+	int holes[HOLES], fd, other, ret;
 	uint32_t ref, crc = 0, before = 0;
 	struct v4l2_buffer b;
 
@@ -1513,7 +1483,7 @@ TEST_F_TIMEOUT(share, contig_late_attach_moves_idle_buffer, 300)
 	setup_contig(_metadata, self->video, 1280, 720, &pix);
 	ref = reference_frame(_metadata, self->video, &pix);
 
-	holes_make(_metadata, self->heap, holes);
+	ASSERT_EQ(0, heap_holes_make(self->heap, holes));
 	fd = heap_alloc(self->heap, 4 << 20, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, mapped_fill(fd, 4 << 20, 0x5d));
@@ -1529,7 +1499,7 @@ TEST_F_TIMEOUT(share, contig_late_attach_moves_idle_buffer, 300)
 	close(other);
 	if (!ret) {
 		ASSERT_EQ(0, request_buffers(self->video, type, mem, 0));
-		holes_close(holes);
+		heap_holes_close(holes);
 		close(fd);
 		SKIP(return, "the runs followed each other after all: one piece");
 	}
@@ -1559,7 +1529,7 @@ TEST_F_TIMEOUT(share, contig_late_attach_moves_idle_buffer, 300)
 		EXPECT_EQ(ref, crc)
 			TH_LOG("the frame differs from one captured by MMAP");
 	}
-	holes_close(holes);
+	heap_holes_close(holes);
 	close(fd);
 }
 
