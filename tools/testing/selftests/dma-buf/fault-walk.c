@@ -222,6 +222,47 @@ static int edu_map_info_call(struct walk_env *env, int fd)
 	return edu_map_info(env->edu32, fd, &info);
 }
 
+/*
+ * A buffer the 32-bit device attached to, stating that it takes it in one
+ * piece, so that its first use allocates one block: of the page allocator
+ * (two runs' worth) or of CMA (one 1080p RGB32 frame). The first use
+ * walked is the CPU's (DMA_BUF_IOCTL_SYNC), not a device mapping: the
+ * DMA API's debugging (CONFIG_DMA_API_DEBUG) tracks each segment of a
+ * mapping in a radix tree whose nodes it allocates without a fallback,
+ * and turns itself off for the rest of the run when one fails; a block's
+ * mapping has many segments (the device takes 64 KiB in one).
+ */
+static int one_piece_buffer(struct walk_env *env, int *fd, size_t size)
+{
+	int ret;
+
+	*fd = heap_alloc(env->system, size, O_RDWR | O_CLOEXEC);
+	if (*fd < 0)
+		return *fd;
+	ret = edu_attach_one_piece(env->edu32, *fd);
+	if (ret)
+		close(*fd);
+	return ret;
+}
+
+static int block_buffer(struct walk_env *env, int *fd)
+{
+	return one_piece_buffer(env, fd, (1 << 20) + 4096);
+}
+
+static int cma_buffer(struct walk_env *env, int *fd)
+{
+	return one_piece_buffer(env, fd, 8294400);
+}
+
+static void sync_end_detach_and_close(struct walk_env *env, int fd, int ret)
+{
+	if (!ret)
+		buf_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_RW);
+	edu_attach(env->edu32, fd, false);
+	close(fd);
+}
+
 static const struct path paths[] = {
 	{ "system heap ALLOC", no_setup, alloc_system, close_fd },
 	{ "ivshmem heap ALLOC", no_setup, alloc_ivshmem, close_fd },
@@ -233,6 +274,10 @@ static const struct path paths[] = {
 	{ "edu TO_DEVICE", new_buffer, edu_to_device_call, close_fd },
 	{ "edu FROM_DEVICE", new_buffer, edu_from_device_call, close_fd },
 	{ "edu MAP_INFO", new_buffer, edu_map_info_call, close_fd },
+	{ "SYNC, one piece in a block", block_buffer, sync_start,
+	  sync_end_detach_and_close },
+	{ "SYNC, one piece from CMA", cma_buffer, sync_start,
+	  sync_end_detach_and_close },
 };
 
 FIXTURE(walk) {
@@ -253,6 +298,8 @@ FIXTURE_VARIANT_ADD(walk, edu_attach) { .path = 6 };
 FIXTURE_VARIANT_ADD(walk, edu_to_device) { .path = 7 };
 FIXTURE_VARIANT_ADD(walk, edu_from_device) { .path = 8 };
 FIXTURE_VARIANT_ADD(walk, edu_map_info) { .path = 9 };
+FIXTURE_VARIANT_ADD(walk, sync_one_piece_block) { .path = 10 };
+FIXTURE_VARIANT_ADD(walk, sync_one_piece_cma) { .path = 11 };
 
 FIXTURE_SETUP(walk)
 {
@@ -268,6 +315,11 @@ FIXTURE_SETUP(walk)
 	if (self->env.system < 0 || self->env.ivshmem < 0 ||
 	    self->env.edu32 < 0)
 		SKIP(return, "the test bed's heaps or %s missing", EDU32);
+	if ((paths[variant->path].setup == block_buffer ||
+	     paths[variant->path].setup == cma_buffer) &&
+	    dma_path_of(EDU32_SLOT) == DMA_BOUNCED)
+		SKIP(return,
+		     "every mapping bounced: no such buffer is one piece (edu-import checks the ERANGE)");
 	nth_fd = open(FAIL_NTH, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, nth_fd);
 	ASSERT_EQ(0, sigaction(SIGBUS, &sa, NULL));
@@ -315,6 +367,7 @@ TEST_F(walk, every_allocation_fails_in_turn)
 {
 	const struct path *p = &paths[variant->path];
 	bool touch = p->call == first_touch, reached;
+	long cma = vmstat_counter("cma_alloc_success");
 	int n, ret, before, failed = 0;
 
 	/*
@@ -323,6 +376,10 @@ TEST_F(walk, every_allocation_fails_in_turn)
 	 */
 	ASSERT_TRUE(run_path(p, &self->env, 0, &ret, &reached));
 	ASSERT_EQ(0, ret);
+	/* Where addresses are physical the frame's block is CMA's. */
+	if (p->setup == cma_buffer &&
+	    dma_path_of(EDU32_SLOT) != DMA_TRANSLATED)
+		ASSERT_EQ(cma + 1, vmstat_counter("cma_alloc_success"));
 	ASSERT_EQ(0, mlockall(MCL_CURRENT));
 	before = live_buffers();
 	ASSERT_LE(0, before);
