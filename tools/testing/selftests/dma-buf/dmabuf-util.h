@@ -584,6 +584,45 @@ static inline uint64_t ivshmem_bar2(void)
 	return start;
 }
 
+/*
+ * Pages allocated from the contiguous memory areas and not released, as
+ * /sys/kernel/mm/cma/ counts them (CONFIG_CMA_SYSFS), or -1 without it.
+ */
+static inline long long cma_pages_in_use(void)
+{
+	static const char * const counters[] = {
+		"alloc_pages_success", "release_pages_success",
+	};
+	long long total = 0, n;
+	char path[PATH_MAX];
+	struct dirent *de;
+	unsigned int i;
+	bool any = false;
+	FILE *f;
+	DIR *dir = opendir("/sys/kernel/mm/cma");
+
+	if (!dir)
+		return -1;
+	while ((de = readdir(dir))) {
+		if (de->d_name[0] == '.')
+			continue;
+		for (i = 0; i < 2; i++) {
+			snprintf(path, sizeof(path), "/sys/kernel/mm/cma/%s/%s",
+				 de->d_name, counters[i]);
+			f = fopen(path, "r");
+			if (!f)
+				continue;
+			if (fscanf(f, "%lld", &n) == 1) {
+				total += i ? -n : n;
+				any = true;
+			}
+			fclose(f);
+		}
+	}
+	closedir(dir);
+	return any ? total : -1;
+}
+
 /* The number of live buffers the debugfs listing reports, or -1. */
 static inline int live_buffers(void)
 {

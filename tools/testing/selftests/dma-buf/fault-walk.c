@@ -7,10 +7,11 @@
  * this thread's next calls fail. Each path is walked from n = 1 until it
  * no longer reaches an n-th allocation; for every n the call fails with
  * an errno (or SIGBUS, for a page fault) or succeeds through a fallback,
- * nothing is left behind (the debugfs buffer count is back; kmemleak's
- * scan at the end of the guest run finds no leak), the kernel log holds
- * no report but the allocation-failure messages this test provokes, and
- * the same call succeeds right after.
+ * nothing is left behind (the debugfs buffer count is back, and the pages
+ * taken from CMA and charged to the walk's memory cgroup, where a path
+ * allocates blocks; kmemleak's scan at the end of the guest run finds no
+ * leak), the kernel log holds no report but the allocation-failure
+ * messages this test provokes, and the same call succeeds right after.
  */
 
 #define _GNU_SOURCE
@@ -28,6 +29,8 @@
 #include "dmabuf-util.h"
 
 #define FAIL_NTH	"/proc/thread-self/fail-nth"
+#define CGROUP_ROOT	"/sys/fs/cgroup"
+#define WALK_CGROUP	CGROUP_ROOT "/dmabuf-fault-walk"
 #define DEBUGFS		"/sys/kernel/debug"
 #define MAX_POINTS	500
 #define BUF_SIZE	(64 << 10)
@@ -263,6 +266,32 @@ static void sync_end_detach_and_close(struct walk_env *env, int fd, int ret)
 	close(fd);
 }
 
+static bool one_piece(const struct path *p)
+{
+	return p->setup == block_buffer || p->setup == cma_buffer;
+}
+
+/* memory.current of the walk's memory cgroup, or -1. */
+static long long walk_cgroup_memory(void)
+{
+	long long n = -1;
+	FILE *f = fopen(WALK_CGROUP "/memory.current", "r");
+
+	if (f) {
+		if (fscanf(f, "%lld", &n) != 1)
+			n = -1;
+		fclose(f);
+	}
+	return n;
+}
+
+/*
+ * Slack for what the memory cgroup keeps charged besides the buffers:
+ * each CPU's stock of precharged pages (64) and slab pages. A block left
+ * charged on an error path is larger (257 pages, or 2,025 from CMA).
+ */
+#define CHARGE_SLACK	(768 << 10)
+
 static const struct path paths[] = {
 	{ "system heap ALLOC", no_setup, alloc_system, close_fd },
 	{ "ivshmem heap ALLOC", no_setup, alloc_ivshmem, close_fd },
@@ -282,6 +311,7 @@ static const struct path paths[] = {
 
 FIXTURE(walk) {
 	struct walk_env env;
+	bool cgroup;
 };
 
 FIXTURE_VARIANT(walk) {
@@ -320,6 +350,22 @@ FIXTURE_SETUP(walk)
 	    dma_path_of(EDU32_SLOT) == DMA_BOUNCED)
 		SKIP(return,
 		     "every mapping bounced: no such buffer is one piece (edu-import checks the ERANGE)");
+	/*
+	 * The blocks are charged to the buffer owner's memory cgroup: one of
+	 * the walk's own shows any of them left behind.
+	 */
+	if (one_piece(&paths[variant->path])) {
+		char pid[16];
+
+		snprintf(pid, sizeof(pid), "%d", getpid());
+		ASSERT_EQ(0, write_file(CGROUP_ROOT "/cgroup.subtree_control",
+					"+memory"))
+			TH_LOG("no cgroup2 at %s (CONFIG_MEMCG)", CGROUP_ROOT);
+		rmdir(WALK_CGROUP);
+		ASSERT_EQ(0, mkdir(WALK_CGROUP, 0755));
+		self->cgroup = true;
+		ASSERT_EQ(0, write_file(WALK_CGROUP "/cgroup.procs", pid));
+	}
 	nth_fd = open(FAIL_NTH, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, nth_fd);
 	ASSERT_EQ(0, sigaction(SIGBUS, &sa, NULL));
@@ -338,9 +384,16 @@ FIXTURE_SETUP(walk)
 
 FIXTURE_TEARDOWN(walk)
 {
+	char pid[16];
+
 	if (nth_fd >= 0)
 		close(nth_fd);
 	nth_fd = -1;
+	if (self->cgroup) {
+		snprintf(pid, sizeof(pid), "%d", getpid());
+		write_file(CGROUP_ROOT "/cgroup.procs", pid);
+		rmdir(WALK_CGROUP);
+	}
 }
 
 /*
@@ -369,6 +422,7 @@ TEST_F(walk, every_allocation_fails_in_turn)
 	bool touch = p->call == first_touch, reached;
 	long cma = vmstat_counter("cma_alloc_success");
 	int n, ret, before, failed = 0;
+	long long cma_pages, charged;
 
 	/*
 	 * Once for real: warms this process up, so that its own page faults
@@ -383,6 +437,12 @@ TEST_F(walk, every_allocation_fails_in_turn)
 	ASSERT_EQ(0, mlockall(MCL_CURRENT));
 	before = live_buffers();
 	ASSERT_LE(0, before);
+	cma_pages = cma_pages_in_use();
+	if (p->setup == cma_buffer)
+		ASSERT_LE(0, cma_pages) TH_LOG("no /sys/kernel/mm/cma (CONFIG_CMA_SYSFS)");
+	charged = walk_cgroup_memory();
+	if (one_piece(p))
+		ASSERT_LE(0, charged);
 
 	log_to_kernel("fault-walk: EXPECT-REPORT begin page-alloc");
 	for (n = 1; n <= MAX_POINTS; n++) {
@@ -402,6 +462,13 @@ TEST_F(walk, every_allocation_fails_in_turn)
 		EXPECT_EQ(before, live_buffers())
 			TH_LOG("%s, allocation %d failing: a buffer leaked",
 			       p->name, n);
+		EXPECT_EQ(cma_pages, cma_pages_in_use())
+			TH_LOG("%s, allocation %d failing: CMA pages kept",
+			       p->name, n);
+		if (one_piece(p))
+			EXPECT_GT(charged + CHARGE_SLACK, walk_cgroup_memory())
+				TH_LOG("%s, allocation %d failing: a block left charged",
+				       p->name, n);
 		ASSERT_TRUE(run_path(p, &self->env, 0, &ret, &reached));
 		EXPECT_EQ(0, ret) TH_LOG("%s fails after allocation %d failed",
 					 p->name, n);
