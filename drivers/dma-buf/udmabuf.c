@@ -112,13 +112,24 @@ static void udmabuf_free(struct udmabuf *ubuf)
 	kfree(ubuf);
 }
 
-/* The frame of page @pgoff of the udmabuf @data: a run of one page. */
+/*
+ * The run of consecutive frames that starts at page @pgoff of the udmabuf
+ * @data, as dma_buf_map_pages() joins them into one scatterlist entry (so
+ * that dma_buf_check_segments() counts a bounced device's segments as its
+ * mappings will come).
+ */
 static unsigned long udmabuf_run(void *data, pgoff_t pgoff, unsigned long *len)
 {
 	const struct udmabuf *ubuf = data;
+	unsigned long pfn, n = 1;
 
-	*len = 1;
-	return page_to_pfn(ubuf->pages[array_index_nospec(pgoff, ubuf->n_pages)]);
+	pgoff = array_index_nospec(pgoff, ubuf->n_pages);
+	pfn = page_to_pfn(ubuf->pages[pgoff]);
+	while (pgoff + n < ubuf->n_pages &&
+	       page_to_pfn(ubuf->pages[pgoff + n]) == pfn + n)
+		n++;
+	*len = n;
+	return pfn;
 }
 
 static int udmabuf_attach(struct dma_buf *dmabuf, struct device *dev,

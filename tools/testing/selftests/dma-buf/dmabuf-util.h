@@ -290,6 +290,37 @@ static inline uint64_t phys_last(const void *addr, size_t len, long page)
 }
 
 /*
+ * In how many pieces of consecutive frames a range of this process's
+ * memory lies, from /proc/self/pagemap, or 0 if a page is not present.
+ */
+static inline unsigned int phys_pieces(const void *addr, size_t len,
+				       long page)
+{
+	uint64_t entry, pfn, next = 0;
+	unsigned int pieces = 0;
+	size_t i;
+	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return 0;
+	for (i = 0; i < len; i += page) {
+		off_t at = ((uintptr_t)addr + i) / page * sizeof(entry);
+
+		if (pread(fd, &entry, sizeof(entry), at) != sizeof(entry) ||
+		    !(entry >> 63) || !(entry & ((1ULL << 55) - 1))) {
+			pieces = 0;
+			break;
+		}
+		pfn = entry & ((1ULL << 55) - 1);
+		if (!pieces || pfn != next)
+			pieces++;
+		next = pfn + 1;
+	}
+	close(fd);
+	return pieces;
+}
+
+/*
  * Move a buffer's storage through debugfs (below @limit, a number in any
  * C notation, or anywhere if NULL): 0 or -errno.
  */

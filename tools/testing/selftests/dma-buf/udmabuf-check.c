@@ -884,28 +884,107 @@ TEST_F(edu, narrow_device_reaches_or_is_refused)
 	close(buf);
 }
 
+/*
+ * Two free huge pages, reserved for the case (until teardown, which puts
+ * back the count saved in @saved) if there are not: their size; 0 if the
+ * kernel has none to give; -1 without hugetlbfs.
+ */
+static long two_huge_pages(long *saved)
+{
+	long hpage = meminfo_kb("Hugepagesize") * 1024, reserved;
+
+	if (hpage <= 0)
+		return -1;
+	if (meminfo_kb("HugePages_Free") < 2) {
+		reserved = read_number(NR_HUGEPAGES);
+		if (reserved < 0 || write_number(NR_HUGEPAGES, reserved + 2))
+			return -1;
+		*saved = reserved;
+	}
+	return meminfo_kb("HugePages_Free") >= 2 ? hpage : 0;
+}
+
+/*
+ * A udmabuf's storage exists from the start and never moves, so a device
+ * that takes a buffer in one piece (the 32-bit edu with
+ * EDU_DMABUF_ATTACH_ONE_PIECE) gets it as its pages lie. The memfd's 64
+ * shmem pages: where addresses are physical, only if their frames are
+ * consecutive (/proc/self/pagemap), else ERANGE; behind a translating
+ * IOMMU always; bounced never (256 KiB is more than one of the device's
+ * 64 KiB segments, and each goes to a bounce buffer of its own). 16
+ * pages of one huge page are one piece on every path, bounced too: one
+ * segment, one bounce buffer, as the buffer's scatterlist joins them.
+ */
+TEST_F(edu, one_piece_as_the_pages_lie)
+{
+	enum dma_path path = dma_path_of(EDU32_SLOT);
+	size_t len = 16 * self->page;
+	struct edu_dmabuf_map_info info;
+	unsigned int pieces;
+	int buf, mfd, expect;
+	unsigned char *m;
+	uint32_t crc = 0;
+	long hpage;
+
+	fill_bytes(self->map, self->size, 0x3c, 0);
+	pieces = phys_pieces(self->map, self->size, self->page);
+	ASSERT_LT(0U, pieces) TH_LOG("no frame numbers in /proc/self/pagemap");
+	buf = ub_create(self->dev, self->memfd, 0, self->size, 0);
+	ASSERT_LE(0, buf);
+	if (path == DMA_TRANSLATED)
+		expect = 0;
+	else if (path == DMA_BOUNCED)
+		expect = -ERANGE;
+	else
+		expect = pieces == 1 ? 0 : -ERANGE;
+	EXPECT_EQ(expect, edu_attach_one_piece(self->edu32, buf))
+		TH_LOG("the memfd's pages in %u pieces", pieces);
+	if (!expect) {
+		ASSERT_EQ(0, edu_map_pieces(self->edu32, buf, &info));
+		EXPECT_EQ(1U, info.nr_segs);
+		EXPECT_EQ(0, edu_attach(self->edu32, buf, false));
+	}
+	close(buf);
+
+	hpage = two_huge_pages(&self->hugepages);
+	ASSERT_LE(0, hpage) TH_LOG("no hugetlbfs (/proc/meminfo, nr_hugepages)");
+	if (!hpage)
+		SKIP(return, "no two free huge pages (the shmem half passed)");
+	mfd = memfd_sealed(2 * hpage, F_SEAL_SHRINK,
+			   MFD_ALLOW_SEALING | MFD_HUGETLB);
+	ASSERT_LE(0, mfd);
+	m = mmap(NULL, hpage, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+	ASSERT_NE(MAP_FAILED, m);
+	fill_bytes(m, hpage, 0x5a, 0);
+	buf = ub_create(self->dev, mfd, hpage / 2, len, UDMABUF_FLAGS_CLOEXEC);
+	ASSERT_LE(0, buf);
+	EXPECT_EQ(0, edu_attach_one_piece(self->edu32, buf));
+	ASSERT_EQ(0, edu_map_pieces(self->edu32, buf, &info));
+	EXPECT_EQ(1U, info.nr_segs);
+	EXPECT_EQ(len, info.segs[0].len);
+	ASSERT_EQ(0, edu_to_device(self->edu32, buf, 0, 2 * self->page, &crc));
+	EXPECT_EQ(crc32_bytes(m + hpage / 2, 2 * self->page), crc);
+	EXPECT_EQ(0, edu_attach(self->edu32, buf, false));
+	close(buf);
+	munmap(m, hpage);
+	close(mfd);
+}
+
 /* Huge pages of a hugetlbfs memfd serve page by page, across their ends. */
 TEST_F(edu, hugetlb_memfd)
 {
-	long hpage = meminfo_kb("Hugepagesize") * 1024, reserved;
+	long hpage = two_huge_pages(&self->hugepages);
 	size_t off, len = 4 * self->page;
 	unsigned char *m, *p;
 	uint32_t crc = 0;
 	int mfd = -1, buf;
 
-	ASSERT_LT(0, hpage) TH_LOG("no Hugepagesize in /proc/meminfo");
-	/* Two huge pages, reserved for the case (until teardown) if none are free. */
-	if (meminfo_kb("HugePages_Free") < 2) {
-		reserved = read_number(NR_HUGEPAGES);
-		ASSERT_LE(0, reserved);
-		ASSERT_EQ(0, write_number(NR_HUGEPAGES, reserved + 2));
-		self->hugepages = reserved;
-	}
-	if (meminfo_kb("HugePages_Free") >= 2)
+	ASSERT_LE(0, hpage) TH_LOG("no hugetlbfs (/proc/meminfo, nr_hugepages)");
+	if (hpage)
 		mfd = memfd_sealed(2 * hpage, F_SEAL_SHRINK,
 				   MFD_ALLOW_SEALING | MFD_HUGETLB);
 	if (mfd < 0)
-		SKIP(return, "no two free huge pages of %ld KiB", hpage / 1024);
+		SKIP(return, "no two free huge pages");
 	m = mmap(NULL, 2 * hpage, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
 	ASSERT_NE(MAP_FAILED, m);
 	fill_bytes(m, 2 * hpage, 0x6b, 0);
