@@ -698,6 +698,15 @@ static long edu_ioctl_attach(struct edu_dev *edu, struct file *file,
 		ret = PTR_ERR(dev);
 		goto free;
 	}
+	/*
+	 * Attached already: fail before attaching again, which could move
+	 * the storage for a statement that is then dropped.
+	 */
+	mutex_lock(&edu->lock);
+	ret = edu_find(edu, file, dmabuf) ? -EEXIST : 0;
+	mutex_unlock(&edu->lock);
+	if (ret)
+		goto leave;
 	ea->attach = dma_buf_attach_segments(dmabuf, dev,
 					     a.flags & EDU_DMABUF_ATTACH_ONE_PIECE ?
 					     1 : 0);
@@ -709,7 +718,7 @@ static long edu_ioctl_attach(struct edu_dev *edu, struct file *file,
 	ea->owner = file;
 	ea->dmabuf = dmabuf;
 
-	/* Attached without the lock: another call may have won the race. */
+	/* Attached without the lock: a concurrent call may have won. */
 	mutex_lock(&edu->lock);
 	ret = edu_find(edu, file, dmabuf) ? -EEXIST : 0;
 	if (!ret) {

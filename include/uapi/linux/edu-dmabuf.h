@@ -78,7 +78,10 @@ struct edu_dmabuf_map_info {
  * EDU_DMABUF_IOCTL_MAP_INFO reports pieces instead of segments: segments
  * whose DMA addresses follow each other make one piece (the device takes
  * at most 64 KiB in one segment, so that a buffer contiguous in its DMA
- * address space comes in several segments but one piece).
+ * address space comes in several segments but one piece). Where every
+ * mapping is bounced (swiotlb=force), each segment goes to a bounce
+ * buffer of its own, and pieces are where those happen to lie: segments
+ * bounced into neighbouring slots make one piece by chance.
  */
 #define EDU_DMABUF_MAP_INFO_PIECES	0x1U
 
@@ -106,7 +109,8 @@ struct edu_dmabuf_attach {
  * storage is pinned in more, or no storage could be: every mapping
  * bounced through buffers smaller than the buffer), and with ENOMEM where
  * idle storage had to move into one block and none was to be had; a
- * first use that finds no block fails with ENOMEM.
+ * first use that finds no block fails with ENOMEM. A buffer this file
+ * attached already gets EEXIST, the storage untouched.
  */
 #define EDU_DMABUF_ATTACH_ONE_PIECE	0x1U
 

@@ -603,6 +603,35 @@ TEST_F(edu, one_piece_enomem_when_cma_is_used_up)
 	EXPECT_EQ(live, live_buffers());
 }
 
+/*
+ * ATTACH of a buffer this file attached already fails with EEXIST before
+ * it attaches again: a one-piece statement that is then dropped moves
+ * nothing (a frame's buffer made after holes stays in its pieces) and
+ * takes no block.
+ */
+TEST_F(edu, second_attach_moves_nothing)
+{
+	struct edu_dmabuf_map_info info;
+	int holes[HOLES], fd;
+	unsigned int pieces;
+	long cma;
+
+	ASSERT_EQ(0, heap_holes_make(self->heap, holes));
+	fd = heap_alloc(self->heap, 8294400, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, edu_attach(self->edu32, fd, true));
+	ASSERT_EQ(0, edu_map_pieces(self->edu32, fd, &info));
+	pieces = info.nr_segs;
+	cma = vmstat_counter("cma_alloc_success");
+	EXPECT_EQ(-EEXIST, edu_attach_one_piece(self->edu32, fd));
+	ASSERT_EQ(0, edu_map_pieces(self->edu32, fd, &info));
+	EXPECT_EQ(pieces, info.nr_segs);
+	EXPECT_EQ(cma, vmstat_counter("cma_alloc_success"));
+	EXPECT_EQ(0, edu_attach(self->edu32, fd, false));
+	close(fd);
+	heap_holes_close(holes);
+}
+
 /* A child inherits the descriptor across fork(); dup() works too. */
 TEST_F(edu, fork_and_dup)
 {
