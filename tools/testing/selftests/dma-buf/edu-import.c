@@ -446,7 +446,7 @@ TEST_F(edu, narrow_device_refused_where_it_reaches_nothing)
 
 /* Buffers the 32-bit device takes in one piece, as vivid's dma-contig node does. */
 static const size_t one_piece_sizes[] = {
-	1 << 20,
+	1 << 20,	/* one of the heap's runs: one piece with or without */
 	4 << 20,	/* the page allocator's largest block */
 	8294400,	/* one 1080p RGB32 frame: 2,025 pages, from CMA */
 };
@@ -533,26 +533,31 @@ TEST_F(edu, one_piece_where_the_device_needs_it)
 	heap_holes_close(holes);
 }
 
-/* More blocks of 8 MiB than the guest's cma=64M holds. */
 #define CMA_BLOCK	(8 << 20)
-#define CMA_TRIES	12
+#define CMA_TRIES_MAX	64
 
 /*
  * Buffers of 8 MiB that the 32-bit device takes in one piece, until CMA
- * is used up: where DMA addresses are physical, a first use that finds no
- * block fails with ENOMEM and loses nothing: every buffer before it holds
- * what the device wrote, still in one piece; the failed one works in runs
- * once the statement is gone; a block given back is had again; nothing
- * is left when all are closed. Behind a translating IOMMU no block is
- * needed: all of them are taken, none from CMA.
+ * is used up (two more than CmaTotal holds): where DMA addresses are
+ * physical, a first use that finds no block fails with ENOMEM and loses
+ * nothing: every buffer before it holds what the device wrote, still in
+ * one piece; the failed one works in runs once the statement is gone; a
+ * block given back is had again; nothing is left when all are closed.
+ * Behind a translating IOMMU no block is needed: all of them are taken,
+ * none from CMA.
  */
 TEST_F(edu, one_piece_enomem_when_cma_is_used_up)
 {
 	bool translated = self->path32 == DMA_TRANSLATED;
+	int fds[CMA_TRIES_MAX], n, i, ret = 0, live, tries;
 	struct edu_dmabuf_map_info info;
-	int fds[CMA_TRIES], n, i, ret = 0, live;
-	long cma;
+	long cma, cma_kb;
 
+	/* More blocks than the contiguous memory area holds. */
+	cma_kb = meminfo_kb("CmaTotal");
+	ASSERT_LT(0, cma_kb) TH_LOG("no CmaTotal in /proc/meminfo (cma= on the command line)");
+	tries = cma_kb / (CMA_BLOCK >> 10) + 2;
+	ASSERT_GE(CMA_TRIES_MAX, tries) TH_LOG("%ld KiB of CMA: too many blocks", cma_kb);
 	if (self->path32 == DMA_BOUNCED)
 		SKIP(return,
 		     "every mapping bounced: 8 MiB is never one piece (one_piece_where_the_device_needs_it checks the ERANGE)");
@@ -560,7 +565,7 @@ TEST_F(edu, one_piece_enomem_when_cma_is_used_up)
 	ASSERT_LE(0, live);
 	cma = vmstat_counter("cma_alloc_success");
 	ASSERT_LE(0, cma);
-	for (n = 0; n < CMA_TRIES && !ret; n++) {
+	for (n = 0; n < tries && !ret; n++) {
 		fds[n] = heap_alloc(self->heap, CMA_BLOCK, O_RDWR | O_CLOEXEC);
 		ASSERT_LE(0, fds[n]);
 		ASSERT_EQ(0, edu_attach_one_piece(self->edu32, fds[n]));
