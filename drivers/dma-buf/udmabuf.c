@@ -112,11 +112,18 @@ static void udmabuf_free(struct udmabuf *ubuf)
 	kfree(ubuf);
 }
 
+/* The longest run udmabuf_run() reports: 2 MiB with 4 KiB pages. */
+#define UDMABUF_RUN_MAX	512
+
 /*
  * The run of consecutive frames that starts at page @pgoff of the udmabuf
  * @data, as dma_buf_map_pages() joins them into one scatterlist entry (so
  * that dma_buf_check_segments() counts a bounced device's segments as its
- * mappings will come).
+ * mappings will come), up to UDMABUF_RUN_MAX pages: page faults call it
+ * too (dma_buf_map_window()), and must not walk a long run each time. The
+ * cap can only count a piece more than the mapping makes, never fewer, and
+ * only in a run longer than 2 MiB, which a bounced device (bounce buffers
+ * of at most 256 KiB) takes in eight pieces or more anyway.
  */
 static unsigned long udmabuf_run(void *data, pgoff_t pgoff, unsigned long *len)
 {
@@ -125,7 +132,7 @@ static unsigned long udmabuf_run(void *data, pgoff_t pgoff, unsigned long *len)
 
 	pgoff = array_index_nospec(pgoff, ubuf->n_pages);
 	pfn = page_to_pfn(ubuf->pages[pgoff]);
-	while (pgoff + n < ubuf->n_pages &&
+	while (n < UDMABUF_RUN_MAX && pgoff + n < ubuf->n_pages &&
 	       page_to_pfn(ubuf->pages[pgoff + n]) == pfn + n)
 		n++;
 	*len = n;
