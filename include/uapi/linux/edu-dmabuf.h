@@ -110,7 +110,8 @@ struct edu_dmabuf_attach {
  * bounced through buffers smaller than the buffer), and with ENOMEM where
  * idle storage had to move into one block and none was to be had; a
  * first use that finds no block fails with ENOMEM. A buffer this file
- * attached already gets EEXIST, the storage untouched.
+ * attached already gets EEXIST, the storage untouched (unless two calls
+ * for the same buffer race: both attach, one gets EEXIST).
  */
 #define EDU_DMABUF_ATTACH_ONE_PIECE	0x1U
 
