@@ -855,6 +855,9 @@ TEST_F(edu, narrow_device_reaches_or_is_refused)
 	if (self->edu28 < 0)
 		SKIP(return, EDU28_REFUSED_WHY);
 	fill_bytes(self->map, self->size, 0x99, 0);
+	buf = ub_create(self->dev, self->memfd, 0, self->size, 0);
+	ASSERT_LE(0, buf);
+	/* Where the pages lie once pinned: pinning migrates them out of CMA. */
 	last = phys_last(self->map, self->size, self->page);
 	ASSERT_NE(UINT64_MAX, last) TH_LOG("no frame numbers in /proc/self/pagemap");
 	switch (dma_path_of(EDU28_SLOT)) {
@@ -870,8 +873,6 @@ TEST_F(edu, narrow_device_reaches_or_is_refused)
 		reach = last <= MASK28;
 		break;
 	}
-	buf = ub_create(self->dev, self->memfd, 0, self->size, 0);
-	ASSERT_LE(0, buf);
 	expect = reach ? 0 : -ERANGE;
 	EXPECT_EQ(expect, edu_attach(self->edu28, buf, true))
 		TH_LOG("storage up to %#llx", (unsigned long long)last);
@@ -929,7 +930,7 @@ TEST_F(edu, one_piece_as_the_pages_lie)
 	fill_bytes(self->map, self->size, 0x3c, 0);
 	buf = ub_create(self->dev, self->memfd, 0, self->size, 0);
 	ASSERT_LE(0, buf);
-	/* Where the pages lie once pinned (pinning may migrate them). */
+	/* Where the pages lie once pinned: pinning migrates them out of CMA. */
 	pieces = phys_pieces(self->map, self->size, self->page);
 	ASSERT_LT(0U, pieces) TH_LOG("no frame numbers in /proc/self/pagemap");
 	if (path == DMA_TRANSLATED)
