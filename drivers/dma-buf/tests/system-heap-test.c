@@ -1441,6 +1441,15 @@ static size_t bounce_holds_256k(struct device *dev)
 	return SZ_256K;
 }
 
+/* For the rest of @test, every device's mappings go to 256 KiB bounce buffers. */
+static void bounce_all_mappings(struct kunit *test)
+{
+	kunit_activate_static_stub(test, dma_buf_bounce_limit,
+				   bounce_everything);
+	kunit_activate_static_stub(test, dma_buf_max_mapping_size,
+				   bounce_holds_256k);
+}
+
 /*
  * A device whose every mapping is bounced through 256 KiB bounce buffers
  * cannot take 2 MiB in one piece, whatever the storage: its late attach
@@ -1454,10 +1463,7 @@ static void impossible_piece_moves_nothing(struct kunit *test)
 
 	populate(test, dmabuf);
 	pfn = page_to_pfn(system_heap_page(dmabuf, 0));
-	kunit_activate_static_stub(test, dma_buf_bounce_limit,
-				   bounce_everything);
-	kunit_activate_static_stub(test, dma_buf_max_mapping_size,
-				   bounce_holds_256k);
+	bounce_all_mappings(test);
 	attach = dma_buf_attach_segments(dmabuf,
 					 dma_buf_test_device(test, "bounced",
 							     DMA_BIT_MASK(32), 0,
@@ -1490,10 +1496,7 @@ static void bounced_block_in_few_entries(struct kunit *test)
 	struct dma_buf_attachment *attach;
 	struct sg_table *sgt;
 
-	kunit_activate_static_stub(test, dma_buf_bounce_limit,
-				   bounce_everything);
-	kunit_activate_static_stub(test, dma_buf_max_mapping_size,
-				   bounce_holds_256k);
+	bounce_all_mappings(test);
 	attach = dma_buf_attach_segments(dmabuf,
 					 dma_buf_test_device(test, "bounced",
 							     DMA_BIT_MASK(32), 0,
