@@ -335,7 +335,7 @@ static bool wait_pinned(int fd)
 TEST_F(edu, late_narrow_device_moves_idle_buffer)
 {
 	int ballast[BALLAST_MAX], nr_ballast, fd, status;
-	size_t dma_len = 8 * self->page;
+	size_t dma_len = 4 * self->page;
 	struct edu_dmabuf_map_info info;
 	uint32_t crc = 0, got = 0;
 	unsigned char *m;
@@ -451,17 +451,20 @@ static const size_t one_piece_sizes[] = {
 	8294400,	/* one 1080p RGB32 frame: 2,025 pages, from CMA */
 };
 
-/* The device writes a page at each end of @fd; 0, or its -errno. */
+/* What the device writes at each end of a buffer: one chunk's worth. */
+#define END_LEN	2048
+
+/* The device writes END_LEN bytes at each end of @fd; 0, or its -errno. */
 static int device_writes_both_ends(int edu, int fd, size_t size, uint32_t seed)
 {
-	return edu_from_device(edu, fd, 0, 4096, seed) ?:
-	       edu_from_device(edu, fd, size - 4096, 4096, seed + 1);
+	return edu_from_device(edu, fd, 0, END_LEN, seed) ?:
+	       edu_from_device(edu, fd, size - END_LEN, END_LEN, seed + 1);
 }
 
 static bool holds_both_ends(int fd, size_t size, uint32_t seed)
 {
-	return holds_pattern(fd, size, 0, 4096, seed) &&
-	       holds_pattern(fd, size, size - 4096, 4096, seed + 1);
+	return holds_pattern(fd, size, 0, END_LEN, seed) &&
+	       holds_pattern(fd, size, size - END_LEN, END_LEN, seed + 1);
 }
 
 /*
@@ -1143,8 +1146,12 @@ FIXTURE_SETUP(coherent)
 			    &self->edu32);
 	if (why)
 		SKIP(return, "%s", why);
-	/* Five pages and a bit: several chunks, page ends inside. */
-	self->size = 5 * sysconf(_SC_PAGESIZE) + 4096;
+	/*
+	 * Two pages: several chunks, a page end inside the device's partial
+	 * write below, kmap and kmap_atomic on alternate pages. Each chunk
+	 * costs the edu device 200 ms, so no more.
+	 */
+	self->size = 2 * sysconf(_SC_PAGESIZE);
 	self->fd = heap_alloc(self->heap, self->size, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->fd);
 	if (variant->attached) {

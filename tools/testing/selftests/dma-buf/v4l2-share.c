@@ -39,15 +39,16 @@
 #define UDMABUF		"/dev/udmabuf"
 
 /*
- * vivid capture's format: its smallest webcam size, a packed format.
- * QEMU's edu device finishes a DMA (the driver moves at most 4095 bytes
- * at a time) 100 ms after it starts: reading a frame of 115200 bytes
- * takes it about 8 seconds, so most cases have it read a little
- * (PEEK_LEN), and a whole frame only where it matters.
+ * vivid capture's format: its smallest webcam size, one byte a pixel.
+ * QEMU's edu device finishes a DMA 100 ms after it starts, and the
+ * driver reads at most 4095 bytes in two of them: reading a frame of
+ * 57,600 bytes takes it 3 seconds in one piece, 6 where each page is a
+ * segment of its own, so most cases have it read a little (PEEK_LEN),
+ * and a whole frame only where it matters.
  */
 #define CAP_WIDTH	320
 #define CAP_HEIGHT	180
-#define CAP_FOURCC	V4L2_PIX_FMT_YUYV
+#define CAP_FOURCC	V4L2_PIX_FMT_GREY
 
 /* vim2m converts RGB24 into YUYV at this size. */
 #define M2M_WIDTH	320
@@ -412,11 +413,6 @@ static size_t page_align(size_t len)
 	return (len + page - 1) / page * page;
 }
 
-/*
- * vivid capture as every case uses it: the webcam input, the 75% colour
- * bar with no moving parts and no text (the same bytes in every frame),
- * CAP_WIDTH x CAP_HEIGHT CAP_FOURCC, 30 frames a second.
- */
 /*
  * vivid's capture node @fd at @width x @height @fourcc, a fixed frame
  * (colour bars, no text, no movement), 30 frames a second at most.
