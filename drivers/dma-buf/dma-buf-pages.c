@@ -87,6 +87,28 @@ struct page *dma_buf_alloc_pages_below(u64 limit, unsigned int order,
 }
 EXPORT_SYMBOL_GPL(dma_buf_alloc_pages_below);
 
+/*
+ * Charge @n_pages pages from @page, which their allocator (CMA) did not
+ * charge, to the current memory cgroup, as the page allocator would for
+ * __GFP_ACCOUNT; freeing them uncharges them. 0, or -ENOMEM with none of
+ * them charged.
+ */
+static int dma_buf_charge_pages(struct page *page, unsigned long n_pages)
+{
+	unsigned long i;
+
+	for (i = 0; i < n_pages; i++)
+		if (memcg_kmem_charge_page(nth_page(page, i), GFP_KERNEL |
+					   __GFP_NOWARN | __GFP_RETRY_MAYFAIL, 0))
+			goto uncharge;
+	return 0;
+
+uncharge:
+	while (i--)
+		memcg_kmem_uncharge_page(nth_page(page, i), 0);
+	return -ENOMEM;
+}
+
 #ifdef CONFIG_DMA_CMA
 /*
  * @n_pages from the default contiguous memory area, if it has them below
@@ -98,7 +120,6 @@ static struct page *dma_buf_alloc_cma(unsigned long n_pages, u64 limit,
 {
 	struct cma *cma = dma_contiguous_default_area;
 	struct page *page;
-	unsigned long i = 0;
 
 	if (!cma)
 		return NULL;
@@ -106,23 +127,12 @@ static struct page *dma_buf_alloc_cma(unsigned long n_pages, u64 limit,
 	page = cma_alloc(cma, n_pages, min(order_base_2(n_pages), 8), true);
 	if (!page)
 		return NULL;
-	if (PFN_PHYS((u64)page_to_pfn(page) + n_pages) - 1 > limit)
-		goto release;
-	if (gfp & __GFP_ACCOUNT) {
-		for (; i < n_pages; i++)
-			if (memcg_kmem_charge_page(nth_page(page, i),
-						   GFP_KERNEL | __GFP_NOWARN |
-						   __GFP_RETRY_MAYFAIL, 0))
-				goto uncharge;
+	if (PFN_PHYS((u64)page_to_pfn(page) + n_pages) - 1 > limit ||
+	    ((gfp & __GFP_ACCOUNT) && dma_buf_charge_pages(page, n_pages))) {
+		cma_release(cma, page, n_pages);
+		return NULL;
 	}
 	return page;
-
-uncharge:
-	while (i--)
-		memcg_kmem_uncharge_page(nth_page(page, i), 0);
-release:
-	cma_release(cma, page, n_pages);
-	return NULL;
 }
 #else
 static struct page *dma_buf_alloc_cma(unsigned long n_pages, u64 limit,
@@ -211,6 +221,92 @@ void dma_buf_free_contiguous(struct page *page, unsigned long n_pages)
 		__free_page(nth_page(page, i));
 }
 EXPORT_SYMBOL_GPL(dma_buf_free_contiguous);
+
+/**
+ * dma_buf_alloc_for_device() - allocate pages that one device takes
+ *	without a bounce buffer
+ * @dev: the device, &dma_buf_constraints.dma_dev.
+ * @n_pages: how many pages.
+ * @limit: highest acceptable physical address, from
+ *	dma_buf_attachments_constraints() (the other devices' reach).
+ * @dma_handle: set to the DMA address of the first page, for @dev.
+ * @gfp: __GFP_ACCOUNT to charge the pages to the current memory cgroup,
+ *	wherever they come from; or 0.
+ *
+ * For exporters of memory with pages, when a device whose every mapping
+ * is bounced needs the buffer in fewer pieces than bounce buffers hold
+ * (see "negotiation"): dma_alloc_pages() for @dev, in both directions.
+ * The pages lie at consecutive addresses, from the contiguous memory area
+ * or the page allocator, within @dev's coherent DMA mask, and @dev reaches
+ * them at @dma_handle onwards without a bounce buffer (sync them with
+ * dma_sync_single_for_device() and dma_sync_single_for_cpu() on that
+ * handle); every other device maps them as any pages, with
+ * dma_map_sgtable(). They are not compound, and only the DMA API may
+ * free them: the exporter keeps them whole and gives them back with
+ * dma_buf_free_for_device(). A reference to @dev is held until then, so
+ * that the pages outlive its driver. Not cleared. Not in a confidential
+ * VM, where the DMA API shares such memory with the host: the kernel
+ * maps it apart from ordinary memory, and processes that map the buffer
+ * would read the wrong bytes.
+ *
+ * Context: Process context; may sleep.
+ * Return: The first page, or NULL if no such pages could be had (below
+ * @limit), or for a device without a coherent DMA mask.
+ */
+struct page *dma_buf_alloc_for_device(struct device *dev,
+				      unsigned long n_pages, u64 limit,
+				      dma_addr_t *dma_handle, gfp_t gfp)
+{
+	size_t size = n_pages << PAGE_SHIFT;
+	struct page *page;
+	gfp_t flags;
+
+	KUNIT_STATIC_STUB_REDIRECT(dma_buf_alloc_for_device, dev, n_pages,
+				   limit, dma_handle, gfp);
+	/* dma_alloc_pages() warns about a device without a coherent mask. */
+	if (!n_pages || n_pages > SIZE_MAX >> PAGE_SHIFT ||
+	    !dev->coherent_dma_mask || force_dma_unencrypted(dev))
+		return NULL;
+	/* As dma_buf_alloc_contiguous() tries: long blocks only once. */
+	flags = GFP_KERNEL | __GFP_NOWARN | (gfp & __GFP_ACCOUNT);
+	flags |= get_order(size) <= PAGE_ALLOC_COSTLY_ORDER ?
+		 __GFP_RETRY_MAYFAIL : __GFP_NORETRY;
+	page = dma_alloc_pages(dev, size, dma_handle, DMA_BIDIRECTIONAL, flags);
+	if (!page)
+		return NULL;
+	/* The page allocator charged its pages; CMA's are charged here. */
+	if (PFN_PHYS((u64)page_to_pfn(page) + n_pages) - 1 > limit ||
+	    (is_migrate_cma_page(page) && (gfp & __GFP_ACCOUNT) &&
+	     dma_buf_charge_pages(page, n_pages))) {
+		dma_free_pages(dev, size, page, *dma_handle, DMA_BIDIRECTIONAL);
+		return NULL;
+	}
+	get_device(dev);
+	return page;
+}
+EXPORT_SYMBOL_GPL(dma_buf_alloc_for_device);
+
+/**
+ * dma_buf_free_for_device() - free what dma_buf_alloc_for_device() gave
+ * @dev: the device it was given for.
+ * @page: the first page it returned.
+ * @n_pages: as many pages as were asked for.
+ * @dma_handle: the DMA address it set.
+ *
+ * Drops the reference to @dev taken with the pages.
+ *
+ * Context: Process context; may sleep.
+ */
+void dma_buf_free_for_device(struct device *dev, struct page *page,
+			     unsigned long n_pages, dma_addr_t dma_handle)
+{
+	KUNIT_STATIC_STUB_REDIRECT(dma_buf_free_for_device, dev, page, n_pages,
+				   dma_handle);
+	dma_free_pages(dev, n_pages << PAGE_SHIFT, page, dma_handle,
+		       DMA_BIDIRECTIONAL);
+	put_device(dev);
+}
+EXPORT_SYMBOL_GPL(dma_buf_free_for_device);
 
 /*
  * How many struct pages, from @page on, lie in its piece of the memory

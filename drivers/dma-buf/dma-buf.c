@@ -352,11 +352,23 @@
  * device's reach. Behind a translating IOMMU a statement asks nothing of
  * the storage: the DMA API maps any pages at consecutive I/O virtual
  * addresses, and physical contiguity, which is scarce, is not spent on
- * such a device. A device whose every mapping is bounced (swiotlb=force)
- * takes each segment of memory with pages in a bounce buffer of its own,
- * at most its maximum segment size and dma_max_mapping_size() long
- * (256 KiB with swiotlb's defaults): a buffer longer than that many
- * segments is refused with -ERANGE at attach, without a move.
+ * such a device. A device whose every mapping is bounced (swiotlb=force,
+ * a confidential VM) takes each segment of memory with pages in a bounce
+ * buffer of its own, at most its maximum segment size and
+ * dma_max_mapping_size() long (256 KiB with swiotlb's defaults), however
+ * contiguous the memory is. When the buffer is longer than the pieces
+ * its importer takes make of that, the only memory the device can take
+ * so is memory the DMA API allocates for it (dma_alloc_pages(), which it
+ * reaches without a bounce buffer, as it does videobuf2's own buffers):
+ * the core names the device in @dma_dev of the constraints, and an
+ * exporter that allocates at first use allocates the storage so, with
+ * dma_buf_alloc_for_device(). The storage then stays tied to that device
+ * (it holds a reference to it) until it is freed or moved, and the device
+ * maps it without a bounce buffer, every other device through the DMA API
+ * as usual. Only one device per buffer can have that: a second one is
+ * refused with -ERANGE at attach, as is such a device on storage that
+ * exists and was not allocated for it and cannot move (pinned, or an
+ * exporter that never moves).
  */
 
 /**
@@ -1276,10 +1288,14 @@ static void dma_buf_constraints_narrow(struct dma_buf_constraints *c,
 	c->max_segment_size = min(c->max_segment_size, d->max_segment_size);
 	c->seg_boundary_mask = min(c->seg_boundary_mask, d->seg_boundary_mask);
 	c->max_segments = min_not_zero(c->max_segments, d->max_segments);
+	/* Memory the DMA API allocated for one device is not another's. */
+	if (c->dma_dev && d->dma_dev && c->dma_dev != d->dma_dev)
+		c->dma_limit = 0;
+	c->dma_dev = c->dma_dev ?: d->dma_dev;
 }
 
-static unsigned int dma_buf_device_segments(struct device *dev,
-					    unsigned int max_segments);
+static void dma_buf_attachment_constraints(const struct dma_buf_attachment *attach,
+					   struct dma_buf_constraints *c);
 
 /*
  * @dev cannot reach the storage: move it where @dev and every attached
@@ -1294,8 +1310,7 @@ static int dma_buf_attach_moving(struct dma_buf *dmabuf, struct device *dev,
 	/* Not for a device that no storage would satisfy either. */
 	if (!dmabuf->ops->move || dma_buf_check_segments(attach, NULL, NULL))
 		return -ERANGE;
-	dma_buf_device_constraints(dev, &c);
-	c.max_segments = dma_buf_device_segments(dev, attach->max_segments);
+	dma_buf_attachment_constraints(attach, &c);
 	ret = dma_buf_move_locked(dmabuf, &c);
 	if (ret == -EBUSY || ret == -ERANGE)
 		return -ERANGE;
@@ -1362,9 +1377,12 @@ __dma_buf_attach(struct dma_buf *dmabuf, struct device *dev,
  * consecutive addresses. A device whose every mapping is bounced
  * (swiotlb=force) takes each segment of memory with pages in its own
  * bounce buffer, which holds at most its maximum segment size and what
- * dma_max_mapping_size() says (256 KiB with swiotlb's defaults): an
- * exporter of such memory refuses a buffer longer than @max_segments such
- * segments, and the core moves nothing for it.
+ * dma_max_mapping_size() says (256 KiB with swiotlb's defaults): a buffer
+ * longer than @max_segments such segments must be memory the DMA API
+ * allocated for @dev (&dma_buf_constraints.dma_dev): an exporter that
+ * allocates at first use allocates it so, existing storage moves into
+ * such memory if it can, and the device is refused if another attached
+ * device needs the same.
  *
  * Context: Process context. Takes &dma_buf.lock; may sleep.
  * Return: The attachment, or an ERR_PTR(): -EINVAL (with a WARN) for a
@@ -2349,8 +2367,44 @@ void dma_buf_device_constraints(struct device *dev,
 	c->dma_limit = dma_buf_device_limit(dev);
 	dma_buf_device_segment_limits(dev, c);
 	c->max_segments = 0;
+	c->dma_dev = NULL;
 }
 EXPORT_SYMBOL_GPL(dma_buf_device_constraints);
+
+/*
+ * Can @attach's device only be given the buffer in memory the DMA API
+ * allocated for it? Its every mapping is bounced, each segment into a
+ * bounce buffer of its own (at most what dma_buf_device_segment_limits()
+ * says), and its importer takes the buffer in fewer pieces than that
+ * makes of it.
+ */
+static bool dma_buf_needs_own_memory(const struct dma_buf_attachment *attach)
+{
+	unsigned int limit = dma_buf_device_segments(attach->dev,
+						     attach->max_segments);
+	struct dma_buf_constraints c;
+	u64 seg, most;
+
+	if (!limit || !dma_buf_bounce_limit(attach->dev))
+		return false;
+	dma_buf_device_segment_limits(attach->dev, &c);
+	/* No segment is longer than the boundary's step either. */
+	seg = min_t(u64, c.max_segment_size,
+		    (u64)c.seg_boundary_mask + 1 ?: U64_MAX);
+	return !check_mul_overflow((u64)limit, seg, &most) &&
+	       attach->dmabuf->size > most;
+}
+
+/* The constraints of @attach: its device's, and its importer's statement. */
+static void dma_buf_attachment_constraints(const struct dma_buf_attachment *attach,
+					   struct dma_buf_constraints *c)
+{
+	dma_buf_device_constraints(attach->dev, c);
+	c->max_segments = dma_buf_device_segments(attach->dev,
+						  attach->max_segments);
+	if (dma_buf_needs_own_memory(attach))
+		c->dma_dev = attach->dev;
+}
 
 /**
  * dma_buf_attachments_constraints() - what every attached device can work
@@ -2380,10 +2434,9 @@ unsigned int dma_buf_attachments_constraints(struct dma_buf *dmabuf,
 	c->max_segment_size = UINT_MAX;
 	c->seg_boundary_mask = ULONG_MAX;
 	c->max_segments = 0;
+	c->dma_dev = NULL;
 	list_for_each_entry(attach, &dmabuf->attachments, node) {
-		dma_buf_device_constraints(attach->dev, &dc);
-		dc.max_segments = dma_buf_device_segments(attach->dev,
-							  attach->max_segments);
+		dma_buf_attachment_constraints(attach, &dc);
 		dma_buf_constraints_narrow(c, &dc);
 		n++;
 	}
@@ -2428,11 +2481,14 @@ static unsigned int dma_buf_pieces_segments(const struct dma_buf_constraints *c,
  * boundary and at what one mapping can bounce) goes to a bounce buffer of
  * its own and counts, runs that follow each other too (an exporter's
  * scatterlist may keep them apart: one that joins them reports them as
- * one run); before the storage exists, such a device is refused if the
- * buffer is longer than that many segments.
+ * one run). If the buffer is longer than so many segments, only memory
+ * the DMA API allocates for the device will do (see "negotiation"): such
+ * a device is taken before the storage exists unless another attached
+ * device needs the same, and refused once it exists (an exporter whose
+ * storage was allocated for this device does not ask).
  *
- * Context: Any context in which @run may be called; in &dma_buf_ops.attach,
- * with &dma_buf.lock held.
+ * Context: Process context, with &dma_buf.lock held
+ * (as in &dma_buf_ops.attach), so that no device attaches meanwhile.
  * Return: 0 if the storage comes in few enough pieces; -ERANGE if not,
  * which the exporter returns for the core to move the storage; -EINVAL
  * (with a WARN) for a NULL argument.
@@ -2441,30 +2497,32 @@ int dma_buf_check_segments(const struct dma_buf_attachment *attach,
 			   dma_buf_run_fn run, void *data)
 {
 	unsigned long pgoff = 0, n_pages, pfn, len, start = 0, next = 0;
+	struct dma_buf_attachment *other;
 	struct dma_buf_constraints c;
 	unsigned int limit, pieces = 0;
 	bool bounced;
-	u64 most, seg;
 
 	if (dma_buf_misuse(!attach))
 		return -EINVAL;
 	limit = dma_buf_device_segments(attach->dev, attach->max_segments);
 	if (!limit)
 		return 0;
+	if (dma_buf_needs_own_memory(attach)) {
+		/* Storage that exists was not allocated for the device. */
+		if (run)
+			return -ERANGE;
+		/* Nor can storage to come be another device's own too. */
+		list_for_each_entry(other, &attach->dmabuf->attachments, node)
+			if (other->dev != attach->dev &&
+			    dma_buf_needs_own_memory(other))
+				return -ERANGE;
+		return 0;
+	}
+	if (!run)
+		return 0;
 	bounced = dma_buf_bounce_limit(attach->dev);
 	if (bounced)
 		dma_buf_device_segment_limits(attach->dev, &c);
-	if (!run) {
-		/*
-		 * Pages to come: no segment is longer than the maximum
-		 * segment size, nor than the boundary's step.
-		 */
-		seg = min_t(u64, c.max_segment_size,
-			    (u64)c.seg_boundary_mask + 1 ?: U64_MAX);
-		if (!bounced || check_mul_overflow((u64)limit, seg, &most))
-			return 0;
-		return attach->dmabuf->size > most ? -ERANGE : 0;
-	}
 
 	n_pages = dma_buf_num_pages(attach->dmabuf);
 	while (pgoff < n_pages) {

@@ -408,6 +408,13 @@ typedef unsigned long (*dma_buf_run_fn)(void *data, pgoff_t pgoff,
  *	importers' statements (dma_buf_attach_segments()) that count here:
  *	not that of a device behind a translating IOMMU, which maps any
  *	pages at consecutive DMA addresses.
+ * @dma_dev: the device, if any, that can only be given the buffer in
+ *	memory the DMA API allocated for it (dma_buf_alloc_for_device()):
+ *	its every mapping is bounced, and its importer takes the buffer in
+ *	fewer pieces than bounce buffers would make (see "negotiation").
+ *	An exporter that allocates storage for the constraints allocates
+ *	it so, or fails with -ERANGE. NULL if no device needs it; no buffer
+ *	can have two (@dma_limit is then 0).
  *
  * Filled in by dma_buf_device_constraints() and
  * dma_buf_attachments_constraints(); the segment limits alone by
@@ -418,6 +425,7 @@ struct dma_buf_constraints {
 	unsigned int max_segment_size;
 	unsigned long seg_boundary_mask;
 	unsigned int max_segments;
+	struct device *dma_dev;
 };
 
 #ifdef CONFIG_DMA_SHARED_BUFFER
@@ -623,6 +631,11 @@ struct page *dma_buf_alloc_pages_below(u64 limit, unsigned int order,
 struct page *dma_buf_alloc_contiguous(unsigned long n_pages, u64 limit,
 				      gfp_t gfp);
 void dma_buf_free_contiguous(struct page *page, unsigned long n_pages);
+struct page *dma_buf_alloc_for_device(struct device *dev,
+				      unsigned long n_pages, u64 limit,
+				      dma_addr_t *dma_handle, gfp_t gfp);
+void dma_buf_free_for_device(struct device *dev, struct page *page,
+			     unsigned long n_pages, dma_addr_t dma_handle);
 struct sg_table *dma_buf_pages_to_sgt(struct page **pages,
 				      unsigned int n_pages,
 				      const struct dma_buf_constraints *c,
@@ -843,6 +856,22 @@ static inline struct page *dma_buf_alloc_contiguous(unsigned long n_pages,
 
 static inline void dma_buf_free_contiguous(struct page *page,
 					   unsigned long n_pages)
+{
+}
+
+static inline struct page *dma_buf_alloc_for_device(struct device *dev,
+						    unsigned long n_pages,
+						    u64 limit,
+						    dma_addr_t *dma_handle,
+						    gfp_t gfp)
+{
+	return NULL;
+}
+
+static inline void dma_buf_free_for_device(struct device *dev,
+					   struct page *page,
+					   unsigned long n_pages,
+					   dma_addr_t dma_handle)
 {
 }
 

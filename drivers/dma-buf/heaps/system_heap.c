@@ -58,7 +58,15 @@
  * needs fewer pieces than the storage has gets the storage moved into one
  * block if it is idle, and -ERANGE if it is pinned. Importers whose
  * device sits behind a translating IOMMU never cost a block: the IOMMU
- * maps any pages at consecutive addresses.
+ * maps any pages at consecutive addresses. A device whose every mapping
+ * is bounced (swiotlb=force) cannot take a block through bounce buffers
+ * when the buffer is longer than its pieces of them hold: its block comes
+ * from the DMA API, allocated for it (dma_buf_alloc_for_device(), within
+ * its coherent DMA mask, charged as above), and the device maps it at the
+ * block's own DMA addresses, without a bounce buffer; every other device
+ * maps it as any pages. The block holds a reference to that device until
+ * it is freed or moves, and a second device that needs the same is
+ * refused with -ERANGE.
  *
  * The heap keeps the runs, not every page (no array of page pointers):
  * an attachment's scatterlist is built run by run, each run cut to that
@@ -133,6 +141,13 @@ struct system_heap_storage {
 	 * described as runs like any storage; 0 for storage in runs.
 	 */
 	unsigned long block;
+	/*
+	 * The device the block was allocated for by the DMA API, which takes
+	 * it at @dma_handle without a bounce buffer
+	 * (dma_buf_alloc_for_device()); NULL for other storage.
+	 */
+	struct device *dma_dev;
+	dma_addr_t dma_handle;
 };
 
 struct system_heap_buffer {
@@ -176,14 +191,26 @@ static struct page *system_heap_run(const struct system_heap_storage *s,
 	return s->run_pages[r];
 }
 
+/* Free the block of @s, which starts at @page. */
+static void system_heap_free_block(struct system_heap_storage *s,
+				   struct page *page)
+{
+	if (s->dma_dev)
+		dma_buf_free_for_device(s->dma_dev, page, s->block,
+					s->dma_handle);
+	else
+		dma_buf_free_contiguous(page, s->block);
+	s->block = 0;
+	s->dma_dev = NULL;
+}
+
 /* Free every run of @s. */
 static void system_heap_free_storage(struct system_heap_storage *s)
 {
 	unsigned int k, r = 0, end = 0;
 
 	if (s->block) {
-		dma_buf_free_contiguous(system_heap_run(s, 0), s->block);
-		s->block = 0;
+		system_heap_free_block(s, system_heap_run(s, 0));
 		goto free_arrays;
 	}
 	for (k = 0; k < SYSTEM_HEAP_N_ORDERS; k++) {
@@ -302,9 +329,11 @@ static int system_heap_grow_runs(struct system_heap_storage *s,
 
 /*
  * The storage as one block of @n_pages consecutive pages below
- * @c->dma_limit, for importers that take the buffer in few pieces. It is
- * described as runs like any storage, so that every reader of runs works
- * on it unchanged; only freeing it differs.
+ * @c->dma_limit, for importers that take the buffer in few pieces: from
+ * the DMA API for @c->dma_dev if it needs that, otherwise where the page
+ * allocator or CMA has one. It is described as runs like any storage, so
+ * that every reader of runs works on it unchanged; only freeing it and
+ * @c->dma_dev's mapping of it differ.
  */
 static int system_heap_alloc_block(struct system_heap_storage *s,
 				   unsigned long n_pages,
@@ -317,14 +346,21 @@ static int system_heap_alloc_block(struct system_heap_storage *s,
 	void *vaddr;
 	int ret;
 
-	page = dma_buf_alloc_contiguous(n_pages, c->dma_limit,
-					SYSTEM_HEAP_GFP & ~__GFP_COMP);
+	if (c->dma_dev)
+		page = dma_buf_alloc_for_device(c->dma_dev, n_pages,
+						c->dma_limit, &s->dma_handle,
+						SYSTEM_HEAP_GFP & __GFP_ACCOUNT);
+	else
+		page = dma_buf_alloc_contiguous(n_pages, c->dma_limit,
+						SYSTEM_HEAP_GFP & ~__GFP_COMP);
 	if (!page)
 		return -ENOMEM;
+	s->block = n_pages;
+	s->dma_dev = c->dma_dev;
 	ret = system_heap_grow_runs(s, &size, 0,
 				    system_heap_runs_for(n_pages, 0));
 	if (ret) {
-		dma_buf_free_contiguous(page, n_pages);
+		system_heap_free_block(s, page);
 		return ret;
 	}
 	pfn = page_to_pfn(page);
@@ -336,13 +372,15 @@ static int system_heap_alloc_block(struct system_heap_storage *s,
 			s->n_runs[k]++;
 		}
 	}
-	/* Neither the page allocator's tail nor CMA's pages are cleared. */
+	/*
+	 * Neither the page allocator's tail nor CMA's pages are cleared, nor
+	 * does the DMA API promise to clear its own.
+	 */
 	for (i = 0; zero && i < n_pages; i++) {
 		vaddr = system_heap_map_pfn(pfn + i);
 		clear_page(vaddr);
 		kunmap_local(vaddr);
 	}
-	s->block = n_pages;
 	s->last = PFN_PHYS(pfn + n_pages) - 1;
 	return 0;
 }
@@ -428,10 +466,10 @@ static int system_heap_alloc_storage(struct system_heap_storage *s,
 	*s = (struct system_heap_storage){ };
 	/*
 	 * Runs where they can do, if the page allocator has them; one block
-	 * where they cannot.
+	 * where they cannot, from the DMA API for a device that needs it.
 	 */
-	if (c->max_segments &&
-	    system_heap_runs_for(n_pages, 0) > c->max_segments)
+	if (c->dma_dev || (c->max_segments &&
+			   system_heap_runs_for(n_pages, 0) > c->max_segments))
 		return system_heap_alloc_block(s, n_pages, c, zero);
 	ret = system_heap_alloc_runs(s, n_pages, c, zero);
 	if (ret || !c->max_segments ||
@@ -596,6 +634,9 @@ static int system_heap_attach(struct dma_buf *dmabuf, struct device *dev,
 	if (!buf->s.runs)
 		return dma_buf_check_reach(dev, 0) ?:
 		       dma_buf_check_segments(attach, NULL, NULL);
+	/* The DMA API allocated it for this device: one piece for it. */
+	if (buf->s.dma_dev == dev)
+		return 0;
 	return dma_buf_check_reach(dev, buf->s.last) ?:
 	       dma_buf_check_segments(attach, system_heap_run_at, buf);
 }
@@ -683,6 +724,64 @@ static unsigned int system_heap_segments(const struct system_heap_storage *s,
 	return nents;
 }
 
+/*
+ * Is @attach's device the one the DMA API allocated the storage for? It
+ * then takes the storage at its DMA handle. The storage cannot change
+ * while a mapping of it exists (a move gives every mapping back first),
+ * so the answer is the same when the mapping is made, synced and undone.
+ */
+static bool system_heap_own(const struct dma_buf_attachment *attach)
+{
+	const struct system_heap_buffer *buf = attach->dmabuf->priv;
+
+	return buf->s.dma_dev && buf->s.dma_dev == attach->dev;
+}
+
+/*
+ * The block the DMA API allocated for @attach's device, as that device
+ * takes it: from its DMA handle on, without a bounce buffer, in segments
+ * cut at its maximum segment size and boundary, which follow each other
+ * in its DMA address space.
+ */
+static struct sg_table *system_heap_map_own(struct dma_buf_attachment *attach)
+{
+	const struct system_heap_storage *s =
+		&((struct system_heap_buffer *)attach->dmabuf->priv)->s;
+	size_t size = (size_t)s->block << PAGE_SHIFT, pos, len;
+	struct dma_buf_constraints c = {
+		.max_segment_size = dma_get_max_seg_size(attach->dev),
+		.seg_boundary_mask = dma_get_seg_boundary(attach->dev),
+	};
+	unsigned int nents = 0;
+	struct scatterlist *sg;
+	struct mem_cgroup *old;
+	struct sg_table *sgt;
+
+	for (pos = 0; pos < size; pos += len, nents++)
+		len = dma_buf_segment_len(&c, s->dma_handle + pos, size - pos);
+
+	old = dma_buf_charge_begin(attach->dmabuf);
+	sgt = kzalloc(sizeof(*sgt), GFP_KERNEL_ACCOUNT);
+	if (sgt && sg_alloc_table(sgt, nents, GFP_KERNEL_ACCOUNT)) {
+		kfree(sgt);
+		sgt = NULL;
+	}
+	dma_buf_charge_end(old);
+	if (!sgt)
+		return ERR_PTR(-ENOMEM);
+
+	sg = sgt->sgl;
+	for (pos = 0; pos < size; pos += len, sg = sg_next(sg)) {
+		len = dma_buf_segment_len(&c, s->dma_handle + pos, size - pos);
+		sg_set_page(sg, pfn_to_page(s->runs[0] + (pos >> PAGE_SHIFT)),
+			    len, offset_in_page(pos));
+		sg_dma_address(sg) = s->dma_handle + pos;
+		sg_dma_len(sg) = len;
+	}
+	sgt->nents = nents;
+	return sgt;
+}
+
 static struct sg_table *system_heap_map(struct dma_buf_attachment *attach,
 					enum dma_data_direction dir)
 {
@@ -695,6 +794,8 @@ static struct sg_table *system_heap_map(struct dma_buf_attachment *attach,
 	ret = system_heap_populate(buf);
 	if (ret)
 		return ERR_PTR(ret);
+	if (system_heap_own(attach))
+		return system_heap_map_own(attach);
 	dma_buf_device_segment_limits(attach->dev, &c);
 	if (WARN_ON_ONCE(!c.max_segment_size))
 		return ERR_PTR(-EINVAL);
@@ -720,6 +821,46 @@ free_table:
 	sg_free_table(sgt);
 	kfree(sgt);
 	return ERR_PTR(ret);
+}
+
+/* Undoes system_heap_map(). */
+static void system_heap_unmap(struct dma_buf_attachment *attach,
+			      struct sg_table *sgt, enum dma_data_direction dir)
+{
+	if (!system_heap_own(attach)) {
+		dma_buf_unmap_pages(attach, sgt, dir);
+		return;
+	}
+	sg_free_table(sgt);
+	kfree(sgt);
+}
+
+/* Both syncs: the DMA API's own memory is synced by its handle. */
+static void system_heap_sync_for_device(struct dma_buf_attachment *attach,
+					struct sg_table *sgt,
+					enum dma_data_direction dir)
+{
+	const struct system_heap_buffer *buf = attach->dmabuf->priv;
+
+	if (system_heap_own(attach))
+		dma_sync_single_for_device(attach->dev, buf->s.dma_handle,
+					   (size_t)buf->s.block << PAGE_SHIFT,
+					   dir);
+	else
+		dma_buf_sync_pages_for_device(attach, sgt, dir);
+}
+
+static void system_heap_sync_for_cpu(struct dma_buf_attachment *attach,
+				     struct sg_table *sgt,
+				     enum dma_data_direction dir)
+{
+	const struct system_heap_buffer *buf = attach->dmabuf->priv;
+
+	if (system_heap_own(attach))
+		dma_sync_single_for_cpu(attach->dev, buf->s.dma_handle,
+					(size_t)buf->s.block << PAGE_SHIFT, dir);
+	else
+		dma_buf_sync_pages_for_cpu(attach, sgt, dir);
 }
 
 static void system_heap_release(struct dma_buf *dmabuf)
@@ -927,10 +1068,9 @@ static int system_heap_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma)
 static const struct dma_buf_ops system_heap_buf_ops = {
 	.attach		  = system_heap_attach,
 	.map_dma_buf	  = system_heap_map,
-	/* Undoes system_heap_map() as it undoes dma_buf_map_pages(). */
-	.unmap_dma_buf	  = dma_buf_unmap_pages,
-	.sync_for_device  = dma_buf_sync_pages_for_device,
-	.sync_for_cpu	  = dma_buf_sync_pages_for_cpu,
+	.unmap_dma_buf	  = system_heap_unmap,
+	.sync_for_device  = system_heap_sync_for_device,
+	.sync_for_cpu	  = system_heap_sync_for_cpu,
 	.release	  = system_heap_release,
 	.begin_cpu_access = system_heap_begin_cpu_access,
 	.kmap_atomic	  = system_heap_kmap,

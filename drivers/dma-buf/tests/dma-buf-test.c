@@ -86,6 +86,7 @@ struct fake_exporter {
 	bool move_fixes_attach;		/* a move makes attach succeed */
 	u64 move_limit;
 	unsigned int move_segments;	/* max_segments of the last move */
+	struct device *move_dma_dev;	/* dma_dev of the last move */
 	unsigned int attach_segments;	/* what the last attach stated */
 	bool move_in_end;		/* end_cpu_access tries a move */
 	int move_in_end_ret;
@@ -426,6 +427,7 @@ static int fake_move(struct dma_buf *dmabuf,
 	fake_log(fx, NULL, "move", DMA_NONE);
 	fx->move_limit = c->dma_limit;
 	fx->move_segments = c->max_segments;
+	fx->move_dma_dev = c->dma_dev;
 	/* Every cached mapping went back to the exporter first. */
 	list_for_each_entry(attach, &dmabuf->attachments, node)
 		KUNIT_EXPECT_NULL(fx->test, attach->sgt);
@@ -2744,7 +2746,7 @@ static const struct segments_case segments_cases[] = {
 	  2, false, true, -ERANGE },
 	{ "bounced: one run", { { 10 }, { 3 }, 1 }, 1, false, true, 0 },
 	{ "no storage yet", { }, 1, false, false, 0 },
-	{ "no storage yet, bounced: too big", { }, 1, false, true, -ERANGE },
+	{ "no storage yet, bounced: memory of its own", { }, 1, false, true, 0 },
 	{ "no storage yet, bounced: a piece each", { }, 3, false, true, 0 },
 };
 
@@ -2802,6 +2804,92 @@ static void check_segments(struct kunit *test)
 			p->expect);
 	EXPECT_MISUSE(test, fx, dma_buf_check_segments(NULL, fake_layout_run,
 						       &layout));
+	put_and_flush(dmabuf);
+}
+
+/* Under @dmabuf's lock, as exporters call it. */
+static int check_segments_locked(struct dma_buf *dmabuf, struct device *dev,
+				 unsigned int max_segments,
+				 struct fake_layout *layout)
+{
+	struct dma_buf_attachment attach = {
+		.dmabuf = dmabuf,
+		.dev = dev,
+		.max_segments = max_segments,
+	};
+	int ret;
+
+	mutex_lock(&dmabuf->lock);
+	ret = dma_buf_check_segments(&attach, layout ? fake_layout_run : NULL,
+				     layout);
+	mutex_unlock(&dmabuf->lock);
+	return ret;
+}
+
+/*
+ * A device whose every mapping is bounced, a page at most each here, and
+ * whose importer takes the buffer in fewer pieces than that: only memory
+ * the DMA API allocates for it will do. The core names it in the
+ * constraints (dma_dev), and a late attach moves the storage with it
+ * named. Existing storage is refused for it (the exporter knows whether
+ * it is the device's own), and so is a second such device, without a
+ * move; two named in a move leave no memory at all. A device that takes
+ * a piece a page needs nothing of its own.
+ */
+static void own_memory_for_bounced_device(struct kunit *test)
+{
+	struct dma_buf *dmabuf = fake_export(test, &fake_ops);
+	struct fake_exporter *fx = test->priv;
+	struct device *one = test_device(test, "one");
+	struct device *other = test_device(test, "other");
+	struct fake_layout layout = { { 10 }, { FAKE_PAGES }, 1 };
+	struct dma_buf_constraints c;
+	struct dma_buf_attachment *a;
+
+	kunit_activate_static_stub(test, dma_buf_bounce_limit, bounce_everything);
+	kunit_activate_static_stub(test, dma_buf_max_mapping_size,
+				   bounce_holds_a_page);
+	KUNIT_EXPECT_EQ(test, check_segments_locked(dmabuf, one, 1, NULL), 0);
+	KUNIT_EXPECT_EQ(test, check_segments_locked(dmabuf, one, 1, &layout),
+			-ERANGE);
+
+	fx->attach_ret = -ERANGE;
+	fx->move_fixes_attach = true;
+	a = dma_buf_attach_segments(dmabuf, one, 1);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, a);
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_MOVE], 1U);
+	KUNIT_EXPECT_PTR_EQ(test, fx->move_dma_dev, one);
+	KUNIT_EXPECT_EQ(test, fx->move_segments, 1U);
+	mutex_lock(&dmabuf->lock);
+	dma_buf_attachments_constraints(dmabuf, &c);
+	mutex_unlock(&dmabuf->lock);
+	KUNIT_EXPECT_PTR_EQ(test, c.dma_dev, one);
+	KUNIT_EXPECT_NE(test, c.dma_limit, 0ULL);
+
+	/* The same device again may; another may not, and nothing moves. */
+	KUNIT_EXPECT_EQ(test, check_segments_locked(dmabuf, one, 1, NULL), 0);
+	KUNIT_EXPECT_EQ(test, check_segments_locked(dmabuf, other, 1, NULL),
+			-ERANGE);
+	fx->attach_ret = -ERANGE;
+	KUNIT_EXPECT_EQ(test, PTR_ERR(dma_buf_attach_segments(dmabuf, other, 1)),
+			-ERANGE);
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_MOVE], 1U);
+	dma_buf_device_constraints(other, &c);
+	c.dma_dev = other;
+	KUNIT_EXPECT_EQ(test, dma_buf_move(dmabuf, &c), -ERANGE);
+	KUNIT_EXPECT_EQ(test, fx->calls[OP_MOVE], 1U);
+	/* Pieces of a page each for three pages: nothing of its own. */
+	KUNIT_EXPECT_EQ(test, check_segments_locked(dmabuf, other, FAKE_PAGES,
+						    &layout), 0);
+	dma_buf_device_constraints(other, &c);
+	KUNIT_EXPECT_NULL(test, c.dma_dev);
+
+	dma_buf_detach(dmabuf, a);
+	KUNIT_EXPECT_EQ(test, check_segments_locked(dmabuf, other, 1, NULL), 0);
+	mutex_lock(&dmabuf->lock);
+	dma_buf_attachments_constraints(dmabuf, &c);
+	mutex_unlock(&dmabuf->lock);
+	KUNIT_EXPECT_NULL(test, c.dma_dev);
 	put_and_flush(dmabuf);
 }
 
@@ -3957,6 +4045,7 @@ static struct kunit_case dma_buf_negotiation_cases[] = {
 	KUNIT_CASE(constraints_narrow_segments),
 	KUNIT_CASE(late_segments_move_storage),
 	KUNIT_CASE_PARAM(check_segments, segments_gen_params),
+	KUNIT_CASE(own_memory_for_bounced_device),
 	KUNIT_CASE(check_reach),
 	KUNIT_CASE(segment_walk_is_linear),
 	KUNIT_CASE_PARAM(segments_follow_memory, follow_gen_params),

@@ -1450,44 +1450,142 @@ static void bounce_all_mappings(struct kunit *test)
 				   bounce_holds_256k);
 }
 
+/* Write @tag into the first word of page @page_num, or check it is there. */
+static void stamp_page(struct kunit *test, struct dma_buf *dmabuf,
+		       unsigned long page_num, u32 tag, bool check)
+{
+	u32 *v;
+
+	KUNIT_ASSERT_EQ(test, dma_buf_begin_cpu_access(dmabuf, 0, dmabuf->size,
+						       DMA_BIDIRECTIONAL), 0);
+	v = dma_buf_kmap(dmabuf, page_num);
+	if (check)
+		KUNIT_EXPECT_EQ(test, *v, tag);
+	else
+		*v = tag;
+	dma_buf_kunmap(dmabuf, page_num, v);
+	dma_buf_end_cpu_access(dmabuf, 0, dmabuf->size, DMA_BIDIRECTIONAL);
+}
+
 /*
  * A device whose every mapping is bounced through 256 KiB bounce buffers
- * cannot take 2 MiB in one piece, whatever the storage: its late attach
- * is refused without the storage moving (nor into a block).
+ * takes 2 MiB in one piece only in memory the DMA API allocated for it:
+ * idle storage in runs moves there when it attaches, with its bytes; its
+ * mapping is that memory's own DMA addresses, one run of them, not a
+ * bounce buffer's; the storage holds a reference to it until the storage
+ * goes. A second device that needs the same is refused while the first
+ * is attached, mapped or not; one that takes eight pieces maps the block
+ * through bounce buffers as any memory; once the first device is gone,
+ * the second one's late attach moves the storage into memory of its own.
  */
-static void impossible_piece_moves_nothing(struct kunit *test)
+static void own_memory_for_a_bounced_device(struct kunit *test)
+{
+	struct dma_buf *dmabuf = heap_buffer(test, 2 * SZ_1M);
+	struct dma_buf_attachment *attach, *eight, *second;
+	struct device *dev, *dev2;
+	unsigned int refs, refs2;
+	struct sg_table *sgt;
+	unsigned long pfn;
+
+	dev = dma_buf_test_device(test, "bounced", DMA_BIT_MASK(32), 0, SZ_1M,
+				  ULONG_MAX);
+	dev2 = dma_buf_test_device(test, "second", DMA_BIT_MASK(32), 0, SZ_1M,
+				   ULONG_MAX);
+	refs = kref_read(&dev->kobj.kref);
+	refs2 = kref_read(&dev2->kobj.kref);
+	stamp_page(test, dmabuf, 511, 0xfeedf00d, false);
+	pfn = page_to_pfn(system_heap_page(dmabuf, 0));
+	KUNIT_ASSERT_GT(test, pieces(dmabuf), 0U);
+
+	bounce_all_mappings(test);
+	attach = dma_buf_attach_segments(dmabuf, dev, 1);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, attach);
+	KUNIT_EXPECT_NE(test, page_to_pfn(system_heap_page(dmabuf, 0)), pfn);
+	KUNIT_EXPECT_EQ(test, pieces(dmabuf), 1U);
+	KUNIT_EXPECT_EQ(test, kref_read(&dev->kobj.kref), refs + 1);
+	stamp_page(test, dmabuf, 511, 0xfeedf00d, true);
+
+	sgt = dma_buf_map_attachment(attach, DMA_FROM_DEVICE);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, sgt);
+	KUNIT_EXPECT_TRUE(test, dma_contiguous(sgt, SZ_2M));
+	KUNIT_EXPECT_EQ(test, sg_dma_address(sgt->sgl),
+			phys_to_dma(dev, page_to_phys(system_heap_page(dmabuf, 0))));
+	second = dma_buf_attach_segments(dmabuf, dev2, 1);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(second), -ERANGE);
+	dma_buf_unmap_attachment(attach, sgt, DMA_FROM_DEVICE);
+	second = dma_buf_attach_segments(dmabuf, dev2, 1);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(second), -ERANGE);
+	KUNIT_EXPECT_EQ(test, kref_read(&dev2->kobj.kref), refs2);
+
+	/* Eight pieces of 256 KiB hold it, through bounce buffers. */
+	eight = dma_buf_attach_segments(dmabuf, dev2, 8);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, eight);
+	sgt = dma_buf_map_attachment(eight, DMA_TO_DEVICE);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, sgt);
+	KUNIT_EXPECT_EQ(test, sgt->orig_nents, 8U);
+	dma_buf_unmap_attachment(eight, sgt, DMA_TO_DEVICE);
+	dma_buf_detach(dmabuf, eight);
+
+	dma_buf_detach(dmabuf, attach);
+	second = dma_buf_attach_segments(dmabuf, dev2, 1);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, second);
+	KUNIT_EXPECT_EQ(test, kref_read(&dev->kobj.kref), refs);
+	KUNIT_EXPECT_EQ(test, kref_read(&dev2->kobj.kref), refs2 + 1);
+	stamp_page(test, dmabuf, 511, 0xfeedf00d, true);
+	dma_buf_detach(dmabuf, second);
+	heap_put(dmabuf);
+	KUNIT_EXPECT_EQ(test, kref_read(&dev2->kobj.kref), refs2);
+}
+
+static struct page *no_own_memory(struct device *dev, unsigned long n_pages,
+				  u64 limit, dma_addr_t *dma_handle, gfp_t gfp)
+{
+	return NULL;
+}
+
+/*
+ * Memory the DMA API cannot allocate for such a device fails its use with
+ * ENOMEM and leaves nothing: no storage, nothing accounted, no reference
+ * to the device; the next use, with memory to be had, gets it.
+ */
+static void failed_own_memory_leaves_nothing(struct kunit *test)
 {
 	struct dma_buf *dmabuf = heap_buffer(test, 2 * SZ_1M);
 	struct dma_buf_attachment *attach;
-	unsigned long pfn;
+	struct sg_table *sgt;
+	struct device *dev;
+	unsigned int refs;
 
-	populate(test, dmabuf);
-	pfn = page_to_pfn(system_heap_page(dmabuf, 0));
+	dev = dma_buf_test_device(test, "bounced", DMA_BIT_MASK(32), 0, SZ_1M,
+				  ULONG_MAX);
+	refs = kref_read(&dev->kobj.kref);
 	bounce_all_mappings(test);
-	attach = dma_buf_attach_segments(dmabuf,
-					 dma_buf_test_device(test, "bounced",
-							     DMA_BIT_MASK(32), 0,
-							     SZ_1M, ULONG_MAX),
-					 1);
-	KUNIT_EXPECT_EQ(test, PTR_ERR(attach), -ERANGE);
-	KUNIT_EXPECT_EQ(test, page_to_pfn(system_heap_page(dmabuf, 0)), pfn);
-	/* Eight pieces of 256 KiB hold it. */
-	attach = dma_buf_attach_segments(dmabuf,
-					 dma_buf_test_device(test, "eight",
-							     DMA_BIT_MASK(32), 0,
-							     SZ_1M, ULONG_MAX),
-					 8);
+	attach = dma_buf_attach_segments(dmabuf, dev, 1);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, attach);
+	kunit_activate_static_stub(test, dma_buf_alloc_for_device,
+				   no_own_memory);
+	sgt = dma_buf_map_attachment(attach, DMA_FROM_DEVICE);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(sgt), -ENOMEM);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&dmabuf->acct_pages), 0L);
+	KUNIT_EXPECT_EQ(test, kref_read(&dev->kobj.kref), refs);
+	kunit_deactivate_static_stub(test, dma_buf_alloc_for_device);
+
+	sgt = dma_buf_map_attachment(attach, DMA_FROM_DEVICE);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, sgt);
+	KUNIT_EXPECT_TRUE(test, dma_contiguous(sgt, SZ_2M));
+	KUNIT_EXPECT_EQ(test, kref_read(&dev->kobj.kref), refs + 1);
+	dma_buf_unmap_attachment(attach, sgt, DMA_FROM_DEVICE);
 	dma_buf_detach(dmabuf, attach);
 	heap_put(dmabuf);
+	KUNIT_EXPECT_EQ(test, kref_read(&dev->kobj.kref), refs);
 }
 
 /*
  * Bounced, each scatterlist entry goes to a bounce buffer of its own: a
  * block is mapped as few entries as the device takes, across the runs
- * that describe it (one entry for two pages here), and a device whose
- * segment boundary cuts any storage into more pieces than it takes is
- * refused before the storage exists.
+ * that describe it (one entry for two pages here). A device whose segment
+ * boundary cuts any storage into more pieces than it takes gets memory of
+ * its own, its segments cut at the boundary but one run of DMA addresses.
  */
 static void bounced_block_in_few_entries(struct kunit *test)
 {
@@ -1514,7 +1612,15 @@ static void bounced_block_in_few_entries(struct kunit *test)
 							     DMA_BIT_MASK(32), 0,
 							     SZ_256K, SZ_64K - 1),
 					 1);
-	KUNIT_EXPECT_EQ(test, PTR_ERR(attach), -ERANGE);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, attach);
+	sgt = dma_buf_map_attachment(attach, DMA_TO_DEVICE);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, sgt);
+	KUNIT_EXPECT_TRUE(test, dma_contiguous(sgt, SZ_128K));
+	KUNIT_EXPECT_EQ(test, sgt->nents,
+			(unsigned int)((sg_dma_address(sgt->sgl) & (SZ_64K - 1) ?
+					1 : 0) + 2));
+	dma_buf_unmap_attachment(attach, sgt, DMA_TO_DEVICE);
+	dma_buf_detach(big, attach);
 	heap_put(big);
 	heap_put(dmabuf);
 }
@@ -1593,7 +1699,8 @@ static void failed_block_leaves_nothing(struct kunit *test)
 
 static struct kunit_case system_heap_cases[] = {
 	KUNIT_CASE(failed_block_leaves_nothing),
-	KUNIT_CASE(impossible_piece_moves_nothing),
+	KUNIT_CASE(own_memory_for_a_bounced_device),
+	KUNIT_CASE(failed_own_memory_leaves_nothing),
 	KUNIT_CASE(cma_runs_aligned),
 	KUNIT_CASE(bounced_block_in_few_entries),
 	KUNIT_CASE_PARAM(one_block_for_one_piece, block_gen_params),

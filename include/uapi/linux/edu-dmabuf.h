@@ -81,7 +81,10 @@ struct edu_dmabuf_map_info {
  * address space comes in several segments but one piece). Where every
  * mapping is bounced (swiotlb=force), each segment goes to a bounce
  * buffer of its own, and pieces are where those happen to lie: segments
- * bounced into neighbouring slots make one piece by chance.
+ * bounced into neighbouring slots make one piece by chance. Memory an
+ * exporter had the DMA API allocate for the device (a buffer attached
+ * with EDU_DMABUF_ATTACH_ONE_PIECE that bounce buffers would cut up) is
+ * not bounced: one piece, at its own address.
  */
 #define EDU_DMABUF_MAP_INFO_PIECES	0x1U
 
@@ -103,11 +106,13 @@ struct edu_dmabuf_attach {
  * edu device needs no such thing (the driver transfers segment by
  * segment); the flag shows how exporters place a buffer for such a
  * device: in one physically contiguous block where DMA addresses are
- * physical, anywhere behind an IOMMU that translates. The attachment's
- * mappings then come in one piece (EDU_DMABUF_MAP_INFO_PIECES). The call
- * fails with ERANGE where the buffer cannot be had in one piece (its
- * storage is pinned in more, or no storage could be: every mapping
- * bounced through buffers smaller than the buffer), and with ENOMEM where
+ * physical, anywhere behind an IOMMU that translates, in memory the DMA
+ * API allocated for the device where every mapping is bounced through
+ * buffers smaller than the buffer. The attachment's mappings then come in
+ * one piece (EDU_DMABUF_MAP_INFO_PIECES). The call fails with ERANGE
+ * where the buffer cannot be had in one piece (its storage is pinned in
+ * more, its exporter cannot move it, or, bounced, another device has the
+ * buffer's memory allocated for it already), and with ENOMEM where
  * idle storage had to move into one block and none was to be had; a
  * first use that finds no block fails with ENOMEM. A buffer this file
  * attached already gets EEXIST, the storage untouched (unless two calls
