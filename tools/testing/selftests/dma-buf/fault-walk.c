@@ -228,7 +228,8 @@ static int edu_map_info_call(struct walk_env *env, int fd)
 /*
  * A buffer the 32-bit device attached to, stating that it takes it in one
  * piece, so that its first use allocates one block: of the page allocator
- * (two runs' worth) or of CMA (one 1080p RGB32 frame). The first use
+ * (two runs' worth) or of CMA (one 1080p RGB32 frame); with every mapping
+ * bounced, both of the DMA API, for the device. The first use
  * walked is the CPU's (DMA_BUF_IOCTL_SYNC), not a device mapping: the
  * DMA API's debugging (CONFIG_DMA_API_DEBUG) tracks each segment of a
  * mapping in a radix tree whose nodes it allocates without a fallback,
@@ -350,11 +351,6 @@ FIXTURE_SETUP(walk)
 	if (self->env.system < 0 || self->env.ivshmem < 0 ||
 	    self->env.edu32 < 0)
 		SKIP(return, "the test bed's heaps or %s missing", EDU32);
-	if ((paths[variant->path].setup == block_buffer ||
-	     paths[variant->path].setup == cma_buffer) &&
-	    dma_path_of(EDU32_SLOT) == DMA_BOUNCED)
-		SKIP(return,
-		     "every mapping bounced: no such buffer is one piece (edu-import checks the ERANGE)");
 	/*
 	 * The blocks are charged to the buffer owner's memory cgroup: one of
 	 * the walk's own shows any of them left behind.
@@ -435,7 +431,7 @@ TEST_F(walk, every_allocation_fails_in_turn)
 	 */
 	ASSERT_TRUE(run_path(p, &self->env, 0, &ret, &reached));
 	ASSERT_EQ(0, ret);
-	/* Where addresses are physical the frame's block is CMA's. */
+	/* Where addresses are physical or bounced, the frame's block is CMA's. */
 	if (p->setup == cma_buffer &&
 	    dma_path_of(EDU32_SLOT) != DMA_TRANSLATED)
 		ASSERT_EQ(cma + 1, vmstat_counter("cma_alloc_success"));
