@@ -64,7 +64,8 @@ struct dma_buf_ops {
 	/**
 	 * @detach: Optional. Called by dma_buf_detach() after the core has
 	 * released the attachment's cached mapping and removed it from
-	 * &dma_buf.attachments. Cannot fail.
+	 * &dma_buf.attachments, with &dma_buf.lock held (it may move the
+	 * storage with dma_buf_move_locked()). Cannot fail.
 	 */
 	void (*detach)(struct dma_buf *dmabuf,
 		       struct dma_buf_attachment *attach);

@@ -66,7 +66,10 @@
  * block's own DMA addresses, without a bounce buffer; every other device
  * maps it as any pages. The block holds a reference to that device until
  * it is freed or moves, and a second device that needs the same is
- * refused with -ERANGE.
+ * refused with -ERANGE. When the last attachment of that device goes, the
+ * storage moves out of the block into ordinary memory, so that the memory
+ * is back before the device's driver can go away; if it is pinned then
+ * (another device maps it), it stays until it next moves or is freed.
  *
  * The heap keeps the runs, not every page (no array of page pointers):
  * an attachment's scatterlist is built run by run, each run cut to that
@@ -642,6 +645,35 @@ static int system_heap_attach(struct dma_buf *dmabuf, struct device *dev,
 }
 
 /*
+ * The last attachment of the device the DMA API allocated the storage for
+ * is gone: give that memory back while the device's driver is still bound
+ * (the DMA API's debugging reports memory still allocated for a device
+ * whose driver goes away), moving the storage into ordinary memory where
+ * the remaining devices reach it. Pinned by another device's mapping or
+ * a kernel CPU access, or with no memory to move to, the storage stays
+ * until the next move or the buffer's release.
+ */
+static void system_heap_detach(struct dma_buf *dmabuf,
+			       struct dma_buf_attachment *attach)
+{
+	const struct dma_buf_constraints anywhere = {
+		.dma_limit = U64_MAX,
+		.max_segment_size = UINT_MAX,
+		.seg_boundary_mask = ULONG_MAX,
+	};
+	struct system_heap_buffer *buf = dmabuf->priv;
+	struct dma_buf_attachment *other;
+
+	lockdep_assert_held(&dmabuf->lock);
+	if (!buf->s.dma_dev || buf->s.dma_dev != attach->dev)
+		return;
+	list_for_each_entry(other, &dmabuf->attachments, node)
+		if (other->dev == attach->dev)
+			return;
+	dma_buf_move_locked(dmabuf, &anywhere);
+}
+
+/*
  * Is every run of @run_len bytes one segment under @c? A run is aligned
  * to its length, as the page allocator's blocks are (and a block's runs,
  * whose start dma_buf_alloc_contiguous() aligns), so it crosses a segment
@@ -1067,6 +1099,7 @@ static int system_heap_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma)
 
 static const struct dma_buf_ops system_heap_buf_ops = {
 	.attach		  = system_heap_attach,
+	.detach		  = system_heap_detach,
 	.map_dma_buf	  = system_heap_map,
 	.unmap_dma_buf	  = system_heap_unmap,
 	.sync_for_device  = system_heap_sync_for_device,

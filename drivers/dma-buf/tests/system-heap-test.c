@@ -1472,11 +1472,14 @@ static void stamp_page(struct kunit *test, struct dma_buf *dmabuf,
  * takes 2 MiB in one piece only in memory the DMA API allocated for it:
  * idle storage in runs moves there when it attaches, with its bytes; its
  * mapping is that memory's own DMA addresses, one run of them, not a
- * bounce buffer's; the storage holds a reference to it until the storage
- * goes. A second device that needs the same is refused while the first
- * is attached, mapped or not; one that takes eight pieces maps the block
- * through bounce buffers as any memory; once the first device is gone,
- * the second one's late attach moves the storage into memory of its own.
+ * bounce buffer's; the storage holds a reference to it as long as it
+ * lies there. A second device that needs the same is refused while the
+ * first is attached, mapped or not; one that takes eight pieces maps the
+ * block through bounce buffers as any memory, and while it holds that
+ * mapping the first device's detach leaves the storage where it is; once
+ * the first device is gone, the second one's late attach moves the
+ * storage into memory of its own, which its detach gives back (the
+ * storage moving out into ordinary memory).
  */
 static void own_memory_for_a_bounced_device(struct kunit *test)
 {
@@ -1517,24 +1520,32 @@ static void own_memory_for_a_bounced_device(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, PTR_ERR(second), -ERANGE);
 	KUNIT_EXPECT_EQ(test, kref_read(&dev2->kobj.kref), refs2);
 
-	/* Eight pieces of 256 KiB hold it, through bounce buffers. */
+	/*
+	 * Eight pieces of 256 KiB hold it, through bounce buffers; while
+	 * they are mapped the first device's detach cannot move the storage
+	 * out of its memory.
+	 */
 	eight = dma_buf_attach_segments(dmabuf, dev2, 8);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, eight);
 	sgt = dma_buf_map_attachment(eight, DMA_TO_DEVICE);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, sgt);
 	KUNIT_EXPECT_EQ(test, sgt->orig_nents, 8U);
+	dma_buf_detach(dmabuf, attach);
+	KUNIT_EXPECT_EQ(test, kref_read(&dev->kobj.kref), refs + 1);
 	dma_buf_unmap_attachment(eight, sgt, DMA_TO_DEVICE);
 	dma_buf_detach(dmabuf, eight);
 
-	dma_buf_detach(dmabuf, attach);
+	/* The first device gone, the second gets memory of its own... */
 	second = dma_buf_attach_segments(dmabuf, dev2, 1);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, second);
 	KUNIT_EXPECT_EQ(test, kref_read(&dev->kobj.kref), refs);
 	KUNIT_EXPECT_EQ(test, kref_read(&dev2->kobj.kref), refs2 + 1);
 	stamp_page(test, dmabuf, 511, 0xfeedf00d, true);
+	/* ...given back as it detaches, the bytes moving out with them. */
 	dma_buf_detach(dmabuf, second);
-	heap_put(dmabuf);
 	KUNIT_EXPECT_EQ(test, kref_read(&dev2->kobj.kref), refs2);
+	stamp_page(test, dmabuf, 511, 0xfeedf00d, true);
+	heap_put(dmabuf);
 }
 
 static struct page *no_own_memory(struct device *dev, unsigned long n_pages,

@@ -2,7 +2,8 @@
 /*
  * The edu importer's own lifetime rules: several processes share a device
  * chunk by chunk, a hung device keeps what it may still write into until
- * it is removed and then lets go of everything, and the driver's defaults
+ * it is removed and then lets go of everything, memory allocated for the
+ * device goes back before its driver can go, and the driver's defaults
  * name no particular machine.
  *
  * These tests unbind, rebind and reload the driver; the guest runs them
@@ -167,6 +168,54 @@ TEST(timeout_holds_buffer_until_removal)
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, edu_attach(edu, fd, true));
 	EXPECT_EQ(0, edu_to_device(edu, fd, 0, 64, &crc));
+	close(fd);
+	close(edu);
+	close(heap);
+}
+
+/*
+ * Where every mapping is bounced, a buffer the 32-bit device takes in one
+ * piece is memory the DMA API allocated for that device (from CMA, where
+ * the DMA API takes blocks first). When the device detaches, the storage
+ * moves out of it, every byte with it, and the DMA API has its memory
+ * back before the driver can be unbound (its debugging would report
+ * memory still allocated for the device). The buffer outlives the
+ * driver, and the device reads it again after a rebind.
+ */
+TEST(own_memory_given_back_before_unbind)
+{
+	const size_t size = 4 << 20, end = 2048;
+	uint32_t got = 0;
+	int heap, edu, fd;
+	long long cma;
+
+	heap = open(SYSTEM_HEAP, O_RDONLY | O_CLOEXEC);
+	edu = open(EDU32, O_RDWR | O_CLOEXEC);
+	if (heap < 0 || edu < 0)
+		SKIP(return, "%s or %s missing (needs the test bed)",
+		     SYSTEM_HEAP, EDU32);
+	if (dma_path_of(EDU32_SLOT) != DMA_BOUNCED)
+		SKIP(return, "32-bit device not bounced here: nothing allocated for it");
+	cma = cma_pages_in_use();
+	ASSERT_LE(0, cma) TH_LOG("no /sys/kernel/mm/cma (CONFIG_CMA_SYSFS)");
+	fd = heap_alloc(heap, size, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, edu_attach_one_piece(edu, fd));
+	ASSERT_EQ(0, edu_from_device(edu, fd, size - end, end, 0x77));
+	EXPECT_EQ(cma + (long long)(size / sysconf(_SC_PAGESIZE)),
+		  cma_pages_in_use()) TH_LOG("not the DMA API's block from CMA");
+	ASSERT_EQ(0, edu_attach(edu, fd, false));
+	EXPECT_EQ(cma, cma_pages_in_use())
+		TH_LOG("the device's memory kept after it detached");
+	EXPECT_TRUE(holds_pattern(fd, size, size - end, end, 0x77));
+
+	ASSERT_EQ(0, close(edu));
+	ASSERT_EQ(0, write_file(DRIVER "/unbind", EDU32_SLOT));
+	ASSERT_EQ(0, write_file(DRIVER "/bind", EDU32_SLOT));
+	edu = open(EDU32, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, edu);
+	EXPECT_EQ(0, edu_to_device(edu, fd, size - end, end, &got));
+	EXPECT_EQ(pattern_crc(0x77, end), got);
 	close(fd);
 	close(edu);
 	close(heap);
