@@ -78,6 +78,7 @@ bool dma_buf_translated(struct device *dev);
 phys_addr_t dma_buf_bounce_limit(struct device *dev);
 phys_addr_t dma_buf_lowest_ram(void);
 size_t dma_buf_max_mapping_size(struct device *dev);
+bool dma_buf_dma_memory_shared(struct device *dev);
 int dma_buf_bufinfo_show(struct seq_file *s, void *unused);
 int dma_buf_vmap_purge(struct notifier_block *nb, unsigned long action,
 		       void *freed);

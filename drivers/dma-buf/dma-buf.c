@@ -365,10 +365,12 @@
  * dma_buf_alloc_for_device(). The storage then stays tied to that device
  * (it holds a reference to it) until it is freed or moved, and the device
  * maps it without a bounce buffer, every other device through the DMA API
- * as usual. Only one device per buffer can have that: a second one is
- * refused with -ERANGE at attach, as is such a device on storage that
- * exists and was not allocated for it and cannot move (pinned, or an
- * exporter that never moves).
+ * as usual (the system heap moves the storage out again when the
+ * device's last attachment goes). Only one device per buffer can have
+ * that: a second one is refused with -ERANGE at attach, as is such a
+ * device on storage that exists and was not allocated for it and cannot
+ * move (pinned, or an exporter that never moves), and such a device in a
+ * confidential VM, where that memory would be shared with the host.
  */
 
 /**
@@ -2282,6 +2284,17 @@ VISIBLE_IF_KUNIT size_t dma_buf_max_mapping_size(struct device *dev)
 EXPORT_SYMBOL_IF_KUNIT(dma_buf_max_mapping_size);
 
 /*
+ * Is memory the DMA API allocates for @dev shared with the host (a
+ * confidential VM)? No exporter hands such memory out as a buffer.
+ */
+VISIBLE_IF_KUNIT bool dma_buf_dma_memory_shared(struct device *dev)
+{
+	KUNIT_STATIC_STUB_REDIRECT(dma_buf_dma_memory_shared, dev);
+	return force_dma_unencrypted(dev);
+}
+EXPORT_SYMBOL_IF_KUNIT(dma_buf_dma_memory_shared);
+
+/*
  * The lowest physical address of RAM, which is not 0 on many arm64 and
  * arm machines: a DMA limit below it reaches no memory.
  */
@@ -2508,8 +2521,12 @@ int dma_buf_check_segments(const struct dma_buf_attachment *attach,
 	if (!limit)
 		return 0;
 	if (dma_buf_needs_own_memory(attach)) {
-		/* Storage that exists was not allocated for the device. */
-		if (run)
+		/*
+		 * Storage that exists was not allocated for the device; in a
+		 * confidential VM, memory allocated for it would be shared
+		 * with the host, which no exporter hands out as a buffer.
+		 */
+		if (run || dma_buf_dma_memory_shared(attach->dev))
 			return -ERANGE;
 		/* Nor can storage to come be another device's own too. */
 		list_for_each_entry(other, &attach->dmabuf->attachments, node)

@@ -2807,6 +2807,11 @@ static void check_segments(struct kunit *test)
 	put_and_flush(dmabuf);
 }
 
+static bool always_shared(struct device *dev)
+{
+	return true;
+}
+
 /* Under @dmabuf's lock, as exporters call it. */
 static int check_segments_locked(struct dma_buf *dmabuf, struct device *dev,
 				 unsigned int max_segments,
@@ -2834,7 +2839,8 @@ static int check_segments_locked(struct dma_buf *dmabuf, struct device *dev,
  * named. Existing storage is refused for it (the exporter knows whether
  * it is the device's own), and so is a second such device, without a
  * move; two named in a move leave no memory at all. A device that takes
- * a piece a page needs nothing of its own.
+ * a piece a page needs nothing of its own. In a confidential VM, where
+ * that memory would be shared with the host, the device is refused.
  */
 static void own_memory_for_bounced_device(struct kunit *test)
 {
@@ -2886,6 +2892,12 @@ static void own_memory_for_bounced_device(struct kunit *test)
 
 	dma_buf_detach(dmabuf, a);
 	KUNIT_EXPECT_EQ(test, check_segments_locked(dmabuf, other, 1, NULL), 0);
+	/* In a confidential VM no exporter could give it such memory. */
+	kunit_activate_static_stub(test, dma_buf_dma_memory_shared,
+				   always_shared);
+	KUNIT_EXPECT_EQ(test, check_segments_locked(dmabuf, other, 1, NULL),
+			-ERANGE);
+	kunit_deactivate_static_stub(test, dma_buf_dma_memory_shared);
 	mutex_lock(&dmabuf->lock);
 	dma_buf_attachments_constraints(dmabuf, &c);
 	mutex_unlock(&dmabuf->lock);
