@@ -366,11 +366,12 @@
  * (it holds a reference to it) until it is freed or moved, and the device
  * maps it without a bounce buffer, every other device through the DMA API
  * as usual (the system heap moves the storage out again when the
- * device's last attachment goes). Only one device per buffer can have
- * that: a second one is refused with -ERANGE at attach, as is such a
- * device on storage that exists and was not allocated for it and cannot
- * move (pinned, or an exporter that never moves), and such a device in a
- * confidential VM, where that memory would be shared with the host.
+ * device's last attachment goes, if it can). Only one device per buffer
+ * can have that: a second one is refused with -ERANGE at attach, as is
+ * such a device on storage that exists and was not allocated for it and
+ * cannot move (pinned, or an exporter that never moves), and such a
+ * device in a confidential VM, where that memory would be shared with
+ * the host.
  */
 
 /**

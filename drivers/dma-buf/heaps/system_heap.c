@@ -68,8 +68,13 @@
  * it is freed or moves, and a second device that needs the same is
  * refused with -ERANGE. When the last attachment of that device goes, the
  * storage moves out of the block into ordinary memory, so that the memory
- * is back before the device's driver can go away; if it is pinned then
- * (another device maps it), it stays until it next moves or is freed.
+ * is normally back before the device's driver can go away. If it cannot
+ * move then (another device maps it, a kernel CPU access is in progress,
+ * or the owner's memory cgroup has no room for the copy), it stays, with
+ * its reference to the device, until it next moves or is freed, as
+ * videobuf2-dma-contig's own buffers outlive their driver when exported:
+ * unbinding the driver meanwhile makes the DMA API's debugging report the
+ * allocation as pending.
  *
  * The heap keeps the runs, not every page (no array of page pointers):
  * an attachment's scatterlist is built run by run, each run cut to that
@@ -651,7 +656,8 @@ static int system_heap_attach(struct dma_buf *dmabuf, struct device *dev,
  * whose driver goes away), moving the storage into ordinary memory where
  * the remaining devices reach it. Pinned by another device's mapping or
  * a kernel CPU access, or with no memory to move to, the storage stays
- * until the next move or the buffer's release.
+ * until the next move or the buffer's release (see the DOC above): one
+ * try, as a detach cannot fail and nothing else knows when the pin ends.
  */
 static void system_heap_detach(struct dma_buf *dmabuf,
 			       struct dma_buf_attachment *attach)
