@@ -628,6 +628,19 @@ static int system_heap_move(struct dma_buf *dmabuf,
 static unsigned long system_heap_run_at(void *data, pgoff_t n,
 					unsigned long *left);
 
+/*
+ * Is @attach's device the one the DMA API allocated the storage for? It
+ * then takes the storage at its DMA handle. The storage cannot change
+ * while a mapping of it exists (a move gives every mapping back first),
+ * so the answer is the same when the mapping is made, synced and undone.
+ */
+static bool system_heap_own(const struct dma_buf_attachment *attach)
+{
+	const struct system_heap_buffer *buf = attach->dmabuf->priv;
+
+	return buf->s.dma_dev == attach->dev;
+}
+
 static int system_heap_attach(struct dma_buf *dmabuf, struct device *dev,
 			      struct dma_buf_attachment *attach)
 {
@@ -643,7 +656,7 @@ static int system_heap_attach(struct dma_buf *dmabuf, struct device *dev,
 		return dma_buf_check_reach(dev, 0) ?:
 		       dma_buf_check_segments(attach, NULL, NULL);
 	/* The DMA API allocated it for this device: one piece for it. */
-	if (buf->s.dma_dev == dev)
+	if (system_heap_own(attach))
 		return 0;
 	return dma_buf_check_reach(dev, buf->s.last) ?:
 	       dma_buf_check_segments(attach, system_heap_run_at, buf);
@@ -667,11 +680,10 @@ static void system_heap_detach(struct dma_buf *dmabuf,
 		.max_segment_size = UINT_MAX,
 		.seg_boundary_mask = ULONG_MAX,
 	};
-	struct system_heap_buffer *buf = dmabuf->priv;
 	struct dma_buf_attachment *other;
 
 	lockdep_assert_held(&dmabuf->lock);
-	if (!buf->s.dma_dev || buf->s.dma_dev != attach->dev)
+	if (!system_heap_own(attach))
 		return;
 	list_for_each_entry(other, &dmabuf->attachments, node)
 		if (other->dev == attach->dev)
@@ -760,19 +772,6 @@ static unsigned int system_heap_segments(const struct system_heap_storage *s,
 		}
 	}
 	return nents;
-}
-
-/*
- * Is @attach's device the one the DMA API allocated the storage for? It
- * then takes the storage at its DMA handle. The storage cannot change
- * while a mapping of it exists (a move gives every mapping back first),
- * so the answer is the same when the mapping is made, synced and undone.
- */
-static bool system_heap_own(const struct dma_buf_attachment *attach)
-{
-	const struct system_heap_buffer *buf = attach->dmabuf->priv;
-
-	return buf->s.dma_dev && buf->s.dma_dev == attach->dev;
 }
 
 /*
